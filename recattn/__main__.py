@@ -1,0 +1,3 @@
+from recattn.cli import main
+
+raise SystemExit(main())

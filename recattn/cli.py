@@ -1,0 +1,120 @@
+"""python -m recattn train|evaluate|recommend|data … ; `--json` prints one JSON object on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from recattn.errors import RecAttnError
+
+
+def _progress(report) -> None:
+    """A one-line progress bar on stderr, redrawn after every epoch."""
+    width = 30
+    done = int(width * report.epoch / report.epochs)
+    ndcg = report.valid.get("ndcg@10")
+    tail = f" valid ndcg@10 {ndcg:.4f}" if ndcg is not None else ""
+    sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] epoch {report.epoch}/{report.epochs} "
+                     f"loss {report.loss:.4f}{tail} (best {report.best_epoch}) ")
+    sys.stderr.flush()
+
+
+def cmd_train(args) -> dict:
+    from recattn.config import ModelConfig, TrainConfig
+    from recattn.data import load
+    from recattn.workflow import train_and_save
+
+    overrides = {k: getattr(args, k) for k in ("max_len", "hidden", "layers", "heads", "dropout", "position")
+                 if getattr(args, k) is not None}
+    train_over = {k: getattr(args, k) for k in ("epochs", "batch_size", "lr", "patience", "objective")
+                  if getattr(args, k) is not None}
+    model_cfg = ModelConfig(kind=args.model, **overrides)
+    train_cfg = TrainConfig(seed=args.seed, device=args.device, max_minutes=args.max_minutes, **train_over)
+    dataset = load(args.data)
+    result, metrics = train_and_save(dataset, model_cfg, train_cfg, args.out, None if args.json else _progress)
+    if not args.json:
+        sys.stderr.write("\n")
+    return {"out": args.out, **metrics}
+
+
+def cmd_evaluate(args) -> dict:
+    from recattn import checkpoint
+    from recattn.data import load
+    from recattn.workflow import evaluate_checkpoint
+
+    ckpt = checkpoint.load(args.checkpoint)
+    return evaluate_checkpoint(ckpt, load(args.data or ckpt.source), args.protocol, not args.keep_seen)
+
+
+def cmd_recommend(args) -> dict:
+    from recattn import checkpoint
+    from recattn.data import load
+    from recattn.recommend import Recommender
+
+    ckpt = checkpoint.load(args.checkpoint)
+    dataset = load(args.data or ckpt.source)
+    checkpoint.check_catalogue(ckpt, dataset.fingerprint, dataset.name)
+    history = [h.strip() for h in args.history.split(",") if h.strip()]
+    rec = Recommender(ckpt.model, dataset.items).recommend(history, k=args.k)
+    return {
+        "items": [{"id": i.id, "title": i.title, "score": round(i.score, 6)} for i in rec.items],
+        "attention_shape": list(rec.trace.shape) if rec.trace is not None else None,
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m recattn", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model on a source and save a checkpoint folder")
+    t.add_argument("--data", default="builtin:films")
+    t.add_argument("--model", default="sasrec")
+    t.add_argument("--out", required=True)
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    t.add_argument("--max-minutes", type=float)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--patience", type=int)
+    t.add_argument("--objective", choices=["ce", "bce", "sampled_softmax"])
+    t.add_argument("--max-len", type=int)
+    t.add_argument("--hidden", type=int)
+    t.add_argument("--layers", type=int)
+    t.add_argument("--heads", type=int)
+    t.add_argument("--dropout", type=float)
+    t.add_argument("--position", choices=["learned", "sinusoidal"])
+    t.set_defaults(run=cmd_train)
+
+    e = sub.add_parser("evaluate", help="evaluate a checkpoint on its source's leave-one-out test items")
+    e.add_argument("--checkpoint", required=True)
+    e.add_argument("--data", help="source (default: the one the checkpoint was trained on)")
+    e.add_argument("--protocol", default="full", choices=["full", "uniform100", "popular100"])
+    e.add_argument("--keep-seen", action="store_true", help="rank items already in the history too")
+    e.set_defaults(run=cmd_evaluate)
+
+    r = sub.add_parser("recommend", help="top-k items after a history of catalogue ids")
+    r.add_argument("--checkpoint", required=True)
+    r.add_argument("--data")
+    r.add_argument("--history", required=True, help="comma-separated catalogue ids, oldest first")
+    r.add_argument("--k", type=int, default=10)
+    r.set_defaults(run=cmd_recommend)
+
+    for s in (t, e, r):
+        s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = args.run(args)
+    except RecAttnError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(json.dumps(result, indent=2))
+    return 0

@@ -1,0 +1,118 @@
+"""One Transformer backbone for sequences: `causal=True` is SASRec, `causal=False` is BERT4Rec.
+
+The two differ only in the attention mask and in the objective (see recattn/objectives.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from recattn.config import ModelConfig
+from recattn.models.attention import MultiHeadSelfAttention, attention_mask
+
+
+@dataclass
+class TransformerOutput:
+    """hidden: (batch, T, hidden). attention: one (batch, heads, T, T) tensor per layer, or None."""
+
+    hidden: torch.Tensor
+    attention: tuple[torch.Tensor, ...] | None = None
+
+
+class Block(nn.Module):
+    """Pre-norm Transformer block: attention then a feed-forward net, each with a residual."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(cfg.hidden)
+        self.attn = MultiHeadSelfAttention(cfg.hidden, cfg.heads, cfg.dropout)
+        self.ln2 = nn.LayerNorm(cfg.hidden)
+        self.ffn = nn.Sequential(
+            nn.Linear(cfg.hidden, 4 * cfg.hidden), nn.GELU(), nn.Linear(4 * cfg.hidden, cfg.hidden)
+        )
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x, allowed, need_weights):
+        a, w = self.attn(self.ln1(x), allowed, need_weights)
+        x = x + self.drop(a)
+        x = x + self.drop(self.ffn(self.ln2(x)))
+        return x, w
+
+
+def sinusoidal_positions(max_len: int, hidden: int) -> torch.Tensor:
+    """The fixed sin/cos position encoding of "Attention Is All You Need": (max_len, hidden)."""
+    pos = torch.arange(max_len, dtype=torch.float32)[:, None]
+    freq = torch.exp(torch.arange(0, hidden, 2, dtype=torch.float32) * (-math.log(10_000.0) / hidden))
+    table = torch.zeros(max_len, hidden)
+    table[:, 0::2] = torch.sin(pos * freq)
+    table[:, 1::2] = torch.cos(pos * freq[: hidden // 2])
+    return table
+
+
+class SequentialTransformer(nn.Module):
+    """Item + position embeddings, `layers` blocks, scores tied to the item embeddings."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.config = cfg
+        self.causal = cfg.causal
+        # index 0: padding; n_items + 1: BERT4Rec's mask token (unused by SASRec, kept for one layout)
+        self.item_emb = nn.Embedding(cfg.n_items + 2, cfg.hidden, padding_idx=0)
+        if cfg.position == "learned":
+            self.pos_emb = nn.Parameter(torch.zeros(cfg.max_len, cfg.hidden))
+            nn.init.normal_(self.pos_emb, std=0.02)
+        else:
+            self.register_buffer("pos_emb", sinusoidal_positions(cfg.max_len, cfg.hidden), persistent=False)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.layers))
+        self.ln_f = nn.LayerNorm(cfg.hidden)
+        nn.init.normal_(self.item_emb.weight, std=0.02)
+        with torch.no_grad():
+            self.item_emb.weight[0].zero_()
+
+    @property
+    def mask_token(self) -> int:
+        return self.config.n_items + 1
+
+    def forward(self, seqs: torch.Tensor, return_attention: bool = False) -> TransformerOutput:
+        """seqs: (batch, T) left-padded indices, T <= max_len."""
+        T = seqs.shape[1]
+        present = (seqs != 0)[..., None]  # (B, T, 1)
+        x = self.item_emb(seqs) * math.sqrt(self.config.hidden) + self.pos_emb[-T:]
+        x = self.drop(x) * present
+        allowed = attention_mask(seqs, self.causal)
+        maps = []
+        for block in self.blocks:
+            x, w = block(x, allowed, return_attention)
+            x = x * present  # padding positions carry nothing forward
+            maps.append(w)
+        hidden = self.ln_f(x)
+        return TransformerOutput(hidden, tuple(maps) if return_attention else None)
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Scores of every catalogue item: (..., n_items + 1); column 0 (padding) is -inf."""
+        out = hidden @ self.item_emb.weight[: self.config.n_items + 1].T
+        out[..., 0] = float("-inf")
+        return out
+
+    def query_inputs(self, seqs: torch.Tensor) -> torch.Tensor:
+        """What the model reads to predict the next item: the history, plus a mask slot for BERT4Rec."""
+        if self.causal:
+            return seqs[:, -self.config.max_len:]
+        mask = torch.full_like(seqs[:, :1], self.mask_token)
+        return torch.cat([seqs, mask], dim=1)[:, -self.config.max_len:]
+
+    def trace_inputs(self, history_ids: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Ids labelling the attention rows and columns for an unpadded history (mask slot: "[next?]")."""
+        ids = tuple(history_ids) if self.causal else (tuple(history_ids) + ("[next?]",))[-self.config.max_len:]
+        return ids, ids
+
+    def score(self, seqs: torch.Tensor, return_attention: bool = False):
+        """Next-item scores for left-padded histories: (batch, n_items + 1), and the attention if asked."""
+        out = self.forward(self.query_inputs(seqs), return_attention)
+        scores = self.logits(out.hidden[:, -1])
+        return (scores, out.attention) if return_attention else scores

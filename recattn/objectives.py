@@ -1,0 +1,77 @@
+"""Training targets and losses: the only place where next-item (SASRec) and masked-item (BERT4Rec) differ.
+
+A batch is (inputs, targets), both (batch, T) with 0 where there is nothing to predict.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from recattn.data.sequences import left_pad
+
+
+def training_windows(train_seqs, max_len: int, causal: bool) -> list[np.ndarray]:
+    """Cut each training sequence into windows so that long histories are used whole, not only their tail.
+
+    Causal windows hold max_len + 1 items (inputs and shifted targets); masked windows hold max_len.
+    """
+    span = max_len + 1 if causal else max_len
+    step = max_len
+    out = []
+    for s in train_seqs:
+        end = len(s)
+        while end >= 2:
+            out.append(s[max(0, end - span): end])
+            end -= step
+    return out
+
+
+def next_item_batch(windows: list[np.ndarray], max_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """SASRec: predict item t + 1 from items up to t, at every position."""
+    inputs = left_pad([w[:-1] for w in windows], max_len)
+    targets = left_pad([w[1:] for w in windows], max_len)
+    return inputs, targets
+
+
+def masked_item_batch(windows, max_len: int, mask_token: int, mask_prob: float, rng: np.random.Generator):
+    """BERT4Rec (cloze): hide a random mask_prob of the items and predict them. Each window also has its
+    last item hidden, so the model learns the position it is asked about at recommendation time."""
+    inputs = left_pad(windows, max_len)
+    present = inputs != 0
+    hide = (rng.random(inputs.shape) < mask_prob) & present
+    hide[:, -1] |= present[:, -1]
+    targets = np.where(hide, inputs, 0)
+    inputs = np.where(hide, mask_token, inputs)
+    return inputs, targets
+
+
+def loss(model, inputs: torch.Tensor, targets: torch.Tensor, objective: str, negatives: int,
+         generator: torch.Generator | None = None) -> torch.Tensor:
+    """Mean loss over the positions that have a target. objective: ce, bce or sampled_softmax."""
+    hidden = model(inputs).hidden
+    where = targets != 0
+    h = hidden[where]  # (N, D): only positions with a target, so logits stay N x items
+    y = targets[where]
+    n_items = model.config.n_items
+    table = model.item_emb.weight
+    if objective == "ce":
+        return F.cross_entropy(model.logits(h).float(), y)
+    if objective == "bce":
+        # The original SASRec recipe: each positive against `negatives` uniformly drawn items.
+        neg = torch.randint(1, n_items + 1, (len(y), negatives), device=y.device, generator=generator)
+        pos_logit = (h * table[y]).sum(-1)
+        neg_logit = torch.einsum("nd,nkd->nk", h, table[neg])
+        return (F.binary_cross_entropy_with_logits(pos_logit.float(), torch.ones_like(pos_logit, dtype=torch.float))
+                + F.binary_cross_entropy_with_logits(neg_logit.float(), torch.zeros_like(neg_logit, dtype=torch.float)))
+    if objective == "sampled_softmax":
+        # Softmax over the positive and `negatives` shared uniform negatives; uniform sampling needs no
+        # log-q correction because every negative has the same proposal probability.
+        neg = torch.randint(1, n_items + 1, (negatives,), device=y.device, generator=generator)
+        pos_logit = (h * table[y]).sum(-1, keepdim=True)
+        neg_logit = h @ table[neg].T
+        neg_logit = neg_logit.masked_fill(neg[None, :] == y[:, None], float("-inf"))  # a negative equal to the positive
+        logits = torch.cat([pos_logit, neg_logit], dim=1).float()
+        return F.cross_entropy(logits, torch.zeros(len(y), dtype=torch.long, device=y.device))
+    raise ValueError(f"unknown objective {objective!r}")

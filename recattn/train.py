@@ -1,0 +1,135 @@
+"""fit(): train a model on a leave-one-out split with early stopping on validation NDCG@10."""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from recattn.config import TrainConfig
+from recattn.data.sequences import Split, left_pad
+from recattn.evaluate import evaluate
+from recattn import objectives
+
+
+@dataclass
+class EpochReport:
+    """What the progress callback receives after each epoch."""
+
+    epoch: int
+    epochs: int
+    loss: float
+    valid: dict[str, float]
+    seconds: float
+    best_epoch: int
+    best_ndcg: float
+
+
+@dataclass
+class FitResult:
+    model: torch.nn.Module
+    best_epoch: int
+    best_valid: dict[str, float]
+    history: list[EpochReport] = field(default_factory=list)
+    seconds: float = 0.0
+    stopped: str = "epochs"
+
+
+def resolve_device(name: str) -> torch.device:
+    """auto → cuda when present, else cpu; asking for cuda without one is an error that says so."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        from recattn.errors import RecAttnError
+
+        raise RecAttnError("--device cuda was asked for but no CUDA GPU is visible; use --device cpu or auto")
+    return torch.device(name)
+
+
+def model_scorer(model: torch.nn.Module, device: torch.device):
+    """A scorer for recattn.evaluate: histories (index arrays) → (batch, n_items + 1) scores."""
+    max_len = model.config.max_len
+
+    def score(histories):
+        seqs = torch.as_tensor(left_pad(histories, max_len), device=device)
+        with torch.no_grad():
+            return model.score(seqs)
+
+    return score
+
+
+def validate(model, split: Split, device) -> dict[str, float]:
+    model.eval()
+    return evaluate(model_scorer(model, device), split.valid_inputs, split.valid_targets, split.n_items,
+                    item_counts=split.item_counts())
+
+
+def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
+        on_epoch_end: Callable[[EpochReport], bool | None] | None = None) -> FitResult:
+    """Train in place and return the model holding its best-validation weights.
+
+    `on_epoch_end` gets an EpochReport after every epoch; returning True stops training.
+    """
+    started = time.perf_counter()
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    model.to(device)
+    if hasattr(model, "fit_counts"):  # count-based baselines learn in one pass
+        model.fit_counts(split)
+        valid = validate(model, split, device)
+        return FitResult(model, 0, valid, [], time.perf_counter() - started, "counted")
+
+    mcfg = model.config
+    causal = mcfg.causal
+    windows = objectives.training_windows(split.train, mcfg.max_len, causal)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    amp = device.type == "cuda"
+    gen = torch.Generator(device=device).manual_seed(cfg.seed)
+    best_ndcg, best_epoch, best_state, best_valid = -1.0, 0, None, {}
+    history: list[EpochReport] = []
+    stopped = "epochs"
+    for epoch in range(1, cfg.epochs + 1):
+        t0 = time.perf_counter()
+        model.train()
+        order = rng.permutation(len(windows))
+        total, count = 0.0, 0
+        for start in range(0, len(order), cfg.batch_size):
+            chunk = [windows[i] for i in order[start: start + cfg.batch_size]]
+            if causal:
+                x, y = objectives.next_item_batch(chunk, mcfg.max_len)
+            else:
+                x, y = objectives.masked_item_batch(chunk, mcfg.max_len, model.mask_token, cfg.mask_prob, rng)
+            x = torch.as_tensor(x, device=device)
+            y = torch.as_tensor(y, device=device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                loss = objectives.loss(model, x, y, cfg.objective, cfg.negatives, gen)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += float(loss) * len(chunk)
+            count += len(chunk)
+        valid = validate(model, split, device) if epoch % cfg.eval_every == 0 or epoch == cfg.epochs else {}
+        if valid and valid["ndcg@10"] > best_ndcg:
+            best_ndcg, best_epoch, best_valid = valid["ndcg@10"], epoch, valid
+            best_state = copy.deepcopy(model.state_dict())
+        report = EpochReport(epoch, cfg.epochs, total / max(count, 1), valid, time.perf_counter() - t0,
+                             best_epoch, best_ndcg)
+        history.append(report)
+        if on_epoch_end is not None and on_epoch_end(report):
+            stopped = "callback"
+            break
+        if valid and epoch - best_epoch >= cfg.patience:
+            stopped = "early"
+            break
+        if cfg.max_minutes is not None and time.perf_counter() - started > 60 * cfg.max_minutes:
+            stopped = "time"
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return FitResult(model, best_epoch, best_valid, history, time.perf_counter() - started, stopped)
