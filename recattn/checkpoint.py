@@ -38,6 +38,7 @@ def save(path: str | Path, model: torch.nn.Module, train_config: TrainConfig, so
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
+        tmp.chmod(0o755)  # mkdtemp makes it private; a checkpoint is meant to be shared
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS))
         config = {
@@ -49,6 +50,8 @@ def save(path: str | Path, model: torch.nn.Module, train_config: TrainConfig, so
         }
         (tmp / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
         (tmp / METRICS).write_text(json.dumps(metrics or {}, indent=2, sort_keys=True) + "\n")
+        for f in tmp.iterdir():
+            f.chmod(0o644)
         old = None
         if path.exists():
             old = path.with_name(f".{path.name}.old")
