@@ -21,21 +21,37 @@ def _progress(report) -> None:
 
 
 def cmd_train(args) -> dict:
-    from recattn.config import ModelConfig, TrainConfig
+    from recattn import defaults
     from recattn.data import load
     from recattn.workflow import train_and_save
 
-    overrides = {k: getattr(args, k) for k in ("max_len", "hidden", "layers", "heads", "dropout", "position")
-                 if getattr(args, k) is not None}
-    train_over = {k: getattr(args, k) for k in ("epochs", "batch_size", "lr", "patience", "objective")
-                  if getattr(args, k) is not None}
-    model_cfg = ModelConfig(kind=args.model, **overrides)
-    train_cfg = TrainConfig(seed=args.seed, device=args.device, max_minutes=args.max_minutes, **train_over)
-    dataset = load(args.data)
+    model_cfg = defaults.model_config(args.model, **{k: getattr(args, k) for k in MODEL_FLAGS})
+    train_cfg = defaults.train_config(args.model, seed=args.seed, device=args.device, max_minutes=args.max_minutes,
+                                      **{k: getattr(args, k) for k in TRAIN_FLAGS})
+    dataset = load(args.data, format=args.format)
     result, metrics = train_and_save(dataset, model_cfg, train_cfg, args.out, None if args.json else _progress)
     if not args.json:
         sys.stderr.write("\n")
     return {"out": args.out, **metrics}
+
+
+def cmd_compare(args) -> dict:
+    from recattn.compare import compare, table
+    from recattn.data import load
+
+    kinds = [k.strip() for k in args.models.split(",") if k.strip()]
+    protocols = [p.strip() for p in args.protocols.split(",") if p.strip()]
+    overrides = {"device": args.device, "max_minutes": args.max_minutes, "epochs": args.epochs, "seed": args.seed}
+
+    def on_model(kind, n, total):
+        if not args.json:
+            sys.stderr.write(f"\n[{n + 1}/{total}] {kind}\n")
+
+    report = compare(load(args.data, format=args.format), kinds, protocols, not args.keep_seen, overrides, on_model,
+                     None if args.json else _progress)
+    if not args.json:
+        sys.stderr.write("\n" + table(report) + "\n")
+    return report
 
 
 def cmd_evaluate(args) -> dict:
@@ -44,7 +60,8 @@ def cmd_evaluate(args) -> dict:
     from recattn.workflow import evaluate_checkpoint
 
     ckpt = checkpoint.load(args.checkpoint)
-    return evaluate_checkpoint(ckpt, load(args.data or ckpt.source), args.protocol, not args.keep_seen)
+    dataset = load(args.data or ckpt.source, format=args.format)
+    return evaluate_checkpoint(ckpt, dataset, args.protocol, not args.keep_seen)
 
 
 def cmd_recommend(args) -> dict:
@@ -53,7 +70,7 @@ def cmd_recommend(args) -> dict:
     from recattn.recommend import Recommender
 
     ckpt = checkpoint.load(args.checkpoint)
-    dataset = load(args.data or ckpt.source)
+    dataset = load(args.data or ckpt.source, format=args.format)
     checkpoint.check_catalogue(ckpt, dataset.fingerprint, dataset.name)
     history = [h.strip() for h in args.history.split(",") if h.strip()]
     rec = Recommender(ckpt.model, dataset.items).recommend(history, k=args.k)
@@ -61,6 +78,10 @@ def cmd_recommend(args) -> dict:
         "items": [{"id": i.id, "title": i.title, "score": round(i.score, 6)} for i in rec.items],
         "attention_shape": list(rec.trace.shape) if rec.trace is not None else None,
     }
+
+
+MODEL_FLAGS = ("max_len", "hidden", "layers", "heads", "dropout", "position")
+TRAIN_FLAGS = ("epochs", "batch_size", "lr", "patience", "objective")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,8 +122,24 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--k", type=int, default=10)
     r.set_defaults(run=cmd_recommend)
 
-    for s in (t, e, r):
+    c = sub.add_parser("compare", help="train and evaluate several models on one split; print one table")
+    c.add_argument("--data", default="builtin:films")
+    c.add_argument("--models", default="sasrec,bert4rec,additive,gru,pop,itemknn")
+    c.add_argument("--protocols", default="full", help="comma-separated: full,uniform100,popular100")
+    c.add_argument("--keep-seen", action="store_true", help="rank items already in the history too")
+    c.add_argument("--epochs", type=int)
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    c.add_argument("--max-minutes", type=float, help="time budget per model")
+    c.set_defaults(run=cmd_compare)
+
+    for s in (t, e, r, c):
         s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+        s.add_argument("--format", help="the layout of --data when it is a folder or file (default: detected)")
+
+    from recattn.data.commands import register
+
+    register(sub)
     return p
 
 

@@ -86,9 +86,11 @@ def evaluate(scorer: Scorer, histories: Sequence[np.ndarray], targets: np.ndarra
             if exclude_seen:
                 _exclude_seen(scores, hist, tgt)
             all_ranks.append(rank_of_target(scores, tgt).numpy())
-            top = scores.topk(min(10, n_items), dim=1).indices.numpy()
-            recommended[top.ravel()] = True
-            top_pop.append(counts[top].mean(1))
+            top = scores.topk(min(10, n_items), dim=1)
+            shown = torch.isfinite(top.values).numpy()  # excluded items are not recommendations
+            idx = top.indices.numpy()
+            recommended[idx[shown]] = True
+            top_pop.append(counts[idx[shown]])
         else:
             cands = torch.as_tensor(_sample_candidates(rng, hist, tgt.numpy(), n_items, counts, protocol))
             sub = scores.gather(1, cands)
@@ -98,5 +100,6 @@ def evaluate(scorer: Scorer, histories: Sequence[np.ndarray], targets: np.ndarra
     out["users"] = int(len(ranks))
     if protocol == "full":
         out["coverage@10"] = float(recommended[1:].sum() / n_items)
-        out["popularity@10"] = float(np.concatenate(top_pop).mean()) if top_pop else 0.0
+        pops = np.concatenate(top_pop) if top_pop else np.array([])
+        out["popularity@10"] = float(pops.mean()) if len(pops) else 0.0
     return out

@@ -111,7 +111,7 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += float(loss) * len(chunk)
+            total += loss.item() * len(chunk)
             count += len(chunk)
         valid = validate(model, split, device) if epoch % cfg.eval_every == 0 or epoch == cfg.epochs else {}
         if valid and valid["ndcg@10"] > best_ndcg:

@@ -19,7 +19,7 @@ def train_and_save(dataset: Dataset, model_config: ModelConfig, train_config: Tr
     and save the checkpoint with its metrics when `out` is given."""
     vocab, split = prepare(dataset)
     cfg = replace(model_config, n_items=vocab.size)
-    result = fit(build_model(cfg), split, train_config, on_epoch_end)
+    result = fit(build_model(cfg, seed=train_config.seed), split, train_config, on_epoch_end)
     device = resolve_device(train_config.device)
     test = evaluate(model_scorer(result.model, device), split.test_inputs, split.test_targets, split.n_items,
                     item_counts=split.item_counts())

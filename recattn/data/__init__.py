@@ -1,0 +1,62 @@
+"""Data sources behind one call: `load("builtin:films")`, `load("builtin:news")`, or a folder or file of
+a known layout (MovieLens 100K/1M/latest, MIND, RecBole atomic files, plain CSV)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from functools import lru_cache
+
+from recattn.data.dataset import Dataset, catalogue_fingerprint
+from recattn.data.sequences import Split, Vocab, build_sequences, leave_one_out
+from recattn.errors import RecAttnError
+
+BUILTIN = ("builtin:films", "builtin:news")
+_CACHE_SIZE = 4
+_loaded: OrderedDict[tuple, Dataset] = OrderedDict()
+
+
+@lru_cache(maxsize=4)
+def _builtin(name: str) -> Dataset:
+    if name == "builtin:films":
+        from recattn.data.builtin import generate_films
+
+        return generate_films()
+    if name == "builtin:news":
+        from recattn.data.news import generate_news
+
+        return generate_news()
+    raise RecAttnError(f"unknown built-in source {name!r}; choose one of {', '.join(BUILTIN)}")
+
+
+def load(source: str, format: str | None = None, **options) -> Dataset:
+    """Load a source: a built-in world by name, or a folder or file whose layout is detected from its files
+    (`format` forces one of recattn.data.loaders.FORMATS). Options for files: min_rating (keep ratings at or
+    above it), kcore (drop users and items with fewer than k interactions, repeatedly).
+
+    Loads are cached by path, format, options and the files' sizes and modification times; a load that
+    fails leaves nothing in the cache.
+    """
+    if source.startswith("builtin:"):
+        if format is not None or options:
+            raise RecAttnError(f"{source} is generated; it takes no format or options")
+        return _builtin(source)
+    from recattn.data.loaders import load_path, signature
+
+    key = (source, format, tuple(sorted(options.items())), signature(source))
+    if key in _loaded:
+        _loaded.move_to_end(key)
+        return _loaded[key]
+    dataset = load_path(source, format, **options)
+    _loaded[key] = dataset
+    if len(_loaded) > _CACHE_SIZE:
+        _loaded.popitem(last=False)
+    return dataset
+
+
+def prepare(dataset: Dataset) -> tuple[Vocab, Split]:
+    """The vocabulary and leave-one-out split that training and evaluation share."""
+    vocab = Vocab.from_items(dataset.items)
+    return vocab, leave_one_out(build_sequences(dataset, vocab), vocab.size)
+
+
+__all__ = ["Dataset", "Split", "Vocab", "load", "prepare", "catalogue_fingerprint", "BUILTIN"]

@@ -1,0 +1,1 @@
+"""One reader per file layout, the strict table reader they share, and the finishing step."""

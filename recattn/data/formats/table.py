@@ -1,0 +1,343 @@
+"""Read one delimited file strictly: every problem becomes a DataError naming the file and the line.
+
+pandas' C engine does the reading. Its errors name no line (or a row, not a line) and its messages say
+nothing about what to do, so each one is caught here and turned into a DataError: the header and the
+first data line are checked by hand (separator, duplicated or missing columns, field counts), and a
+value that does not parse is found again by a vectorised check whose first bad row is mapped back to
+its line in the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pandas.errors import EmptyDataError, ParserError
+
+from recattn.errors import DataError
+
+# What a column must hold (its kind). "int": an integer; "float": a finite number; "required": non-empty
+# text; "text": anything. The dtype each kind is read with when all goes well:
+_FAST_DTYPES = {"int": "int64", "float": "float64", "required": "str", "text": "str"}
+_KIND_WORDS = {"int": "an integer", "float": "a number", "required": "a non-empty value", "text": "text"}
+_SEP_NAMES = {",": "commas", "\t": "tabs", "|": "'|'", "::": "'::'", ";": "semicolons"}
+# Bytes that stand in for a multi-character separator so that the C engine can split on one byte.
+_STAND_INS = (b"\x1f", b"\x1e", b"\x1d")
+_HEAD_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one file is laid out.
+
+    columns: (name, kind) pairs. With `header=True` these are the columns the header must name (others
+        are read as text); without a header they are all the columns, in file order.
+    optional: (name, kind) pairs checked only when the header names them.
+    what: a short description of the expected file, used in error hints.
+    """
+
+    sep: str
+    columns: tuple[tuple[str, str], ...]
+    header: bool = True
+    encoding: str = "utf-8"
+    quoted: bool = False
+    optional: tuple[tuple[str, str], ...] = ()
+    what: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A parsed file. `frame`'s index is the data record number (0-based, header excluded), which
+    `line(row)` turns back into the 1-based line in `path`; derived frames keep that index."""
+
+    path: Path
+    frame: pd.DataFrame
+    line_of: Callable[[int], int | None]
+
+    def line(self, row: int) -> int | None:
+        return self.line_of(int(row))
+
+    def error(self, row: int, message: str, hint: str = "") -> DataError:
+        """A DataError pointing at the line of data record `row`."""
+        return DataError(message, path=str(self.path), line=self.line(row), hint=hint)
+
+
+def read_table(path: str | Path, layout: Layout) -> Table:
+    """Parse `path` as `layout` says; raise DataError (file, line, what to do) on anything unexpected."""
+    path = Path(path)
+    source, sep = _source(path, layout)
+    head = _head_lines(path, source, layout)
+    names = _check_head(path, head, layout, sep)
+    kinds = _kinds(names, layout)
+    options = dict(
+        sep=sep, header=0 if layout.header else None, names=None if layout.header else names,
+        index_col=False, encoding=layout.encoding, keep_default_na=False, engine="c",
+        quoting=csv.QUOTE_MINIMAL if layout.quoted else csv.QUOTE_NONE,
+    )
+    line_of = _line_mapper(path, source, layout, sep)
+    failure = None
+    try:
+        frame = pd.read_csv(_rewind(source, path), dtype={n: _FAST_DTYPES[k] for n, k in kinds.items()},
+                            **options)
+    except UnicodeDecodeError:
+        raise _decode_error(path, source, layout) from None
+    except EmptyDataError:
+        raise DataError("the file holds no data, only blank lines", path=str(path), hint=_what(layout)) from None
+    except ParserError as e:
+        raise _parser_error(path, e, layout, line_of) from None
+    except (ValueError, OverflowError) as e:
+        failure = str(e)
+    if failure is not None:
+        # A value did not convert: read everything as text and let the checks find the first bad one
+        # (outside the except block, so that pandas' traceback is not chained onto the DataError).
+        frame = pd.read_csv(_rewind(source, path), dtype=str, **options)
+    table = Table(path, frame, line_of)
+    check_columns(table, kinds)
+    if failure is not None:
+        raise DataError(f"could not read the file ({failure})", path=str(path), hint=_what(layout))
+    return table
+
+
+def check_columns(table: Table, kinds: dict[str, str]) -> None:
+    """Raise DataError at the first value that is not of its column's kind."""
+    for name, kind in kinds.items():
+        column = table.frame[name]
+        bad = _bad_values(column, kind)
+        if bad.any():
+            pos = int(np.argmax(bad))
+            row, value = table.frame.index[pos], column.iloc[pos]
+            hint = ("this looks like a repeated header line; remove it" if str(value) == name
+                    else "fix or remove that line (a truncated line or a stray separator?)")
+            raise table.error(row, f"column {name!r} holds {value!r}, which is not {_KIND_WORDS[kind]}", hint)
+
+
+def read_lines(path: str | Path, encoding: str, what: str = "") -> list[str]:
+    """All lines of a small text file, decoded strictly (for layouts pandas cannot split)."""
+    path = Path(path)
+    _check_file(path, what)
+    data = path.read_bytes()
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise DataError(f"bytes that are not valid {encoding}", path=str(path), line=line,
+                        hint=f"save the file as {encoding}") from None
+    # split on "\n" only: str.splitlines() would also break at latin-1's 0x85 and other separators
+    return [line.rstrip("\r") for line in text.lstrip("\ufeff").split("\n")]
+
+
+def header_fields(path: str | Path, layout: Layout) -> list[str]:
+    """The header's field names after the checks read_table makes (separator, duplicates)."""
+    path = Path(path)
+    source, sep = _source(path, layout)
+    head = _head_lines(path, source, layout)
+    return _check_head(path, head, layout, sep)
+
+
+# --- reading the raw bytes -------------------------------------------------------------------------
+
+def _check_file(path: Path, what: str) -> None:
+    if not path.is_file():
+        raise DataError("no such file", path=str(path), hint=what or "check the path")
+    if path.stat().st_size == 0:
+        raise DataError("the file is empty (0 bytes)", path=str(path),
+                        hint=(what + "; " if what else "") + "re-download or re-export it")
+
+
+def _source(path: Path, layout: Layout) -> tuple[bytes | None, str]:
+    """(bytes, one-character separator). The bytes are there only when they had to be rewritten (a
+    multi-character separator becomes a byte the file lacks); else None, and pandas reads the file
+    itself (no second copy in memory for the large rating files)."""
+    _check_file(path, _what(layout))
+    if len(layout.sep) == 1:
+        return None, layout.sep
+    data = path.read_bytes()
+    stand_in = next((b for b in _STAND_INS if b not in data), None)
+    if stand_in is None:
+        raise DataError("the file holds control bytes 0x1d-0x1f, which no text file of this layout has",
+                        path=str(path), hint=_what(layout))
+    return data.replace(layout.sep.encode(layout.encoding), stand_in), stand_in.decode()
+
+
+def _rewind(source: bytes | None, path: Path):
+    return io.BytesIO(source) if source is not None else path
+
+
+def _head_lines(path: Path, source: bytes | None, layout: Layout) -> list[tuple[int, str]]:
+    """The first two non-blank lines as (line number, text), decoded strictly."""
+    if source is not None:
+        head = source[:_HEAD_BYTES]
+    else:
+        with open(path, "rb") as f:
+            head = f.read(_HEAD_BYTES)
+    lines = head.split(b"\n")
+    if len(head) == _HEAD_BYTES:
+        lines.pop()  # may end inside a character
+    out = []
+    for number, raw in enumerate(lines, 1):
+        if len(out) == 2:
+            break
+        try:
+            text = raw.decode(layout.encoding).rstrip("\r")
+        except UnicodeDecodeError:
+            raise DataError(f"bytes that are not valid {layout.encoding}", path=str(path), line=number,
+                            hint=f"save the file as {layout.encoding}") from None
+        if number == 1:
+            text = text.lstrip("\ufeff")
+        if not _blank(text, layout.sep):
+            out.append((number, text))
+    if not out:
+        raise DataError("the file holds no data, only blank lines", path=str(path), hint=_what(layout))
+    return out
+
+
+# --- the header and the first data line ----------------------------------------------------------
+
+def _split(text: str, sep: str, quoted: bool) -> list[str]:
+    if quoted:
+        return next(csv.reader([text], delimiter=sep), [])
+    return text.split(sep)
+
+
+def _check_head(path: Path, head: list[tuple[int, str]], layout: Layout, sep: str) -> list[str]:
+    """Column names, after checking the separator, the header and the first data line's field count."""
+    def shown(text: str) -> str:  # the line as it is in the file (a stand-in byte back to '::')
+        return text.replace(sep, layout.sep)
+
+    first_number, first_text = head[0]
+    if layout.header:
+        names = _split(first_text, sep, layout.quoted)
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise DataError(f"the header names column(s) {', '.join(map(repr, dupes))} more than once",
+                            path=str(path), line=first_number, hint="rename or remove the duplicated column")
+        missing = [name for name, _ in layout.columns if name not in names]
+        if missing:
+            raise DataError(
+                f"missing column(s) {', '.join(map(repr, missing))}; the header is {shown(first_text)!r}",
+                path=str(path), line=first_number,
+                hint=_separator_hint(shown(first_text), layout.sep) or _what(layout),
+            )
+        data_lines = head[1:]
+    else:
+        names = [name for name, _ in layout.columns]
+        data_lines = head
+    for number, text in data_lines:
+        fields = _split(text, sep, layout.quoted)
+        if len(fields) != len(names):
+            guess = _separator_hint(shown(text), layout.sep) if len(fields) == 1 else ""
+            raise DataError(
+                f"expected {len(names)} fields separated by {_SEP_NAMES.get(layout.sep, repr(layout.sep))}, "
+                f"found {len(fields)}",
+                path=str(path), line=number,
+                hint=guess or (_what(layout) + "; " if layout.what else "") + "fix or remove that line",
+            )
+    return names
+
+
+def _separator_hint(text: str, expected: str) -> str:
+    """'the line seems to use X' when it holds none of the expected separator but another one."""
+    if expected in text:
+        return ""
+    for candidate in ("::", "\t", ",", ";", "|"):
+        if candidate != expected and candidate in text:
+            return (f"wrong separator: the line seems to use {_SEP_NAMES[candidate]}, "
+                    f"but this layout uses {_SEP_NAMES.get(expected, repr(expected))}")
+    return ""
+
+
+def _kinds(names: list[str], layout: Layout) -> dict[str, str]:
+    kinds = {name: "text" for name in names}
+    kinds.update({n: k for n, k in layout.optional if n in kinds})
+    kinds.update(dict(layout.columns))
+    return kinds
+
+
+def _what(layout: Layout) -> str:
+    return f"expected {layout.what}" if layout.what else ""
+
+
+# --- turning pandas' errors into lines -----------------------------------------------------------
+
+def _parser_error(path: Path, error: ParserError, layout: Layout, line_of) -> DataError:
+    text = str(error)
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if fields:
+        expected, line, saw = (int(g) for g in fields.groups())
+        sep = _SEP_NAMES.get(layout.sep, repr(layout.sep))
+        return DataError(f"expected {expected} fields separated by {sep}, found {saw}", path=str(path),
+                         line=line, hint="a stray separator inside a value? quote the value or fix the line")
+    quote = re.search(r"inside string starting at row (\d+)", text)
+    if quote:
+        record = int(quote.group(1)) - (1 if layout.header else 0)
+        return DataError("a quote (\") opens here and is never closed", path=str(path),
+                         line=line_of(record) if record >= 0 else 1, hint="close or remove the quote")
+    return DataError(f"could not parse the file ({text.strip()})", path=str(path), hint=_what(layout))
+
+
+def _decode_error(path: Path, source: bytes | None, layout: Layout) -> DataError:
+    """The first line whose bytes do not decode (only on the error path: a pass over the file)."""
+    stream = io.BytesIO(source) if source is not None else open(path, "rb")
+    with stream:
+        for number, raw in enumerate(stream, 1):
+            try:
+                raw.decode(layout.encoding)
+            except UnicodeDecodeError:
+                return DataError(f"bytes that are not valid {layout.encoding}", path=str(path), line=number,
+                                 hint=f"save the file as {layout.encoding}")
+    return DataError(f"the file is not valid {layout.encoding}", path=str(path),
+                     hint=f"save the file as {layout.encoding}")
+
+
+def _line_mapper(path: Path, source: bytes | None, layout: Layout, sep: str) -> Callable[[int], int | None]:
+    """row -> 1-based line. Counts records the way the C engine does (blank lines skipped, quoted
+    fields may span lines); runs only when an error needs a line."""
+
+    def line_of(row: int) -> int | None:
+        target = row + (1 if layout.header else 0)
+        stream = io.BytesIO(source) if source is not None else open(path, "rb")
+        with io.TextIOWrapper(stream, encoding=layout.encoding, errors="replace", newline="") as text:
+            if layout.quoted:
+                reader = csv.reader(text, delimiter=sep)
+                record, start = -1, 1
+                for fields in reader:
+                    if not _blank(sep.join(fields), sep):
+                        record += 1
+                        if record == target:
+                            return start
+                    start = reader.line_num + 1
+                return None
+            record = -1
+            for number, raw in enumerate(text, 1):
+                if not _blank(raw, sep):
+                    record += 1
+                    if record == target:
+                        return number
+        return None
+
+    return line_of
+
+
+def _blank(line: str, sep: str) -> bool:
+    """Whether the C engine skips the line: nothing on it but whitespace other than the separator."""
+    return not line.strip(" \t\r\n\f\v".replace(sep, ""))
+
+
+def _bad_values(column: pd.Series, kind: str) -> np.ndarray:
+    """True where a value is not of `kind` (vectorised)."""
+    if kind == "text":
+        return np.zeros(len(column), dtype=bool)
+    if kind == "int":
+        if pd.api.types.is_integer_dtype(column.dtype):
+            return np.zeros(len(column), dtype=bool)
+        return ~column.astype(str).str.fullmatch(r"\s*[+-]?\d{1,18}\s*").fillna(False).to_numpy(dtype=bool)
+    if kind == "float":
+        numbers = column if pd.api.types.is_float_dtype(column.dtype) else pd.to_numeric(column, errors="coerce")
+        return ~np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan))
+    return (column.isna() | (column.str.strip() == "")).to_numpy(dtype=bool)

@@ -1,0 +1,91 @@
+"""Each objective's loss on a tiny case computed by hand, and the batches each objective trains on."""
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from recattn import objectives
+
+
+class Fixed(nn.Module):
+    """A stand-in model whose hidden states and item table are set by hand."""
+
+    def __init__(self, hidden, table):
+        super().__init__()
+        self.h = hidden
+        self.item_emb = nn.Embedding.from_pretrained(table)
+        self.config = SimpleNamespace(n_items=table.shape[0] - 2)
+
+    def forward(self, inputs):
+        return SimpleNamespace(hidden=self.h)
+
+    def logits(self, hidden):
+        out = hidden @ self.item_emb.weight[: self.config.n_items + 1].T
+        out[..., 0] = float("-inf")
+        return out
+
+
+# items 1..3 (row 0 padding, row 4 a mask token), 2-d embeddings
+TABLE = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.5, 0.5]])
+HIDDEN = torch.tensor([[[9.0, 9.0], [2.0, -1.0]]])  # position 0 has no target; position 1 targets item 2
+TARGETS = torch.tensor([[0, 2]])
+INPUTS = torch.tensor([[1, 3]])
+
+
+def test_full_softmax_cross_entropy_by_hand():
+    # h = (2, -1): logits item1 = 2, item2 = -1, item3 = 1
+    expected = -(-1 - math.log(math.exp(2) + math.exp(-1) + math.exp(1)))
+    got = objectives.loss(Fixed(HIDDEN, TABLE), INPUTS, TARGETS, "ce", negatives=1)
+    assert got.item() == pytest.approx(expected, rel=1e-6)
+
+
+def _sigmoid(x):
+    return 1 / (1 + math.exp(-x))
+
+
+def test_binary_cross_entropy_with_sampled_negatives_by_hand():
+    gen = torch.Generator().manual_seed(0)
+    negs = torch.randint(1, 4, (1, 3), generator=torch.Generator().manual_seed(0))[0].tolist()
+    dot = {1: 2.0, 2: -1.0, 3: 1.0}  # h = (2, -1) against each item
+    expected = -math.log(_sigmoid(dot[2])) + np.mean([-math.log(1 - _sigmoid(dot[n])) for n in negs])
+    got = objectives.loss(Fixed(HIDDEN, TABLE), INPUTS, TARGETS, "bce", negatives=3, generator=gen)
+    assert got.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_sampled_softmax_by_hand():
+    gen = torch.Generator().manual_seed(1)
+    negs = torch.randint(1, 4, (4,), generator=torch.Generator().manual_seed(1)).tolist()
+    dot = {1: 2.0, 2: -1.0, 3: 1.0}
+    others = [dot[n] for n in negs if n != 2]  # a negative equal to the positive is masked out
+    expected = -(dot[2] - math.log(math.exp(dot[2]) + sum(math.exp(o) for o in others)))
+    got = objectives.loss(Fixed(HIDDEN, TABLE), INPUTS, TARGETS, "sampled_softmax", negatives=4, generator=gen)
+    assert got.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_next_item_batch_shifts_by_one():
+    x, y = objectives.next_item_batch([np.array([4, 5, 6, 7])], max_len=5)
+    assert x.tolist() == [[0, 0, 4, 5, 6]] and y.tolist() == [[0, 0, 5, 6, 7]]
+
+
+def test_masked_item_batch_hides_items_and_always_the_last():
+    rng = np.random.default_rng(0)
+    windows = [np.arange(1, 41)] * 50
+    x, y = objectives.masked_item_batch(windows, 40, mask_token=99, mask_prob=0.2, rng=rng)
+    hidden = x == 99
+    assert hidden[:, -1].all()
+    assert (y[hidden] == np.tile(np.arange(1, 41), (50, 1))[hidden]).all() and (y[~hidden] == 0).all()
+    assert 0.15 < hidden[:, :-1].mean() < 0.25
+
+
+def test_training_windows_cover_long_histories():
+    seq = np.arange(1, 26)
+    causal = objectives.training_windows([seq], max_len=10, causal=True)
+    # every item after the first is a target in exactly one window
+    targets = np.concatenate([w[1:] for w in causal])
+    assert sorted(targets.tolist()) == list(range(2, 26))
+    masked = objectives.training_windows([seq], max_len=10, causal=False)
+    assert sorted(np.concatenate(masked).tolist()) == list(range(1, 26))
