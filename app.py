@@ -13,8 +13,7 @@ ui.init_state()
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    # ── Data page (pages/data.py, coming from another change): add it here, between Home and Build history:
-    # st.Page("pages/data.py", title="Data", icon=":material/database:"),
+    st.Page("pages/data.py", title="Data", icon=":material/database:"),
     st.Page("pages/history.py", title="Build history", icon=":material/playlist_add:"),
     st.Page("pages/attention.py", title="Attention", icon=":material/grid_on:"),
 ]

@@ -10,6 +10,17 @@ ui.init_state()
 st.title("What the model looks at")
 
 source = st.session_state["source"]
+try:
+    trained = bool(ui.available_models(source))
+except RecAttnError as e:
+    ui.show_error(e)
+    st.stop()
+if not trained:
+    st.info(f"No model is trained on {ui.md(ui.source_label(source))} yet: train one on the Data page, it is one "
+            "click.", icon=":material/model_training:")
+    st.page_link("pages/data.py", label="Train a model on this data", icon=":material/arrow_forward:")
+    st.stop()
+
 history = ui.history()
 if not history:
     st.info("The history is empty: add a few films first, then come back here.", icon=":material/playlist_add:")

@@ -15,21 +15,27 @@ st.markdown(
     "model's top-10, and see that attention — every layer, every head."
 )
 
+source = st.session_state["source"]
 try:
-    info = ui.model_info(st.session_state["model_dir"])
-    summary = ui.dataset_summary(st.session_state["source"])
+    summary = ui.dataset_summary(source)
+    # No model trained on this data (say, right after switching to new data): say so instead of showing another's.
+    info = ui.model_info(st.session_state["model_dir"]) if ui.available_models(source) else None
 except RecAttnError as e:
     ui.show_error(e)
     st.stop()
 
 st.subheader("What is loaded")
-test = info["test"]
+test = info["test"] if info else {}
 c1, c2, c3, c4 = st.columns(4, border=True)
-c1.metric("Data", st.session_state["source"],
+c1.metric("Data", ui.source_label(source),
           help=f"{summary['items']:,} items · {summary['users']:,} users · {summary['interactions']:,} interactions")
 c1.caption(f"{summary['items']:,} films · {summary['users']:,} users")
-c2.metric("Model", info["name"], help=f"trained on {info['source']}")
-c2.caption(f"{info['layers']} layers × {info['heads']} heads · reads the last {info['max_len']} items")
+if info:
+    c2.metric("Model", info["name"], help=f"trained on {info['source']}")
+    c2.caption(info["shape"])
+else:
+    c2.metric("Model", "—")
+    c2.caption("none trained on this data yet")
 for col, key, label in ((c3, "ndcg@10", "Test NDCG@10"), (c4, "hr@10", "Test HR@10")):
     value = test.get(key)
     col.metric(label, "—" if value is None else f"{value:.3f}",
@@ -37,6 +43,11 @@ for col, key, label in ((c3, "ndcg@10", "Test NDCG@10"), (c4, "hr@10", "Test HR@
                     "(films already seen excluded).")
     col.caption("hit in the top 10, rank-weighted" if key.startswith("ndcg")
                 else "share of users whose hidden film is in the top 10")
+
+if not info:
+    st.info("No model is trained on this data yet: train one on the Data page, it is one click.",
+            icon=":material/model_training:")
+    st.page_link("pages/data.py", label="Train a model on this data", icon=":material/arrow_forward:")
 
 st.subheader("Where to go next")
 a, b = st.columns(2)

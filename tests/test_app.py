@@ -1,5 +1,6 @@
 """The Streamlit app through streamlit.testing's AppTest: every page runs, widgets change the shared state,
-the attention page draws one heatmap per layer × head. No browser; about 10 s."""
+the attention page draws one heatmap per layer × head, the Data page switches sources, draws its charts and
+trains a model. No browser; about 20 s."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import ui
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")  # AppTest resolves relative paths against this file
-HOME, HISTORY, ATTENTION = "pages/home.py", "pages/history.py", "pages/attention.py"
+HOME, DATA, HISTORY, ATTENTION = "pages/home.py", "pages/data.py", "pages/history.py", "pages/attention.py"
 logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
 
 
@@ -24,6 +27,14 @@ def fresh_caches():
     st.cache_resource.clear()
     st.cache_data.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def runs_dir(tmp_path, monkeypatch) -> Path:
+    """The app trains into (and lists models from) a fresh folder, never the repository's runs/."""
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("RECATTN_RUNS_DIR", str(runs))
+    return runs
 
 
 @pytest.fixture
@@ -165,3 +176,170 @@ def test_set_source_keeps_known_items_and_returns_dropped():
     assert at.session_state["history"] == ["1", "2"]
     assert at.session_state["source"] == "builtin:films"  # the refused switch changed nothing
     assert "unknown" in at.session_state["refused"]
+
+
+# ---------------------------------------------------------------- Data page and model picker
+def charts(at: AppTest) -> list[dict]:
+    """The Vega-Lite specs on the page (st.altair_chart)."""
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def has_tooltips(spec: dict) -> bool:
+    return any("tooltip" in layer.get("encoding", {}) for layer in spec.get("layer", [spec]))
+
+
+def test_data_page_shows_both_builtin_worlds(at):
+    go(at, DATA)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Users"] == "3,000" and metrics["Catalogue"] == "1,000" and metrics["Interactions"] == "92,000"
+    assert {"Items with interactions", "Median history", "Density", "First interaction", "Last interaction"} <= \
+        set(metrics)
+    specs = charts(at)
+    assert len(specs) == 4 and all(has_tooltips(s) for s in specs)  # lengths, long tail, genres, causes
+    assert "Top genres" in [m.value.strip("*") for m in at.markdown]
+
+    at.segmented_control(key="source_choice").set_value("builtin:news").run()
+    assert not at.exception and at.session_state["source"] == "builtin:news"
+    assert {m.label: m.value for m in at.metric}["Users"] == "3,000"
+    assert len(charts(at)) == 4 and "Top categories" in [m.value.strip("*") for m in at.markdown]
+
+
+def test_switching_to_news_drops_the_films_and_says_so(at):
+    at.session_state["history"] = ["1", "2", "3"]
+    go(at, DATA)
+    at.segmented_control(key="source_choice").set_value("builtin:news").run()
+    assert not at.exception
+    assert at.session_state["history"] == []
+    note = at.warning[0].value
+    assert "Kept 0 items of the history; dropped: The Wandering Engine (1993)" in note
+    assert "No model is trained on this data yet" in note
+    # No news model here (the runs folder is empty): the sidebar, Home and Attention say where to train one.
+    assert not at.sidebar.selectbox and "none trained on this data" in at.sidebar.caption[-1].value
+    go(at, ATTENTION)
+    assert "No model is trained on builtin" in at.info[0].value and at.page_link[0].proto.page == "data"
+    go(at, HOME)
+    assert {m.label: m.value for m in at.metric}["Model"] == "—" and at.page_link[0].proto.page == "data"
+
+    # Back to films: the shipped SASRec is picked again.
+    go(at, DATA)
+    at.segmented_control(key="source_choice").set_value("builtin:films").run()
+    assert Path(at.session_state["model_dir"]).name == "films-sasrec"
+    assert "Model: SASRec · shipped" in at.info[0].value
+
+
+def test_a_bad_local_folder_is_an_error_and_the_source_stays(at, tmp_path):
+    at.session_state["history"] = ["1", "2"]
+    go(at, DATA)
+    at.segmented_control(key="source_choice").set_value("folder").run()
+    at.text_input(key="folder_path").input(str(tmp_path / "nowhere")).run()
+    at.button(key="load_folder").click().run()
+    assert not at.exception
+    assert "no such file or folder" in at.error[0].value
+    assert at.session_state["source"] == "builtin:films" and at.session_state["history"] == ["1", "2"]
+    assert {m.label: m.value for m in at.metric}["Users"] == "3,000"  # the films still shown, nothing half-loaded
+
+    (tmp_path / "empty").mkdir()
+    at.text_input(key="folder_path").input(str(tmp_path / "empty")).run()
+    at.button(key="load_folder").click().run()
+    assert "no known data layout" in at.error[0].value and at.session_state["source"] == "builtin:films"
+
+
+def test_a_local_folder_of_real_data_loads(at, shared_data_dir):
+    folder = shared_data_dir("ml-latest-small")
+    go(at, DATA)
+    at.segmented_control(key="source_choice").set_value("folder").run()
+    at.text_input(key="folder_path").input("../shared/data/ml-latest-small").run()  # relative to the repo root
+    at.selectbox(key="folder_format").set_value("ml-100k").run()  # a forced layout that does not fit
+    at.button(key="load_folder").click().run()
+    assert "u.data" in at.error[0].value and at.session_state["source"] == "builtin:films"
+
+    at.selectbox(key="folder_format").set_value(None).run()
+    at.button(key="load_folder").click().run()
+    assert not at.exception and at.session_state["source"] == str(folder.resolve())
+    assert {m.label: m.value for m in at.metric}["Users"] == "610"
+    assert len(charts(at)) == 3  # no planted causes in real data
+    assert at.subheader[0].value == "ml-latest-small"
+
+
+def test_uploaded_files_become_the_source_and_train(at, runs_dir):
+    go(at, DATA)
+    at.segmented_control(key="source_choice").set_value("upload").run()
+    assert "up to 200 MB each" in at.file_uploader(key="uploads").label
+    rows = "".join(f"u{u},i{(u * 7 + t) % 30},{1_600_000_000 + t}\n" for u in range(20) for t in range(6))
+    at.file_uploader(key="uploads").set_value([("interactions.csv", b"user,item,timestamp\n" + rows.encode(),
+                                                "text/csv")]).run()
+    at.button(key="load_upload").click().run()
+    assert not at.exception
+    source = Path(at.session_state["source"])
+    assert (source / "interactions.csv").is_file() and source.name.startswith("upload-")
+    assert {m.label: m.value for m in at.metric}["Users"] == "20"
+    assert "No model is trained on this data yet" in at.info[0].value
+    assert len(charts(at)) == 2 and "This catalogue has no genres." in [c.value for c in at.caption]
+
+    # A tiny SASRec trains on it in seconds, for every epoch asked (the progress callback must not stop it).
+    at.number_input(key="train_epochs").set_value(2).run()
+    at.button(key="train").click().run()
+    assert not at.exception
+    assert "Trained SASRec in" in at.success[0].value and "2 epochs" in at.success[0].value
+    (run,) = runs_dir.iterdir()
+    assert run.name.startswith(source.name + "-sasrec-") and at.session_state["model_dir"] == str(run)
+
+
+def test_downloaded_data_sets_are_listed_or_the_command_is_given(at, tmp_path, monkeypatch):
+    monkeypatch.setenv("RECATTN_DATA_DIR", str(tmp_path / "data"))
+    go(at, DATA)
+    at.segmented_control(key="source_choice").set_value("downloaded").run()
+    assert "python -m recattn data download ml-latest-small" in at.info[0].value
+    (tmp_path / "data" / "not-data").mkdir(parents=True)
+    (tmp_path / "data" / "tiny").mkdir()
+    (tmp_path / "data" / "tiny" / "interactions.csv").write_text("user,item,timestamp\nu1,i1,1\nu1,i2,2\n")
+    at.run()
+    assert at.selectbox(key="downloaded").options == ["tiny"]  # only the folders of a known layout
+    at.button(key="load_downloaded").click().run()
+    assert at.session_state["source"] == str(tmp_path / "data" / "tiny")
+
+
+def test_the_train_button_saves_a_model_and_makes_it_current(at, runs_dir):
+    go(at, DATA)
+    at.selectbox(key="train_kind").set_value("pop").run()
+    assert at.button(key="train").label == "Train Popularity on this data"
+    at.button(key="train").click().run()
+    assert not at.exception
+    (run,) = runs_dir.iterdir()
+    assert run.name.startswith("films-pop-") and (run / "config.json").is_file()
+    assert at.session_state["model_dir"] == str(run)
+    assert "Trained Popularity" in at.success[0].value
+    stored = json.loads((run / "metrics.json").read_text())["test"]
+    assert {m.label: m.value for m in at.metric}["Test NDCG@10"] == f"{stored['ndcg@10']:.3f}"
+    assert at.page_link[-1].proto.page == "attention"
+    # The picker lists the new model after the shipped one and shows it as the current one.
+    picker = at.selectbox(key="model_picker")
+    assert picker.options[0] == "SASRec · shipped" and picker.options[1].startswith("Popularity · ")
+    assert picker.value == str(run)
+    assert at.sidebar.caption[-1].value.startswith(f"test NDCG@10 {stored['ndcg@10']:.3f} · ranks items by popularity")
+
+
+def test_the_model_picker_lists_the_shipped_sasrec_and_sets_model_dir(at, runs_dir):
+    shipped = Path(at.session_state["model_dir"])
+    stored = json.loads((shipped / "metrics.json").read_text())["test"]
+    assert ui.available_models("builtin:films") == [(f"SASRec · shipped · test NDCG@10 {stored['ndcg@10']:.3f}",
+                                                     str(shipped))]
+    picker = at.selectbox(key="model_picker")
+    assert picker.options == ["SASRec · shipped"] and picker.value == str(shipped)
+    assert at.sidebar.caption[-1].value == f"test NDCG@10 {stored['ndcg@10']:.3f} · 2 layers × 2 heads · " \
+                                           "reads the last 50 items"
+
+    # A model trained elsewhere on the films shows up too (config.json is all that is read), and picking it
+    # makes it the session's model; a checkpoint for another catalogue is left out.
+    for name, fingerprint in (("films-copy", None), ("other", "0000")):
+        (runs_dir / name).mkdir(parents=True)
+        config = json.loads((shipped / "config.json").read_text())
+        config["catalogue_fingerprint"] = fingerprint or config["catalogue_fingerprint"]
+        (runs_dir / name / "config.json").write_text(json.dumps(config))
+        (runs_dir / name / "model.safetensors").write_bytes(b"")
+    at.run()
+    picker = at.selectbox(key="model_picker")
+    assert len(picker.options) == 2 and picker.options[1].startswith("SASRec · ")
+    assert picker.options[1] != "SASRec · shipped"
+    picker.set_value(str(runs_dir / "films-copy")).run()
+    assert at.session_state["model_dir"] == str(runs_dir / "films-copy")

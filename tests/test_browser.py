@@ -149,7 +149,7 @@ def test_history_to_attention_updates_on_every_change(server, page):
     links = page.get_by_test_id("stSidebarNav").get_by_role("link").all_inner_texts()
     # (Each link's text starts with its material icon's name.) Covers a fresh server opened on a page URL.
     assert [t.split()[-1] if t.split()[-1] != "history" else "Build history" for t in links] == [
-        "Home", "Build history", "Attention"]
+        "Home", "Data", "Build history", "Attention"]
 
     # Search a title and add the first hit through its + button.
     search = page.get_by_role("textbox", name="Search titles")
@@ -208,3 +208,17 @@ def test_history_to_attention_updates_on_every_change(server, page):
         "() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] g.yaxislayer-above')[0]"
         "?.querySelectorAll('g.ytick').length === 5")
     screenshot(page, ARTIFACTS / "attention-3.png", SCREENSHOT)
+
+
+def test_data_page_draws_its_charts(server, page):
+    page.goto(server)
+    expect(page.get_by_role("heading", name="What is loaded")).to_be_visible()
+    nav(page, "Data")
+    expect(page.get_by_role("heading", name="builtin:films")).to_be_visible()
+    charts = page.get_by_test_id("stVegaLiteChart")
+    expect(charts).to_have_count(4)  # history lengths, long tail, genres, planted causes
+    for i in range(4):
+        charts.nth(i).locator("canvas, svg").first.wait_for()
+    wait_idle(page)
+    expect(page.get_by_test_id("stMetric")).to_have_count(8)
+    screenshot(page, ARTIFACTS / "data-films.png")
