@@ -336,7 +336,13 @@ def attention_figure(rec: Recommendation, model: Recommender, layers: list[int] 
     trace = rec.trace
     n_q, n_k = trace.weights.shape[-2:]
     masked = viz.causal_mask(n_q, n_k) if is_causal(model) else None
-    return viz.attention_grid(trace.weights, trace.query_labels, trace.key_labels, masked, layers=layers)
+    return viz.attention_grid(trace.weights, trace.query_labels, trace.key_labels, masked, layers=layers,
+                              highlight_last_row=not is_target_attention(model))
+
+
+def is_target_attention(model: Recommender) -> bool:
+    """Whether the maps are candidates × history (additive target attention) rather than history × history."""
+    return hasattr(model.model, "target_rows")
 
 
 def is_causal(model: Recommender) -> bool:

@@ -67,9 +67,17 @@ with right:
     layers = None if choice in (None, "All layers") else [int(choice.split()[-1]) - 1]
     masked = (f"**Blank** cells are masked: {ui.model_label(model)} may only look back, so a film never sees the "
               "ones after it. " if ui.is_causal(model) else "")
-    st.caption(
-        "Each **row** is a position in the history asking *“what should I look at?”*; each **column** is an item it "
-        "can look at; darker = more attention, and every row sums to 1. The **last row** (outlined in orange) is "
-        f"what produced the recommendations. {masked}Hover a cell for the exact weight and both full titles."
-    )
+    if ui.is_target_attention(model):
+        st.caption(
+            "Each **row** is one of the recommended films; each **column** a film of the history. A row shows how "
+            "much that candidate weighs each history item, A = softmax(w·tanh(W₁x + W₂y + b)) over the history, "
+            "and every row sums to 1. Hover a cell for the exact weight and both full titles."
+        )
+    else:
+        st.caption(
+            "Each **row** is a position in the history asking *“what should I look at?”*; each **column** is an "
+            "item it can look at; darker = more attention, and every row sums to 1. The **last row** (outlined in "
+            f"orange) is what produced the recommendations. {masked}Hover a cell for the exact weight and both "
+            "full titles."
+        )
     st.plotly_chart(ui.attention_figure(rec, model, layers), key="attention", config={"displaylogo": False})

@@ -24,6 +24,9 @@ class ModelConfig:
     heads: int = 2
     dropout: float = 0.2
     position: str = "learned"  # "learned" or "sinusoidal"
+    # A learned score offset for items already in the history (Transformer models): lets the model learn from
+    # the data whether people come back to what they saw (news re-reads) or never do (films rated once).
+    repeat_bias: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in MODEL_KINDS:

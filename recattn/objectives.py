@@ -50,19 +50,26 @@ def masked_item_batch(windows, max_len: int, mask_token: int, mask_prob: float, 
 def loss(model, inputs: torch.Tensor, targets: torch.Tensor, objective: str, negatives: int,
          generator: torch.Generator | None = None) -> torch.Tensor:
     """Mean loss over the positions that have a target. objective: ce, bce or sampled_softmax."""
+    if hasattr(model, "train_loss"):  # models without one hidden state per position (additive) score themselves
+        return model.train_loss(inputs, targets, objective, negatives, generator)
     hidden = model(inputs).hidden
     where = targets != 0
     h = hidden[where]  # (N, D): only positions with a target, so logits stay N x items
     y = targets[where]
     n_items = model.config.n_items
     table = model.item_emb.weight
+    offset = model.repeat_logits(inputs, where) if hasattr(model, "repeat_logits") else None
     if objective == "ce":
-        return F.cross_entropy(model.logits(h).float(), y)
+        logits = model.logits(h)
+        return F.cross_entropy((logits if offset is None else logits + offset).float(), y)
     if objective == "bce":
         # The original SASRec recipe: each positive against `negatives` uniformly drawn items.
         neg = torch.randint(1, n_items + 1, (len(y), negatives), device=y.device, generator=generator)
         pos_logit = (h * table[y]).sum(-1)
         neg_logit = torch.einsum("nd,nkd->nk", h, table[neg])
+        if offset is not None:
+            pos_logit = pos_logit + offset.gather(1, y[:, None])[:, 0]
+            neg_logit = neg_logit + offset.gather(1, neg)
         return (F.binary_cross_entropy_with_logits(pos_logit.float(), torch.ones_like(pos_logit, dtype=torch.float))
                 + F.binary_cross_entropy_with_logits(neg_logit.float(), torch.zeros_like(neg_logit, dtype=torch.float)))
     if objective == "sampled_softmax":
@@ -71,6 +78,9 @@ def loss(model, inputs: torch.Tensor, targets: torch.Tensor, objective: str, neg
         neg = torch.randint(1, n_items + 1, (negatives,), device=y.device, generator=generator)
         pos_logit = (h * table[y]).sum(-1, keepdim=True)
         neg_logit = h @ table[neg].T
+        if offset is not None:
+            pos_logit = pos_logit + offset.gather(1, y[:, None])
+            neg_logit = neg_logit + offset[:, neg]
         neg_logit = neg_logit.masked_fill(neg[None, :] == y[:, None], float("-inf"))  # a negative equal to the positive
         logits = torch.cat([pos_logit, neg_logit], dim=1).float()
         return F.cross_entropy(logits, torch.zeros(len(y), dtype=torch.long, device=y.device))

@@ -96,6 +96,9 @@ class Recommender:
         trace = None
         if maps is not None:
             q_ids, k_ids = self.model.trace_inputs(used)
+            if hasattr(self.model, "target_rows"):  # target attention: one row per recommended candidate
+                maps = self.model.target_rows(maps, top.indices)
+                q_ids = tuple(item.id for item in items)
             trace = AttentionTrace(
                 weights=torch.stack([m[0] for m in maps]).float().numpy(),
                 query_labels=tuple(self._label(i) for i in q_ids),

@@ -78,3 +78,30 @@ def test_left_padding_does_not_change_scores():
     short = torch.tensor([[5, 7, 9]])
     padded = torch.tensor([[0, 0, 0, 0, 0, 5, 7, 9]])
     assert torch.allclose(model.score(short), model.score(padded), atol=1e-5)
+
+
+def test_seen_mask_is_the_causal_prefix():
+    from recattn.models.transformer import seen_mask
+
+    inputs = torch.tensor([[0, 3, 5, 3]])
+    where = torch.tensor([[False, True, False, True]])
+    mask = seen_mask(inputs, where, n_items=6, causal=True)
+    assert mask.tolist() == [[False, False, False, True, False, False, False],
+                             [False, False, False, True, False, True, False]]
+    both = seen_mask(inputs, where, n_items=6, causal=False)
+    assert both[0].tolist() == both[1].tolist() == mask[1].tolist()
+
+
+def test_repeat_bias_moves_exactly_the_seen_items():
+    model = _model("sasrec", repeat_bias=True)
+    with torch.no_grad():
+        model.repeat_bias.fill_(-2.5)
+    seqs = torch.tensor([[0, 0, 0, 0, 0, 5, 7, 9]])
+    with_bias = model.score(seqs)
+    with torch.no_grad():
+        model.repeat_bias.fill_(0.0)
+    without = model.score(seqs)
+    diff = (with_bias - without)[0, 1:]
+    expected = torch.zeros(30)
+    expected[[4, 6, 8]] = -2.5
+    assert torch.allclose(diff, expected, atol=1e-5)

@@ -23,6 +23,25 @@ class TransformerOutput:
     attention: tuple[torch.Tensor, ...] | None = None
 
 
+def seen_mask(inputs: torch.Tensor, where: torch.Tensor, n_items: int, causal: bool) -> torch.Tensor:
+    """For each position in `where` (N of them, row-major), which items it can see in its input: (N, n_items + 1).
+
+    Causal: the items at or before the position; bidirectional: every visible item of the sequence.
+    Padding and BERT4Rec's mask token are not items.
+    """
+    B, T = inputs.shape
+    row = torch.full((B, T), -1, dtype=torch.long, device=inputs.device)
+    row[where] = torch.arange(int(where.sum()), device=inputs.device)
+    real = (inputs != 0) & (inputs <= n_items)
+    visible = where[:, :, None] & real[:, None, :]  # (B, query t, key j)
+    if causal:
+        visible &= torch.ones(T, T, dtype=torch.bool, device=inputs.device).tril()
+    b, t, j = visible.nonzero(as_tuple=True)
+    mask = torch.zeros(len(row[where]), n_items + 1, dtype=torch.bool, device=inputs.device)
+    mask[row[b, t], inputs[b, j]] = True
+    return mask
+
+
 class Block(nn.Module):
     """Pre-norm Transformer block: attention then a feed-forward net, each with a residual."""
 
@@ -73,6 +92,7 @@ class SequentialTransformer(nn.Module):
         nn.init.normal_(self.item_emb.weight, std=0.02)
         with torch.no_grad():
             self.item_emb.weight[0].zero_()
+        self.repeat_bias = nn.Parameter(torch.zeros(())) if cfg.repeat_bias else None
 
     @property
     def mask_token(self) -> int:
@@ -99,6 +119,12 @@ class SequentialTransformer(nn.Module):
         out[..., 0] = float("-inf")
         return out
 
+    def repeat_logits(self, inputs: torch.Tensor, where: torch.Tensor) -> torch.Tensor | None:
+        """The learned repeat offset for each position in `where`: (N, n_items + 1), or None without one."""
+        if self.repeat_bias is None:
+            return None
+        return self.repeat_bias * seen_mask(inputs, where, self.config.n_items, self.causal)
+
     def query_inputs(self, seqs: torch.Tensor) -> torch.Tensor:
         """What the model reads to predict the next item: the history, plus a mask slot for BERT4Rec."""
         if self.causal:
@@ -113,6 +139,12 @@ class SequentialTransformer(nn.Module):
 
     def score(self, seqs: torch.Tensor, return_attention: bool = False):
         """Next-item scores for left-padded histories: (batch, n_items + 1), and the attention if asked."""
-        out = self.forward(self.query_inputs(seqs), return_attention)
+        inputs = self.query_inputs(seqs)
+        out = self.forward(inputs, return_attention)
         scores = self.logits(out.hidden[:, -1])
+        last = torch.zeros_like(inputs, dtype=torch.bool)
+        last[:, -1] = True
+        offset = self.repeat_logits(inputs, last)
+        if offset is not None:
+            scores = scores + offset
         return (scores, out.attention) if return_attention else scores

@@ -1,0 +1,48 @@
+"""GRU4Rec-style baseline: item embeddings → dropout → a GRU → scores tied to the item embeddings.
+
+It follows the transformer's interface (forward().hidden, logits, item_emb, score) so the same objectives
+train it, and has no attention to show.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from recattn.config import ModelConfig
+from recattn.models.transformer import SequentialTransformer, TransformerOutput
+
+
+class GRU4Rec(nn.Module):
+    """A `layers`-deep GRU over the history; the state after item t predicts item t + 1."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.config = cfg
+        # n_items + 2 rows: the layout every gradient model shares (index n_items + 1 is BERT4Rec's mask slot)
+        self.item_emb = nn.Embedding(cfg.n_items + 2, cfg.hidden, padding_idx=0)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.gru = nn.GRU(cfg.hidden, cfg.hidden, num_layers=cfg.layers, batch_first=True,
+                          dropout=cfg.dropout if cfg.layers > 1 else 0.0)
+
+    def forward(self, seqs: torch.Tensor, return_attention: bool = False) -> TransformerOutput:
+        """seqs: (B, T) left-padded → hidden (B, T, hidden), zeros at padding; attention is always None.
+
+        A GRU fed padding does not keep its zero state (the biases move it), so each row is rotated to put its
+        items first, run, and rotated back: the padding then comes after the items and cannot touch them.
+        """
+        B, T = seqs.shape
+        present = seqs != 0
+        pad = (~present).sum(1, keepdim=True)  # (B, 1) left padding of each row
+        steps = torch.arange(T, device=seqs.device)
+        x = self.drop(self.item_emb(seqs.gather(1, (steps + pad) % T)))  # (B, T, D), items first
+        h, _ = self.gru(x)
+        back = ((steps - pad) % T)[..., None].expand(B, T, h.shape[-1])
+        return TransformerOutput(h.gather(1, back) * present[..., None])
+
+    logits = SequentialTransformer.logits  # the same tied scoring: (..., n_items + 1), column 0 is -inf
+
+    def score(self, seqs: torch.Tensor, return_attention: bool = False):
+        """Next-item scores (B, n_items + 1) for left-padded histories; (scores, None) with return_attention."""
+        scores = self.logits(self.forward(seqs[:, -self.config.max_len:]).hidden[:, -1])
+        return (scores, None) if return_attention else scores
