@@ -8,20 +8,19 @@ from __future__ import annotations
 from recattn.config import ModelConfig, TrainConfig, replace
 
 _MODEL: dict[str, dict] = {
-    "sasrec": {},
-    "bert4rec": {},
-    "additive": {},
-    "gru": {},
+    "sasrec": {"max_len": 50, "hidden": 64, "layers": 2, "heads": 2, "dropout": 0.2, "repeat_bias": True},
+    "bert4rec": {"max_len": 50, "hidden": 64, "layers": 2, "heads": 2, "dropout": 0.2, "repeat_bias": True},
+    "additive": {"max_len": 50, "hidden": 64, "dropout": 0.2},
+    "gru": {"max_len": 50, "hidden": 64, "layers": 1, "dropout": 0.2},
     "pop": {},
     "itemknn": {},
 }
 _TRAIN: dict[str, dict] = {
-    "sasrec": {},
-    "bert4rec": {},
-    "additive": {},
-    "gru": {},
-    "pop": {},
-    "itemknn": {},
+    "sasrec": {"lr": 1e-2, "batch_size": 64, "patience": 6},
+    "bert4rec": {"lr": 3e-3, "batch_size": 64, "patience": 8, "mask_prob": 0.2},
+    # scoring every candidate through its own attention is costly: train against shared sampled negatives
+    "additive": {"lr": 3e-3, "batch_size": 64, "patience": 6, "objective": "sampled_softmax", "negatives": 256},
+    "gru": {"lr": 3e-3, "batch_size": 64, "patience": 6},
 }
 
 
