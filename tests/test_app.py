@@ -314,7 +314,8 @@ def test_the_train_button_saves_a_model_and_makes_it_current(at, runs_dir):
     assert at.page_link[-1].proto.page == "attention"
     # The picker lists the new model after the shipped one and shows it as the current one.
     picker = at.selectbox(key="model_picker")
-    assert picker.options[0] == "SASRec · shipped" and picker.options[1].startswith("Popularity · ")
+    assert picker.options[0] == "SASRec · shipped"
+    assert [o for o in picker.options if o.startswith("Popularity · ") and o != "Popularity · shipped"]
     assert picker.value == str(run)
     assert at.sidebar.caption[-1].value.startswith(f"test NDCG@10 {stored['ndcg@10']:.3f} · ranks items by popularity")
 
@@ -322,10 +323,14 @@ def test_the_train_button_saves_a_model_and_makes_it_current(at, runs_dir):
 def test_the_model_picker_lists_the_shipped_sasrec_and_sets_model_dir(at, runs_dir):
     shipped = Path(at.session_state["model_dir"])
     stored = json.loads((shipped / "metrics.json").read_text())["test"]
-    assert ui.available_models("builtin:films") == [(f"SASRec · shipped · test NDCG@10 {stored['ndcg@10']:.3f}",
-                                                     str(shipped))]
+    listed = ui.available_models("builtin:films")
+    assert listed[0] == (f"SASRec · shipped · test NDCG@10 {stored['ndcg@10']:.3f}", str(shipped))
+    # every shipped films checkpoint, and nothing trained on another catalogue (the news ones)
+    films = sorted(str(p.parent) for p in (shipped.parent).glob("films-*/config.json"))
+    assert sorted(path for _, path in listed) == films
     picker = at.selectbox(key="model_picker")
-    assert picker.options == ["SASRec · shipped"] and picker.value == str(shipped)
+    assert picker.options[0] == "SASRec · shipped" and picker.value == str(shipped)
+    assert len(picker.options) == len(films)
     assert at.sidebar.caption[-1].value == f"test NDCG@10 {stored['ndcg@10']:.3f} · 2 layers × 2 heads · " \
                                            "reads the last 50 items"
 
@@ -339,7 +344,7 @@ def test_the_model_picker_lists_the_shipped_sasrec_and_sets_model_dir(at, runs_d
         (runs_dir / name / "model.safetensors").write_bytes(b"")
     at.run()
     picker = at.selectbox(key="model_picker")
-    assert len(picker.options) == 2 and picker.options[1].startswith("SASRec · ")
-    assert picker.options[1] != "SASRec · shipped"
+    assert len(picker.options) == len(films) + 1
+    assert [o for o in picker.options if o.startswith("SASRec · ") and o != "SASRec · shipped"]
     picker.set_value(str(runs_dir / "films-copy")).run()
     assert at.session_state["model_dir"] == str(runs_dir / "films-copy")

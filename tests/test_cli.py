@@ -21,7 +21,7 @@ def _json(capsys, argv):
 def test_train_then_evaluate_then_recommend(tmp_path, capsys):
     out = tmp_path / "m"
     trained = _json(capsys, ["train", "--data", "builtin:films", "--model", "sasrec", "--out", str(out),
-                             "--epochs", "1", "--max-len", "10", "--hidden", "16", "--layers", "1",
+                             "--epochs", "1", "--max-len", "10", "--hidden", "16", "--layers", "1", "--batch-size", "256",
                              "--seed", "3", "--device", "cpu", "--json"])
     assert (out / "model.safetensors").is_file()
     ev = _json(capsys, ["evaluate", "--checkpoint", str(out), "--data", "builtin:films", "--json"])
