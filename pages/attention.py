@@ -61,7 +61,7 @@ with right:
         st.info("This model has no attention to show.", icon=":material/visibility_off:")
         st.stop()
     n_layers, n_heads = trace.weights.shape[:2]
-    st.subheader(f"Attention · {n_layers} layers × {n_heads} heads")
+    st.subheader(f"Attention · {n_layers} layer{'s' * (n_layers > 1)} × {n_heads} head{'s' * (n_heads > 1)}")
     choice = st.segmented_control("Layers", ["All layers"] + [f"Layer {i + 1}" for i in range(n_layers)],
                                   default="All layers", key="layer_view", label_visibility="collapsed")
     layers = None if choice in (None, "All layers") else [int(choice.split()[-1]) - 1]

@@ -348,3 +348,21 @@ def test_the_model_picker_lists_the_shipped_sasrec_and_sets_model_dir(at, runs_d
     assert [o for o in picker.options if o.startswith("SASRec · ") and o != "SASRec · shipped"]
     picker.set_value(str(runs_dir / "films-copy")).run()
     assert at.session_state["model_dir"] == str(runs_dir / "films-copy")
+
+
+def test_target_attention_and_attention_free_models(at):
+    """Additive attention shows one row per recommended film over the history; GRU says it has no attention."""
+    models = Path(APP).parent / "assets" / "models"
+    at.session_state["history"] = ["2", "10", "11"]
+    at.session_state["model_dir"] = str(models / "films-additive")
+    go(at, ATTENTION)
+    assert not at.exception
+    (grid,) = heatmaps(at)  # one layer, one head
+    z = z_of(grid)
+    assert z.shape == (10, 3)  # the top-10 candidates × the three history films
+    np.testing.assert_allclose(z.sum(axis=1), 1.0, rtol=1e-5)
+    assert not np.isnan(z).any()  # nothing is masked: every candidate may read the whole history
+    at.session_state["model_dir"] = str(models / "films-gru")
+    at.run()
+    assert not at.exception and not at.get("plotly_chart")
+    assert any("no attention" in i.value for i in at.info)
