@@ -204,7 +204,7 @@ def test_data_page_shows_both_builtin_worlds(at):
     assert len(charts(at)) == 4 and "Top categories" in [m.value.strip("*") for m in at.markdown]
 
 
-def test_switching_to_news_drops_the_films_and_says_so(at):
+def test_switching_to_news_drops_the_films_and_picks_its_model(at):
     at.session_state["history"] = ["1", "2", "3"]
     go(at, DATA)
     at.segmented_control(key="source_choice").set_value("builtin:news").run()
@@ -212,19 +212,33 @@ def test_switching_to_news_drops_the_films_and_says_so(at):
     assert at.session_state["history"] == []
     note = at.warning[0].value
     assert "Kept 0 items of the history; dropped: The Wandering Engine (1993)" in note
-    assert "No model is trained on this data yet" in note
-    # No news model here (the runs folder is empty): the sidebar, Home and Attention say where to train one.
-    assert not at.sidebar.selectbox and "none trained on this data" in at.sidebar.caption[-1].value
-    go(at, ATTENTION)
-    assert "No model is trained on builtin" in at.info[0].value and at.page_link[0].proto.page == "data"
-    go(at, HOME)
-    assert {m.label: m.value for m in at.metric}["Model"] == "—" and at.page_link[0].proto.page == "data"
+    assert "Model: SASRec · shipped" in note and Path(at.session_state["model_dir"]).name == "news-sasrec"
 
     # Back to films: the shipped SASRec is picked again.
-    go(at, DATA)
     at.segmented_control(key="source_choice").set_value("builtin:films").run()
     assert Path(at.session_state["model_dir"]).name == "films-sasrec"
     assert "Model: SASRec · shipped" in at.info[0].value
+
+
+def test_data_without_a_model_says_where_to_train_one(at, tmp_path):
+    folder = tmp_path / "log"
+    folder.mkdir()
+    rows = "".join(f"u{u},i{(u * 7 + t) % 30},{1_600_000_000 + t}\n" for u in range(20) for t in range(6))
+    (folder / "interactions.csv").write_text("user,item,timestamp\n" + rows)
+    at.session_state["history"] = ["1"]  # a film: dropped, so the note is a warning
+    go(at, DATA)
+    at.segmented_control(key="source_choice").set_value("folder").run()
+    at.text_input(key="folder_path").input(str(folder)).run()
+    at.button(key="load_folder").click().run()
+    assert not at.exception and at.session_state["source"] == str(folder)
+    assert "No model is trained on this data yet" in at.warning[0].value
+    # The sidebar, Home and Attention say where to train one.
+    assert not at.sidebar.selectbox and "none trained on this data" in at.sidebar.caption[-1].value
+    at.session_state["history"] = ["i1", "i2"]
+    go(at, ATTENTION)
+    assert "No model is trained on" in at.info[0].value and at.page_link[0].proto.page == "data"
+    go(at, HOME)
+    assert {m.label: m.value for m in at.metric}["Model"] == "—" and at.page_link[0].proto.page == "data"
 
 
 def test_a_bad_local_folder_is_an_error_and_the_source_stays(at, tmp_path):
