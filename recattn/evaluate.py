@@ -54,11 +54,13 @@ def _sample_candidates(rng, histories, targets, n_items, counts, protocol, n=100
         weights /= weights.sum()
     cands = np.empty((len(targets), n + 1), dtype=np.int64)
     for r, (h, t) in enumerate(zip(histories, targets)):
-        banned = set(h.tolist()) | {int(t)}
+        banned = set(h.tolist()) | {int(t)}  # grows as negatives are taken, so none repeats
         picked: list[int] = []
         while len(picked) < n:
-            draw = rng.choice(n_items, size=2 * n, p=weights) + 1
-            picked.extend(int(d) for d in draw if d not in banned and not banned.add(int(d)))
+            for d in (rng.choice(n_items, size=2 * n, p=weights) + 1).tolist():
+                if d not in banned:
+                    banned.add(d)
+                    picked.append(d)
         cands[r, 0] = t
         cands[r, 1:] = picked[:n]
     return cands
