@@ -615,9 +615,11 @@ def train_model(kind: str, epochs: int, max_minutes: float,
     source = st.session_state["source"]
     slug = re.sub(r"[^a-z0-9]+", "-", source_label(source).removeprefix("builtin:").lower()).strip("-") or "data"
     out = runs_dir() / f"{slug}-{kind}-{datetime.now():%Y%m%d-%H%M%S}"
+    data = dataset(source)
     result, metrics = workflow.train_and_save(
-        dataset(source), defaults.model_config(kind),
-        defaults.train_config(kind, epochs=int(epochs), max_minutes=float(max_minutes)), out, on_epoch_end)
+        data, defaults.model_config(kind),
+        defaults.train_config(kind, n_items=len(data.items), epochs=int(epochs), max_minutes=float(max_minutes)),
+        out, on_epoch_end)
     st.session_state["model_dir"] = str(out)
     st.session_state["_trained"] = {
         "name": MODEL_NAMES.get(kind, kind), "folder": str(out.relative_to(ROOT) if out.is_relative_to(ROOT) else out),

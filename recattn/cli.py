@@ -25,10 +25,10 @@ def cmd_train(args) -> dict:
     from recattn.data import load
     from recattn.workflow import train_and_save
 
-    model_cfg = defaults.model_config(args.model, **{k: getattr(args, k) for k in MODEL_FLAGS})
-    train_cfg = defaults.train_config(args.model, seed=args.seed, device=args.device, max_minutes=args.max_minutes,
-                                      **{k: getattr(args, k) for k in TRAIN_FLAGS})
     dataset = load(args.data, format=args.format)
+    model_cfg = defaults.model_config(args.model, **{k: getattr(args, k) for k in MODEL_FLAGS})
+    train_cfg = defaults.train_config(args.model, n_items=len(dataset.items), seed=args.seed, device=args.device,
+                                      max_minutes=args.max_minutes, **{k: getattr(args, k) for k in TRAIN_FLAGS})
     result, metrics = train_and_save(dataset, model_cfg, train_cfg, args.out, None if args.json else _progress)
     if not args.json:
         sys.stderr.write("\n")
@@ -81,7 +81,7 @@ def cmd_recommend(args) -> dict:
 
 
 MODEL_FLAGS = ("max_len", "hidden", "layers", "heads", "dropout", "position")
-TRAIN_FLAGS = ("epochs", "batch_size", "lr", "patience", "objective")
+TRAIN_FLAGS = ("epochs", "batch_size", "lr", "patience", "objective", "window_stride", "ema_decay")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float)
     t.add_argument("--patience", type=int)
     t.add_argument("--objective", choices=["ce", "bce", "sampled_softmax"])
+    t.add_argument("--window-stride", type=int, help="start a training window every N items (causal models)")
+    t.add_argument("--ema-decay", type=float, help="validate and keep a moving average of the weights")
     t.add_argument("--max-len", type=int)
     t.add_argument("--hidden", type=int)
     t.add_argument("--layers", type=int)

@@ -12,13 +12,14 @@ from recattn.train import EpochReport, fit, model_scorer, resolve_device
 
 
 def compare(dataset: Dataset, kinds: Sequence[str], protocols: Sequence[str] = ("full",), exclude_seen: bool = True,
-            train_overrides: dict | None = None,
+            train_overrides: dict | None = None, seen_kept_too: bool = False,
             on_model: Callable[[str, int, int], None] | None = None,
             on_epoch_end: Callable[[EpochReport], bool | None] | None = None) -> dict:
     """{"models": {kind: {"ndcg@10", "hr@10", "train_seconds", "protocols": {protocol: metrics}}}}.
 
     The first protocol's NDCG@10 and HR@10 are the headline figures. Every model sees the same split,
-    the same seed and the same sampled negatives (the evaluation seed is fixed).
+    the same seed and the same sampled negatives (the evaluation seed is fixed). `seen_kept_too` adds
+    "full_keep_seen": full ranking with the history's items ranked too (RecBole's sequential protocol).
     """
     vocab, split = prepare(dataset)
     counts = split.item_counts()
@@ -27,7 +28,7 @@ def compare(dataset: Dataset, kinds: Sequence[str], protocols: Sequence[str] = (
         if on_model is not None:
             on_model(kind, n, len(kinds))
         model_cfg = defaults.model_config(kind, n_items=vocab.size)
-        train_cfg = defaults.train_config(kind, **(train_overrides or {}))
+        train_cfg = defaults.train_config(kind, n_items=vocab.size, **(train_overrides or {}))
         result = fit(build_model(model_cfg, seed=train_cfg.seed), split, train_cfg, on_epoch_end)
         scorer = model_scorer(result.model, resolve_device(train_cfg.device))
         by_protocol = {
@@ -35,6 +36,9 @@ def compare(dataset: Dataset, kinds: Sequence[str], protocols: Sequence[str] = (
                         exclude_seen=exclude_seen, item_counts=counts)
             for p in protocols
         }
+        if seen_kept_too:
+            by_protocol["full_keep_seen"] = evaluate(scorer, split.test_inputs, split.test_targets, split.n_items,
+                                                     exclude_seen=False, item_counts=counts)
         head = by_protocol[protocols[0]]
         out[kind] = {"ndcg@10": head["ndcg@10"], "hr@10": head["hr@10"], "train_seconds": round(result.seconds, 2),
                      "best_epoch": result.best_epoch, "protocols": by_protocol}

@@ -57,6 +57,8 @@ class TrainConfig:
     negatives: int = 100
     mask_prob: float = 0.2
     eval_every: int = 1
+    window_stride: int | None = None
+    ema_decay: float | None = None
 
     def __post_init__(self) -> None:
         if self.objective not in OBJECTIVES:

@@ -12,33 +12,44 @@ import torch.nn.functional as F
 from recattn.data.sequences import left_pad
 
 
-def training_windows(train_seqs, max_len: int, causal: bool) -> list[np.ndarray]:
+def training_windows(train_seqs, max_len: int, causal: bool, stride: int | None = None) -> list[tuple[np.ndarray, int]]:
     """Cut each training sequence into windows so that long histories are used whole, not only their tail.
 
-    Causal windows hold max_len + 1 items (inputs and shifted targets); masked windows hold max_len.
+    Returns (window, fresh) pairs: a causal window holds max_len + 1 items (inputs and shifted targets) and
+    only its last `fresh` targets are trained. Windows start every `stride` items (default max_len), so
+    with a shorter stride each target is predicted once, from at least max_len - stride + 1 items of
+    context, as it is at recommendation time, instead of from a context cut short by the window's start.
+    Masked windows hold max_len items, every item a candidate target; they never overlap.
     """
     span = max_len + 1 if causal else max_len
-    step = max_len
+    step = min(stride or max_len, max_len) if causal else max_len  # masked windows have no fresh part: no overlap
     out = []
     for s in train_seqs:
         end = len(s)
         while end >= 2:
-            out.append(s[max(0, end - span): end])
+            start = max(0, end - span)
+            fresh = (end - start - 1 if start == 0 else step) if causal else end - start
+            out.append((s[start:end], fresh))
+            if start == 0:  # this window reaches the first item: nothing earlier is left to train
+                break
             end -= step
     return out
 
 
-def next_item_batch(windows: list[np.ndarray], max_len: int) -> tuple[np.ndarray, np.ndarray]:
-    """SASRec: predict item t + 1 from items up to t, at every position."""
-    inputs = left_pad([w[:-1] for w in windows], max_len)
-    targets = left_pad([w[1:] for w in windows], max_len)
+def next_item_batch(windows: list[tuple[np.ndarray, int]], max_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """SASRec: predict item t + 1 from items up to t, at each window's fresh positions."""
+    inputs = left_pad([w[:-1] for w, _ in windows], max_len)
+    targets = left_pad([w[1:] for w, _ in windows], max_len)
+    fresh = np.array([f for _, f in windows])
+    targets[np.arange(max_len)[None, :] < max_len - fresh[:, None]] = 0
     return inputs, targets
 
 
-def masked_item_batch(windows, max_len: int, mask_token: int, mask_prob: float, rng: np.random.Generator):
+def masked_item_batch(windows: list[tuple[np.ndarray, int]], max_len: int, mask_token: int, mask_prob: float,
+                      rng: np.random.Generator):
     """BERT4Rec (cloze): hide a random mask_prob of the items and predict them. Each window also has its
     last item hidden, so the model learns the position it is asked about at recommendation time."""
-    inputs = left_pad(windows, max_len)
+    inputs = left_pad([w for w, _ in windows], max_len)
     present = inputs != 0
     hide = (rng.random(inputs.shape) < mask_prob) & present
     hide[:, -1] |= present[:, -1]
@@ -58,29 +69,26 @@ def loss(model, inputs: torch.Tensor, targets: torch.Tensor, objective: str, neg
     y = targets[where]
     n_items = model.config.n_items
     table = model.item_emb.weight
-    offset = model.repeat_logits(inputs, where) if hasattr(model, "repeat_logits") else None
+    seen = model.seen_items(inputs, where) if hasattr(model, "seen_items") else None
+
+    def plus_repeat(logit, candidates):  # the learned repeat offset of (N, K) candidates, when the model has one
+        return logit if seen is None else logit + model.repeat_offset(seen, candidates)
+
     if objective == "ce":
-        logits = model.logits(h)
-        return F.cross_entropy((logits if offset is None else logits + offset).float(), y)
+        return F.cross_entropy((model.logits(h) if seen is None else model.logits(h, seen)).float(), y)
     if objective == "bce":
         # The original SASRec recipe: each positive against `negatives` uniformly drawn items.
         neg = torch.randint(1, n_items + 1, (len(y), negatives), device=y.device, generator=generator)
-        pos_logit = (h * table[y]).sum(-1)
-        neg_logit = torch.einsum("nd,nkd->nk", h, table[neg])
-        if offset is not None:
-            pos_logit = pos_logit + offset.gather(1, y[:, None])[:, 0]
-            neg_logit = neg_logit + offset.gather(1, neg)
+        pos_logit = plus_repeat((h * table[y]).sum(-1, keepdim=True), y[:, None])[:, 0]
+        neg_logit = plus_repeat(torch.einsum("nd,nkd->nk", h, table[neg]), neg)
         return (F.binary_cross_entropy_with_logits(pos_logit.float(), torch.ones_like(pos_logit, dtype=torch.float))
                 + F.binary_cross_entropy_with_logits(neg_logit.float(), torch.zeros_like(neg_logit, dtype=torch.float)))
     if objective == "sampled_softmax":
         # Softmax over the positive and `negatives` shared uniform negatives; uniform sampling needs no
         # log-q correction because every negative has the same proposal probability.
         neg = torch.randint(1, n_items + 1, (negatives,), device=y.device, generator=generator)
-        pos_logit = (h * table[y]).sum(-1, keepdim=True)
-        neg_logit = h @ table[neg].T
-        if offset is not None:
-            pos_logit = pos_logit + offset.gather(1, y[:, None])
-            neg_logit = neg_logit + offset[:, neg]
+        pos_logit = plus_repeat((h * table[y]).sum(-1, keepdim=True), y[:, None])
+        neg_logit = plus_repeat(h @ table[neg].T, neg.expand(len(y), -1))
         neg_logit = neg_logit.masked_fill(neg[None, :] == y[:, None], float("-inf"))  # a negative equal to the positive
         logits = torch.cat([pos_logit, neg_logit], dim=1).float()
         return F.cross_entropy(logits, torch.zeros(len(y), dtype=torch.long, device=y.device))

@@ -77,7 +77,7 @@ class Recommender:
             raise RecAttnError("the history is empty: add at least one item to get recommendations")
         idx = self.vocab.index(history)
         max_len = self.model.config.max_len
-        seqs = torch.as_tensor(idx[-max_len:][None, :])
+        seqs = torch.as_tensor(idx[None, :])  # the model reads its last max_len
         with torch.no_grad():
             if with_attention and hasattr(self.model, "trace_inputs"):
                 scores, maps = self.model.score(seqs, return_attention=True)

@@ -9,6 +9,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+from torch.optim.swa_utils import get_ema_multi_avg_fn
 
 from recattn.config import TrainConfig
 from recattn.data.sequences import Split, left_pad
@@ -51,11 +52,12 @@ def resolve_device(name: str) -> torch.device:
 
 
 def model_scorer(model: torch.nn.Module, device: torch.device):
-    """A scorer for recattn.evaluate: histories (index arrays) → (batch, n_items + 1) scores."""
-    max_len = model.config.max_len
+    """A scorer for recattn.evaluate: histories (index arrays) → (batch, n_items + 1) scores.
+
+    Models get whole histories: they read their last max_len items, and a repeat offset covers all."""
 
     def score(histories):
-        seqs = torch.as_tensor(left_pad(histories, max_len), device=device)
+        seqs = torch.as_tensor(left_pad(histories, max(map(len, histories), default=1)), device=device)
         with torch.no_grad():
             return model.score(seqs)
 
@@ -86,19 +88,29 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
 
     mcfg = model.config
     causal = mcfg.causal
-    windows = objectives.training_windows(split.train, mcfg.max_len, causal)
+    windows = objectives.training_windows(split.train, mcfg.max_len, causal, cfg.window_stride)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     amp = device.type == "cuda"
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
+    # validation and the kept weights use an exponential moving average of the weights when asked:
+    # it smooths the step-to-step noise that a small dataset's gradients carry
+    averaged = (torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay),
+                                                    use_buffers=True) if cfg.ema_decay else None)
+    judged = averaged.module if averaged is not None else model
     best_ndcg, best_epoch, best_state, best_valid = -1.0, 0, None, {}
     history: list[EpochReport] = []
     stopped = "epochs"
+    budget = 60 * cfg.max_minutes if cfg.max_minutes is not None else float("inf")
+    valid_cost = 0.0  # the last validation's seconds, held in reserve so that the whole run fits the budget
     for epoch in range(1, cfg.epochs + 1):
         t0 = time.perf_counter()
         model.train()
         order = rng.permutation(len(windows))
-        total, count = 0.0, 0
+        total, count, out_of_time = 0.0, 0, False
         for start in range(0, len(order), cfg.batch_size):
+            if time.perf_counter() - started > budget - valid_cost:  # an epoch may outlast the budget
+                out_of_time = True
+                break
             chunk = [windows[i] for i in order[start: start + cfg.batch_size]]
             if causal:
                 x, y = objectives.next_item_batch(chunk, mcfg.max_len)
@@ -111,12 +123,21 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if averaged is not None:
+                averaged.update_parameters(model)
             total += loss.item() * len(chunk)
             count += len(chunk)
-        valid = validate(model, split, device) if epoch % cfg.eval_every == 0 or epoch == cfg.epochs else {}
+        if out_of_time and count == 0:
+            stopped = "time"
+            break
+        valid = {}
+        if out_of_time or epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
+            v0 = time.perf_counter()
+            valid = validate(judged, split, device)
+            valid_cost = time.perf_counter() - v0
         if valid and valid["ndcg@10"] > best_ndcg:
             best_ndcg, best_epoch, best_valid = valid["ndcg@10"], epoch, valid
-            best_state = copy.deepcopy(model.state_dict())
+            best_state = copy.deepcopy(judged.state_dict())
         report = EpochReport(epoch, cfg.epochs, total / max(count, 1), valid, time.perf_counter() - t0,
                              best_epoch, best_ndcg)
         history.append(report)
@@ -126,7 +147,7 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
         if valid and epoch - best_epoch >= cfg.patience:
             stopped = "early"
             break
-        if cfg.max_minutes is not None and time.perf_counter() - started > 60 * cfg.max_minutes:
+        if out_of_time or time.perf_counter() - started > budget - valid_cost:
             stopped = "time"
             break
     if best_state is not None:

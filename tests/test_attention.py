@@ -80,16 +80,18 @@ def test_left_padding_does_not_change_scores():
     assert torch.allclose(model.score(short), model.score(padded), atol=1e-5)
 
 
-def test_seen_mask_is_the_causal_prefix():
-    from recattn.models.transformer import seen_mask
+def test_seen_items_are_the_causal_prefix_each_once():
+    from recattn.models.transformer import seen_items
 
     inputs = torch.tensor([[0, 3, 5, 3]])
     where = torch.tensor([[False, True, False, True]])
-    mask = seen_mask(inputs, where, n_items=6, causal=True)
-    assert mask.tolist() == [[False, False, False, True, False, False, False],
-                             [False, False, False, True, False, True, False]]
-    both = seen_mask(inputs, where, n_items=6, causal=False)
-    assert both[0].tolist() == both[1].tolist() == mask[1].tolist()
+    causal = seen_items(inputs, where, n_items=6, causal=True)
+    assert [sorted(set(r) - {0}) for r in causal.tolist()] == [[3], [3, 5]]
+    assert [sorted(r for r in row if r) for row in causal.tolist()] == [[3], [3, 5]]  # 3 listed once
+    both = seen_items(inputs, where, n_items=6, causal=False)
+    assert [sorted(r for r in row if r) for row in both.tolist()] == [[3, 5], [3, 5]]
+    masked = seen_items(torch.tensor([[2, 7, 4]]), torch.tensor([[False, False, True]]), n_items=6, causal=False)
+    assert sorted(r for r in masked[0].tolist() if r) == [2, 4]  # 7 is the mask token, not an item
 
 
 def test_repeat_bias_moves_exactly_the_seen_items():
@@ -105,3 +107,39 @@ def test_repeat_bias_moves_exactly_the_seen_items():
     expected = torch.zeros(30)
     expected[[4, 6, 8]] = -2.5
     assert torch.allclose(diff, expected, atol=1e-5)
+
+
+def test_repeat_bias_reaches_items_older_than_the_window():
+    model = _model("sasrec", repeat_bias=True)
+    long = torch.tensor([[12, 13, 14, 5, 7, 9, 2, 11, 3, 4]])  # max_len 8: 12 and 13 are older
+    with torch.no_grad():
+        model.repeat_bias.fill_(-2.5)
+    diff = (model.score(long) - model.score(long[:, -8:]))[0, 1:]
+    expected = torch.zeros(30)
+    expected[[11, 12]] = -2.5  # the Transformer read the same 8 items; only 12 and 13 gained the offset
+    assert torch.allclose(diff, expected, atol=1e-5)
+
+
+def test_training_loss_with_repeat_bias_matches_a_dense_offset():
+    import torch.nn.functional as F
+    from recattn import objectives
+
+    model = _model("sasrec", repeat_bias=True)
+    with torch.no_grad():
+        model.repeat_bias.fill_(-1.5)
+    inputs = torch.tensor([[0, 5, 7, 5, 9], [4, 4, 6, 8, 2]])
+    targets = torch.tensor([[0, 7, 5, 9, 3], [4, 6, 0, 2, 1]])
+    hidden = model(inputs).hidden
+    dense = []
+    for b in range(2):
+        for t in range(5):
+            if targets[b, t]:
+                row = model.logits(hidden[b, t])
+                seen = sorted(set(inputs[b, : t + 1].tolist()) - {0})
+                row[seen] += -1.5
+                dense.append(row)
+    expected = F.cross_entropy(torch.stack(dense), targets[targets != 0])
+    got = objectives.loss(model, inputs, targets, "ce", negatives=1)
+    assert got.item() == pytest.approx(expected.item(), rel=1e-5)
+    got.backward()
+    assert model.repeat_bias.grad is not None and model.repeat_bias.grad.abs() > 0

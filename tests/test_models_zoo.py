@@ -142,3 +142,13 @@ def test_itemknn_ranks_the_most_frequent_follower_first():
     assert scores.argmax().item() == 2 and scores[2] > scores[3] > scores[4]
     # with nothing to go on, popularity alone breaks the tie
     assert model.score(torch.zeros(1, 4, dtype=torch.long))[0].argmax().item() == 4
+
+
+def test_additive_defaults_switch_to_sampled_negatives_on_big_catalogues():
+    from recattn import defaults
+
+    assert defaults.train_config("additive", n_items=1_000).objective == "ce"
+    big = defaults.train_config("additive", n_items=9_742)
+    assert (big.objective, big.negatives) == ("bce", 256)
+    assert defaults.train_config("additive", n_items=9_742, objective="ce").objective == "ce"  # asked for: kept
+    assert defaults.train_config("sasrec", n_items=9_742).objective == "ce"

@@ -67,13 +67,18 @@ def test_sampled_softmax_by_hand():
 
 
 def test_next_item_batch_shifts_by_one():
-    x, y = objectives.next_item_batch([np.array([4, 5, 6, 7])], max_len=5)
+    x, y = objectives.next_item_batch([(np.array([4, 5, 6, 7]), 3)], max_len=5)
     assert x.tolist() == [[0, 0, 4, 5, 6]] and y.tolist() == [[0, 0, 5, 6, 7]]
+
+
+def test_next_item_batch_trains_only_fresh_targets():
+    x, y = objectives.next_item_batch([(np.arange(1, 7), 2)], max_len=5)
+    assert x.tolist() == [[1, 2, 3, 4, 5]] and y.tolist() == [[0, 0, 0, 5, 6]]
 
 
 def test_masked_item_batch_hides_items_and_always_the_last():
     rng = np.random.default_rng(0)
-    windows = [np.arange(1, 41)] * 50
+    windows = [(np.arange(1, 41), 40)] * 50
     x, y = objectives.masked_item_batch(windows, 40, mask_token=99, mask_prob=0.2, rng=rng)
     hidden = x == 99
     assert hidden[:, -1].all()
@@ -81,11 +86,20 @@ def test_masked_item_batch_hides_items_and_always_the_last():
     assert 0.15 < hidden[:, :-1].mean() < 0.25
 
 
-def test_training_windows_cover_long_histories():
+def _trained_targets(windows, max_len):
+    """Each trained target with the number of items the model reads before it."""
+    x, y = objectives.next_item_batch(windows, max_len)
+    return [(int(y[r, t]), int((x[r, : t + 1] != 0).sum())) for r, t in zip(*np.nonzero(y))]
+
+
+@pytest.mark.parametrize("stride", [None, 10, 4, 1])
+def test_training_windows_train_each_target_once(stride):
     seq = np.arange(1, 26)
-    causal = objectives.training_windows([seq], max_len=10, causal=True)
-    # every item after the first is a target in exactly one window
-    targets = np.concatenate([w[1:] for w in causal])
-    assert sorted(targets.tolist()) == list(range(2, 26))
-    masked = objectives.training_windows([seq], max_len=10, causal=False)
-    assert sorted(np.concatenate(masked).tolist()) == list(range(1, 26))
+    causal = objectives.training_windows([seq], max_len=10, causal=True, stride=stride)
+    trained = _trained_targets(causal, 10)
+    assert sorted(t for t, _ in trained) == list(range(2, 26))  # every item after the first, once
+    step = stride or 10
+    # every target reads all earlier items, or at least max_len - stride + 1 of them
+    assert all(context >= min(target - 1, 10 - step + 1) for target, context in trained)
+    masked = objectives.training_windows([seq], max_len=10, causal=False, stride=stride)
+    assert sorted(np.concatenate([w for w, _ in masked]).tolist()) == list(range(1, 26))

@@ -54,3 +54,26 @@ def test_callback_can_stop_training(small_world):
     model = build_model(ModelConfig(kind="sasrec", n_items=vocab.size, **SMALL))
     result = fit(model, split, TrainConfig(epochs=10, device="cpu"), lambda r: r.epoch == 2)
     assert result.stopped == "callback" and len(result.history) == 2
+
+
+def test_time_budget_is_checked_inside_an_epoch(small_world):
+    vocab, split = prepare(small_world)
+    model = build_model(ModelConfig(kind="sasrec", n_items=vocab.size, **SMALL), seed=0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    # a budget already spent: not one step may run, however long an epoch would be
+    result = fit(model, split, TrainConfig(epochs=10, device="cpu", max_minutes=0.0))
+    assert result.stopped == "time" and result.history == []
+    assert all(torch.equal(before[k], v) for k, v in result.model.state_dict().items())
+
+
+def test_weight_average_is_what_is_validated_and_kept(small_world):
+    vocab, split = prepare(small_world)
+    cfg = TrainConfig(epochs=3, device="cpu", batch_size=64, lr=3e-3, ema_decay=0.9, patience=10)
+    averaged = fit(build_model(ModelConfig(kind="sasrec", n_items=vocab.size, **SMALL), seed=0), split, cfg)
+    plain = fit(build_model(ModelConfig(kind="sasrec", n_items=vocab.size, **SMALL), seed=0), split,
+                TrainConfig(epochs=3, device="cpu", batch_size=64, lr=3e-3, patience=10))
+    # the same steps were taken (the loss is the raw model's), but the kept weights are the average's
+    assert [r.loss for r in averaged.history] == [r.loss for r in plain.history]
+    from recattn.train import validate
+    assert validate(averaged.model, split, torch.device("cpu"))["ndcg@10"] == averaged.best_valid["ndcg@10"]
+    assert not torch.equal(averaged.model.item_emb.weight, plain.model.item_emb.weight)

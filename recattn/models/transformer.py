@@ -23,23 +23,28 @@ class TransformerOutput:
     attention: tuple[torch.Tensor, ...] | None = None
 
 
-def seen_mask(inputs: torch.Tensor, where: torch.Tensor, n_items: int, causal: bool) -> torch.Tensor:
-    """For each position in `where` (N of them, row-major), which items it can see in its input: (N, n_items + 1).
+def unique_per_row(items: torch.Tensor) -> torch.Tensor:
+    """Each row's items once (duplicates become 0, the padding index), sorted: (N, S) -> (N, S)."""
+    items = items.sort(dim=1).values
+    dup = torch.zeros_like(items, dtype=torch.bool)
+    dup[:, 1:] = items[:, 1:] == items[:, :-1]
+    return items.masked_fill(dup, 0)
 
-    Causal: the items at or before the position; bidirectional: every visible item of the sequence.
-    Padding and BERT4Rec's mask token are not items.
+
+def seen_items(inputs: torch.Tensor, where: torch.Tensor, n_items: int, causal: bool) -> torch.Tensor:
+    """For each position in `where` (N of them, row-major), the items it can see in its input, each once,
+    0-padded: (N, T). Causal: the items at or before the position; bidirectional: every visible item of
+    the sequence. Padding and BERT4Rec's mask token are not items.
+
+    A list rather than an (N, n_items + 1) mask, so the repeat offset costs O(N * T), not O(N * n_items).
     """
     B, T = inputs.shape
-    row = torch.full((B, T), -1, dtype=torch.long, device=inputs.device)
-    row[where] = torch.arange(int(where.sum()), device=inputs.device)
-    real = (inputs != 0) & (inputs <= n_items)
-    visible = where[:, :, None] & real[:, None, :]  # (B, query t, key j)
+    items = torch.where((inputs != 0) & (inputs <= n_items), inputs, 0)
+    seen = items[:, None, :].expand(B, T, T)  # (B, query t, key j)
     if causal:
-        visible &= torch.ones(T, T, dtype=torch.bool, device=inputs.device).tril()
-    b, t, j = visible.nonzero(as_tuple=True)
-    mask = torch.zeros(len(row[where]), n_items + 1, dtype=torch.bool, device=inputs.device)
-    mask[row[b, t], inputs[b, j]] = True
-    return mask
+        later = ~torch.ones(T, T, dtype=torch.bool, device=inputs.device).tril()
+        seen = seen.masked_fill(later, 0)
+    return unique_per_row(seen[where])
 
 
 class Block(nn.Module):
@@ -113,17 +118,29 @@ class SequentialTransformer(nn.Module):
         hidden = self.ln_f(x)
         return TransformerOutput(hidden, tuple(maps) if return_attention else None)
 
-    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
-        """Scores of every catalogue item: (..., n_items + 1); column 0 (padding) is -inf."""
+    def logits(self, hidden: torch.Tensor, seen: torch.Tensor | None = None) -> torch.Tensor:
+        """Scores of every catalogue item: (..., n_items + 1); column 0 (padding) is -inf.
+
+        With `seen` ((N, S) item lists from `seen_items`, hidden (N, D)) the learned repeat offset is added
+        to each row's seen items.
+        """
         out = hidden @ self.item_emb.weight[: self.config.n_items + 1].T
         out[..., 0] = float("-inf")
+        if seen is not None and self.repeat_bias is not None:
+            rows = torch.arange(len(seen), device=seen.device)[:, None].expand_as(seen)
+            # 0 entries land on column 0, which stays -inf; each item is listed once per row
+            out.index_put_((rows, seen), self.repeat_bias.to(out.dtype).expand(seen.shape), accumulate=True)
         return out
 
-    def repeat_logits(self, inputs: torch.Tensor, where: torch.Tensor) -> torch.Tensor | None:
-        """The learned repeat offset for each position in `where`: (N, n_items + 1), or None without one."""
+    def seen_items(self, inputs: torch.Tensor, where: torch.Tensor) -> torch.Tensor | None:
+        """What the repeat offset applies to at each position in `where`, or None without a repeat bias."""
         if self.repeat_bias is None:
             return None
-        return self.repeat_bias * seen_mask(inputs, where, self.config.n_items, self.causal)
+        return seen_items(inputs, where, self.config.n_items, self.causal)
+
+    def repeat_offset(self, seen: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+        """The repeat offset of some candidates per row: candidates (N, K) -> (N, K)."""
+        return self.repeat_bias * (candidates[..., None] == seen[:, None, :]).any(-1)
 
     def query_inputs(self, seqs: torch.Tensor) -> torch.Tensor:
         """What the model reads to predict the next item: the history, plus a mask slot for BERT4Rec."""
@@ -138,13 +155,15 @@ class SequentialTransformer(nn.Module):
         return ids, ids
 
     def score(self, seqs: torch.Tensor, return_attention: bool = False):
-        """Next-item scores for left-padded histories: (batch, n_items + 1), and the attention if asked."""
+        """Next-item scores for left-padded histories: (batch, n_items + 1), and the attention if asked.
+
+        The Transformer reads the last max_len items; the repeat offset applies to every item of `seqs`,
+        so pass whole histories to push down what was seen long ago too.
+        """
         inputs = self.query_inputs(seqs)
         out = self.forward(inputs, return_attention)
-        scores = self.logits(out.hidden[:, -1])
-        last = torch.zeros_like(inputs, dtype=torch.bool)
-        last[:, -1] = True
-        offset = self.repeat_logits(inputs, last)
-        if offset is not None:
-            scores = scores + offset
+        seen = None
+        if self.repeat_bias is not None:
+            seen = unique_per_row(torch.where(seqs <= self.config.n_items, seqs, 0))
+        scores = self.logits(out.hidden[:, -1], seen)
         return (scores, out.attention) if return_attention else scores
