@@ -12,9 +12,9 @@ from recattn.train import EpochReport, fit, model_scorer, resolve_device
 
 
 def compare(dataset: Dataset, kinds: Sequence[str], protocols: Sequence[str] = ("full",), exclude_seen: bool = True,
-            train_overrides: dict | None = None, seen_kept_too: bool = False,
+            train_overrides: dict | None = None,
             on_model: Callable[[str, int, int], None] | None = None,
-            on_epoch_end: Callable[[EpochReport], bool | None] | None = None) -> dict:
+            on_epoch_end: Callable[[EpochReport], bool | None] | None = None, *, seen_kept_too: bool = False) -> dict:
     """{"models": {kind: {"ndcg@10", "hr@10", "train_seconds", "protocols": {protocol: metrics}}}}.
 
     The first protocol's NDCG@10 and HR@10 are the headline figures. Every model sees the same split,

@@ -11,6 +11,8 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from recattn.errors import RecAttnError
+
 PROTOCOLS = ("full", "uniform100", "popular100")
 KS = (5, 10, 20)
 
@@ -55,6 +57,9 @@ def _sample_candidates(rng, histories, targets, n_items, counts, protocol, n=100
     cands = np.empty((len(targets), n + 1), dtype=np.int64)
     for r, (h, t) in enumerate(zip(histories, targets)):
         banned = set(h.tolist()) | {int(t)}  # grows as negatives are taken, so none repeats
+        if n_items - len(banned) < n:
+            raise RecAttnError(f"{protocol} needs {n} items outside each history, but a history leaves only "
+                               f"{n_items - len(banned)} of the {n_items} catalogue items; use the full protocol")
         picked: list[int] = []
         while len(picked) < n:
             for d in (rng.choice(n_items, size=2 * n, p=weights) + 1).tolist():

@@ -51,3 +51,17 @@ def test_module_entry_point_runs():
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["items"]) == 3
+
+
+def test_compare_json_has_a_row_per_model_and_protocol(capsys):
+    got = _json(capsys, ["compare", "--data", "builtin:films", "--models", "pop,itemknn",
+                         "--protocols", "full,uniform100", "--device", "cpu", "--json"])
+    assert set(got["models"]) == {"pop", "itemknn"}
+    for row in got["models"].values():
+        assert set(row) >= {"ndcg@10", "hr@10", "train_seconds"}
+        assert set(row["protocols"]) == {"full", "uniform100"}
+        assert row["ndcg@10"] == row["protocols"]["full"]["ndcg@10"]  # the first protocol is the headline
+    # the shipped checkpoints were counted on the same split: compare must reproduce their figures
+    for kind in ("pop", "itemknn"):
+        stored = json.loads((ROOT / "assets" / "models" / f"films-{kind}" / "metrics.json").read_text())["test"]
+        assert got["models"][kind]["ndcg@10"] == pytest.approx(stored["ndcg@10"], abs=1e-9)

@@ -56,3 +56,13 @@ def test_sampled_protocols_rank_against_100_negatives(protocol):
     worst = evaluate(scorer, [np.array([7])], np.array([n]), n, protocol=protocol, item_counts=counts, ks=(10,))
     assert best["hr@1"] == 1.0
     assert worst["hr@10"] == 0.0  # the worst item is below all 100 negatives
+
+
+@pytest.mark.parametrize("protocol", ["uniform100", "popular100"])
+def test_sampled_protocol_on_a_too_small_catalogue_is_a_clear_error(protocol):
+    from recattn.errors import RecAttnError
+
+    scorer = _fixed_scorer(list(range(1, 121)))
+    history = np.arange(2, 30)  # 28 seen + the target leave 91 of 120 items: fewer than 100 negatives
+    with pytest.raises(RecAttnError, match="needs 100 items outside each history"):
+        evaluate(scorer, [history], np.array([1]), 120, protocol=protocol, item_counts=np.ones(121))

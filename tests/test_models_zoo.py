@@ -152,3 +152,18 @@ def test_additive_defaults_switch_to_sampled_negatives_on_big_catalogues():
     assert (big.objective, big.negatives) == ("bce", 256)
     assert defaults.train_config("additive", n_items=9_742, objective="ce").objective == "ce"  # asked for: kept
     assert defaults.train_config("sasrec", n_items=9_742).objective == "ce"
+
+
+def test_compare_trains_every_kind_on_one_split(small_world):
+    from recattn.compare import compare, table
+
+    kinds = ["sasrec", "bert4rec", "additive", "gru", "pop", "itemknn"]
+    report = compare(small_world, kinds, ("full",), train_overrides={"epochs": 1, "device": "cpu"},
+                     seen_kept_too=True)
+    assert list(report["models"]) == kinds
+    for kind, row in report["models"].items():
+        assert set(row["protocols"]) == {"full", "full_keep_seen"}
+        full, kept = row["protocols"]["full"], row["protocols"]["full_keep_seen"]
+        # ranking seen items too can only push the true (unseen) item down
+        assert kept["ndcg@10"] <= full["ndcg@10"] + 1e-12, kind
+    assert all(kind in table(report) for kind in kinds)
