@@ -101,14 +101,16 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
     history: list[EpochReport] = []
     stopped = "epochs"
     budget = 60 * cfg.max_minutes if cfg.max_minutes is not None else float("inf")
-    valid_cost = 0.0  # the last validation's seconds, held in reserve so that the whole run fits the budget
+    # the last validation's and the last step's seconds, held in reserve so that the whole run fits the budget
+    valid_cost = step_cost = 0.0
     for epoch in range(1, cfg.epochs + 1):
         t0 = time.perf_counter()
         model.train()
         order = rng.permutation(len(windows))
         total, count, out_of_time = 0.0, 0, False
         for start in range(0, len(order), cfg.batch_size):
-            if time.perf_counter() - started > budget - valid_cost:  # an epoch may outlast the budget
+            step_start = time.perf_counter()
+            if step_start - started > budget - valid_cost - step_cost:  # an epoch may outlast the budget
                 out_of_time = True
                 break
             chunk = [windows[i] for i in order[start: start + cfg.batch_size]]
@@ -127,6 +129,7 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
                 averaged.update_parameters(model)
             total += loss.item() * len(chunk)
             count += len(chunk)
+            step_cost = time.perf_counter() - step_start
         if out_of_time and count == 0:
             stopped = "time"
             break
@@ -147,7 +150,7 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
         if valid and epoch - best_epoch >= cfg.patience:
             stopped = "early"
             break
-        if out_of_time or time.perf_counter() - started > budget - valid_cost:
+        if out_of_time or time.perf_counter() - started > budget - valid_cost - step_cost:
             stopped = "time"
             break
     if best_state is not None:
