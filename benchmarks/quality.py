@@ -71,26 +71,29 @@ def main() -> None:
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "quality.md"))
     args = p.parse_args()
     sources = args.sources.split(",")
-    scratch = tempfile.TemporaryDirectory()
-    if args.as_100k:
-        sources += [str(as_100k_layout(Path(s), Path(scratch.name) / f"{Path(s).name}-as-ml-100k"))
-                    for s in sources if (Path(s) / "ratings.csv").exists()]
-    sections = []
-    for source in sources:
-        if not source.startswith("builtin:") and not Path(source).exists():
-            print(f"skip {source}: not found", file=sys.stderr)
-            continue
-        t0 = time.perf_counter()
-        report = compare(load(source), args.models.split(","), PROTOCOLS, True,
-                         {"max_minutes": args.max_minutes, "device": "cpu"}, seen_kept_too=True,
-                         on_model=lambda k, n, total: print(f"  [{n + 1}/{total}] {k}", file=sys.stderr, flush=True))
-        report["source"] = Path(source).name if not source.startswith("builtin:") else source
-        text = markdown(report)
-        print(text + f"\n\n({time.perf_counter() - t0:.0f} s)\n", flush=True)
-        print(json.dumps(report), file=sys.stderr)
-        sections.append(text)
+    with tempfile.TemporaryDirectory() as scratch:
+        if args.as_100k:
+            sources += [str(as_100k_layout(Path(s), Path(scratch) / f"{Path(s).name}-as-ml-100k"))
+                        for s in sources if (Path(s) / "ratings.csv").exists()]
+        sections = [run(source, args) for source in sources]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n\n".join(sections) + "\n")
+    Path(args.out).write_text("\n\n".join(t for t in sections if t) + "\n")
+
+
+def run(source: str, args) -> str | None:
+    """Compare every model on one source; print and return its markdown table (None when it is absent)."""
+    if not source.startswith("builtin:") and not Path(source).exists():
+        print(f"skip {source}: not found", file=sys.stderr)
+        return None
+    t0 = time.perf_counter()
+    report = compare(load(source), args.models.split(","), PROTOCOLS, True,
+                     {"max_minutes": args.max_minutes, "device": "cpu"}, seen_kept_too=True,
+                     on_model=lambda k, n, total: print(f"  [{n + 1}/{total}] {k}", file=sys.stderr, flush=True))
+    report["source"] = Path(source).name if not source.startswith("builtin:") else source
+    text = markdown(report)
+    print(text + f"\n\n({time.perf_counter() - t0:.0f} s)\n", flush=True)
+    print(json.dumps(report), file=sys.stderr)
+    return text
 
 
 if __name__ == "__main__":

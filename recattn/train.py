@@ -9,7 +9,7 @@ from typing import Callable
 
 import numpy as np
 import torch
-from torch.optim.swa_utils import get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from recattn.config import TrainConfig
 from recattn.data.sequences import Split, left_pad
@@ -94,8 +94,8 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
     # validation and the kept weights use an exponential moving average of the weights when asked:
     # it smooths the step-to-step noise that a small dataset's gradients carry
-    averaged = (torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay),
-                                                    use_buffers=True) if cfg.ema_decay else None)
+    averaged = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True)
+                if cfg.ema_decay else None)
     judged = averaged.module if averaged is not None else model
     best_ndcg, best_epoch, best_state, best_valid = -1.0, 0, None, {}
     history: list[EpochReport] = []
@@ -103,16 +103,20 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
     budget = 60 * cfg.max_minutes if cfg.max_minutes is not None else float("inf")
     # the last validation's and the last step's seconds, held in reserve so that the whole run fits the budget
     valid_cost = step_cost = 0.0
+
+    def out_of_budget() -> bool:
+        return time.perf_counter() - started > budget - valid_cost - step_cost
+
     for epoch in range(1, cfg.epochs + 1):
         t0 = time.perf_counter()
         model.train()
         order = rng.permutation(len(windows))
         total, count, out_of_time = 0.0, 0, False
         for start in range(0, len(order), cfg.batch_size):
-            step_start = time.perf_counter()
-            if step_start - started > budget - valid_cost - step_cost:  # an epoch may outlast the budget
+            if out_of_budget():  # checked every step: one epoch may outlast the budget
                 out_of_time = True
                 break
+            step_start = time.perf_counter()
             chunk = [windows[i] for i in order[start: start + cfg.batch_size]]
             if causal:
                 x, y = objectives.next_item_batch(chunk, mcfg.max_len)
@@ -150,7 +154,7 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
         if valid and epoch - best_epoch >= cfg.patience:
             stopped = "early"
             break
-        if out_of_time or time.perf_counter() - started > budget - valid_cost - step_cost:
+        if out_of_time or out_of_budget():
             stopped = "time"
             break
     if best_state is not None:
