@@ -81,7 +81,8 @@ def cmd_recommend(args) -> dict:
 
 
 MODEL_FLAGS = ("max_len", "hidden", "layers", "heads", "dropout", "position")
-TRAIN_FLAGS = ("epochs", "batch_size", "lr", "patience", "objective", "window_stride", "ema_decay")
+TRAIN_FLAGS = ("epochs", "batch_size", "lr", "patience", "objective", "window_stride", "ema_decay", "schedule",
+               "warmup_steps", "precision", "label_smoothing")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--objective", choices=["ce", "bce", "sampled_softmax"])
     t.add_argument("--window-stride", type=int, help="start a training window every N items (causal models)")
     t.add_argument("--ema-decay", type=float, help="validate and keep a moving average of the weights")
+    t.add_argument("--label-smoothing", type=float, help="share of the full-softmax target spread over all items")
+    t.add_argument("--schedule", choices=["constant", "cosine"],
+                   help="cosine: warm up, then decay the learning rate to 0 by --epochs or --max-minutes")
+    t.add_argument("--warmup-steps", type=int)
+    t.add_argument("--precision", choices=["auto", "fp32", "bf16"],
+                   help="auto: bfloat16 where the GPU or CPU computes it natively, else float32")
     t.add_argument("--max-len", type=int)
     t.add_argument("--hidden", type=int)
     t.add_argument("--layers", type=int)

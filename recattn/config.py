@@ -59,10 +59,24 @@ class TrainConfig:
     eval_every: int = 1
     window_stride: int | None = None
     ema_decay: float | None = None
+    # share of the full-softmax (ce) target spread evenly over the catalogue
+    label_smoothing: float = 0.0
+    # "cosine": the learning rate warms up over `warmup_steps`, then decays to 0 over the run, which ends at
+    # `epochs` or at `max_minutes`, whichever comes first; "constant" keeps `lr` throughout
+    schedule: str = "constant"
+    warmup_steps: int = 0
+    # "auto": bfloat16 autocast on CUDA and on CPUs with native bfloat16 (AVX512-BF16 or AMX); "fp32" never
+    precision: str = "auto"
 
     def __post_init__(self) -> None:
         if self.objective not in OBJECTIVES:
             raise ValueError(f"unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVES)}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), not {self.label_smoothing}")
+        if self.schedule not in ("constant", "cosine"):
+            raise ValueError(f"schedule must be constant or cosine, not {self.schedule!r}")
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"precision must be auto, fp32 or bf16, not {self.precision!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda, not {self.device!r}")
 

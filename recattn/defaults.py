@@ -17,8 +17,10 @@ _MODEL: dict[str, dict] = {
 }
 _TRAIN: dict[str, dict] = {
     # windows every 25 items: each target is predicted from 26+ items of context, as at recommendation time;
-    # validation and the kept weights use a moving average of the weights, a steadier early-stopping signal
-    "sasrec": {"lr": 1e-2, "batch_size": 64, "patience": 6, "window_stride": 25, "ema_decay": 0.99},
+    # validation and the kept weights use a moving average of the weights, a steadier early-stopping signal;
+    # label smoothing 0.3 lifted ml-latest-small's validation NDCG@10 from about 0.072 to 0.077-0.083
+    "sasrec": {"lr": 1e-2, "batch_size": 64, "patience": 6, "window_stride": 25, "ema_decay": 0.99,
+               "label_smoothing": 0.3},
     "bert4rec": {"lr": 3e-3, "batch_size": 64, "patience": 8, "mask_prob": 0.2},
     # every candidate reads the history with its own weights, so an epoch costs far more than SASRec's;
     # sampled objectives are cheaper but learned much worse here (see benchmarks/TUNING.md)

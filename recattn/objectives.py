@@ -58,11 +58,26 @@ def masked_item_batch(windows: list[tuple[np.ndarray, int]], max_len: int, mask_
     return inputs, targets
 
 
+def catalogue_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, smoothing: float = 0.0) -> torch.Tensor:
+    """Full-softmax cross-entropy of (N, n_items + 1) scores whose column 0 (padding) is -inf.
+
+    With `smoothing` the target distribution gives that share of its mass evenly to every catalogue item,
+    which keeps the scores of rarely seen items from being pushed ever lower. Column 0 is left out of it
+    in place (a slice, not a copy of the N × items scores).
+    """
+    logp = logits.float().log_softmax(-1)
+    nll = -logp.gather(1, targets[:, None])[:, 0]
+    if smoothing:
+        nll = (1.0 - smoothing) * nll - smoothing * logp[:, 1:].mean(-1)
+    return nll.mean()
+
+
 def loss(model, inputs: torch.Tensor, targets: torch.Tensor, objective: str, negatives: int,
-         generator: torch.Generator | None = None) -> torch.Tensor:
-    """Mean loss over the positions that have a target. objective: ce, bce or sampled_softmax."""
+         generator: torch.Generator | None = None, label_smoothing: float = 0.0) -> torch.Tensor:
+    """Mean loss over the positions that have a target. objective: ce, bce or sampled_softmax;
+    `label_smoothing` applies to ce."""
     if hasattr(model, "train_loss"):  # models without one hidden state per position (additive) score themselves
-        return model.train_loss(inputs, targets, objective, negatives, generator)
+        return model.train_loss(inputs, targets, objective, negatives, generator, label_smoothing)
     hidden = model(inputs).hidden
     where = targets != 0
     h = hidden[where]  # (N, D): only positions with a target, so logits stay N x items
@@ -75,7 +90,7 @@ def loss(model, inputs: torch.Tensor, targets: torch.Tensor, objective: str, neg
         return logit if seen is None else logit + model.repeat_offset(seen, candidates)
 
     if objective == "ce":
-        return F.cross_entropy((model.logits(h) if seen is None else model.logits(h, seen)).float(), y)
+        return catalogue_cross_entropy(model.logits(h) if seen is None else model.logits(h, seen), y, label_smoothing)
     if objective == "bce":
         # The original SASRec recipe: each positive against `negatives` uniformly drawn items.
         neg = torch.randint(1, n_items + 1, (len(y), negatives), device=y.device, generator=generator)

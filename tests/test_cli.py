@@ -22,8 +22,11 @@ def test_train_then_evaluate_then_recommend(tmp_path, capsys):
     out = tmp_path / "m"
     trained = _json(capsys, ["train", "--data", "builtin:films", "--model", "sasrec", "--out", str(out),
                              "--epochs", "1", "--max-len", "10", "--hidden", "16", "--layers", "1", "--batch-size", "256",
-                             "--seed", "3", "--device", "cpu", "--json"])
+                             "--seed", "3", "--device", "cpu", "--schedule", "cosine", "--warmup-steps", "3",
+                             "--precision", "fp32", "--json"])
     assert (out / "model.safetensors").is_file()
+    saved = json.loads((out / "config.json").read_text())["train"]
+    assert (saved["schedule"], saved["warmup_steps"], saved["precision"]) == ("cosine", 3, "fp32")
     ev = _json(capsys, ["evaluate", "--checkpoint", str(out), "--data", "builtin:films", "--json"])
     assert set(ev) >= {"ndcg@10", "hr@10", "users"} and ev["users"] == 3000
     assert ev["ndcg@10"] == pytest.approx(trained["test"]["ndcg@10"], abs=1e-6)

@@ -103,6 +103,9 @@ def test_additive_train_loss_is_finite_with_gradients(objective):
     loss = model.train_loss(x, y, objective, negatives=5, generator=torch.Generator().manual_seed(0))
     loss.backward()
     assert torch.isfinite(loss) and torch.isfinite(model.item_emb.weight.grad).all()
+    if objective == "ce":  # smoothing reaches the additive model's own full-softmax loss too
+        smoothed = model.train_loss(x, y, objective, negatives=5, label_smoothing=0.2)
+        assert torch.isfinite(smoothed) and smoothed.item() != pytest.approx(loss.item())
 
 
 def test_gru_ignores_extra_left_padding():
@@ -115,10 +118,12 @@ def test_gru_ignores_extra_left_padding():
     assert (model(padded).hidden[0, :5] == 0).all()
 
 
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
 @pytest.mark.parametrize("kind", ["gru", "additive"])
-def test_short_fit_lowers_the_loss(kind, split):
+def test_short_fit_lowers_the_loss(kind, precision, split):
     model = build_model(ModelConfig(kind=kind, **TINY), seed=0)
-    result = fit(model, split, TrainConfig(epochs=8, batch_size=16, lr=1e-2, patience=100, device="cpu"))
+    result = fit(model, split, TrainConfig(epochs=8, batch_size=16, lr=1e-2, patience=100, device="cpu",
+                                           precision=precision))
     losses = [r.loss for r in result.history]
     assert losses[-1] < losses[0] - 0.5, losses
 

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from recattn import objectives
+from recattn.config import TrainConfig
 
 
 class Fixed(nn.Module):
@@ -41,6 +42,17 @@ def test_full_softmax_cross_entropy_by_hand():
     expected = -(-1 - math.log(math.exp(2) + math.exp(-1) + math.exp(1)))
     got = objectives.loss(Fixed(HIDDEN, TABLE), INPUTS, TARGETS, "ce", negatives=1)
     assert got.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_label_smoothing_by_hand_leaves_the_padding_column_out():
+    # logits item1 = 2, item2 = -1, item3 = 1; 0.3 of the target mass spread over the 3 items
+    log_z = math.log(math.exp(2) + math.exp(-1) + math.exp(1))
+    logp = {1: 2 - log_z, 2: -1 - log_z, 3: 1 - log_z}
+    expected = -(0.7 * logp[2] + 0.3 * sum(logp.values()) / 3)
+    got = objectives.loss(Fixed(HIDDEN, TABLE), INPUTS, TARGETS, "ce", negatives=1, label_smoothing=0.3)
+    assert got.item() == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ValueError, match="label_smoothing"):
+        TrainConfig(label_smoothing=1.0)
 
 
 def _sigmoid(x):

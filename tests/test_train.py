@@ -1,5 +1,6 @@
 """Training: the loss goes down, early stopping keeps the best weights, runs repeat on CPU."""
 
+import pytest
 import torch
 
 from recattn.config import ModelConfig, TrainConfig
@@ -77,3 +78,45 @@ def test_weight_average_is_what_is_validated_and_kept(small_world):
     from recattn.train import validate
     assert validate(averaged.model, split, torch.device("cpu"))["ndcg@10"] == averaged.best_valid["ndcg@10"]
     assert not torch.equal(averaged.model.item_emb.weight, plain.model.item_emb.weight)
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero():
+    from recattn.train import lr_factor
+
+    assert lr_factor("constant", 0, 100, 0.9) == 1.0
+    assert lr_factor("cosine", 0, 10, 0.0) == pytest.approx(0.1)
+    assert lr_factor("cosine", 9, 10, 0.0) == pytest.approx(1.0)
+    assert lr_factor("cosine", 500, 10, 0.5) == pytest.approx(0.5)
+    assert lr_factor("cosine", 999, 10, 1.0) == pytest.approx(0.0, abs=1e-12)
+    assert lr_factor("cosine", 999, 10, 1.7) == pytest.approx(0.0, abs=1e-12)  # a run past its budget
+
+
+def test_cosine_run_ends_with_the_learning_rate_near_zero(small_world):
+    vocab, split = prepare(small_world)
+    model = build_model(ModelConfig(kind="sasrec", n_items=vocab.size, **SMALL), seed=0)
+    result = fit(model, split, TrainConfig(epochs=4, device="cpu", batch_size=64, lr=3e-3, schedule="cosine",
+                                           warmup_steps=5, patience=10))
+    lrs = [r.lr for r in result.history]
+    assert lrs == sorted(lrs, reverse=True) and lrs[0] < 3e-3
+    assert lrs[-1] < 0.02 * 3e-3
+
+
+def test_precision_choice():
+    from recattn.train import autocast_dtype
+
+    cpu = torch.device("cpu")
+    assert autocast_dtype("fp32", cpu) is None
+    assert autocast_dtype("bf16", cpu) is torch.bfloat16
+    with pytest.raises(ValueError, match="precision"):
+        TrainConfig(precision="fp16")
+    with pytest.raises(ValueError, match="schedule"):
+        TrainConfig(schedule="linear")
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_training_learns_in_either_precision(small_world, precision):
+    vocab, split = prepare(small_world)
+    model = build_model(ModelConfig(kind="sasrec", n_items=vocab.size, **SMALL), seed=0)
+    result = fit(model, split, TrainConfig(epochs=4, device="cpu", batch_size=64, lr=3e-3, precision=precision))
+    assert result.history[-1].loss < result.history[0].loss - 0.2
+    assert result.model.item_emb.weight.dtype == torch.float32  # autocast computes in bf16, weights stay fp32

@@ -134,7 +134,7 @@ class AdditiveAttention(nn.Module):
         return (), tuple(history_ids)
 
     def train_loss(self, inputs: torch.Tensor, targets: torch.Tensor, objective: str, negatives: int,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
+                   generator: torch.Generator | None = None, label_smoothing: float = 0.0) -> torch.Tensor:
         """The next-item loss at every position with a target, as recattn.objectives.loss defines it.
 
         ce scores every item at every position (chunks of candidates, recomputed in backward to bound memory);
@@ -149,7 +149,8 @@ class AdditiveAttention(nn.Module):
             ids = torch.arange(1, n_items + 1, device=inputs.device)
             parts = [checkpoint(self._prefix_scores, keys, values, c, present, use_reentrant=False)
                      for c in ids.split(self._chunk(*inputs.shape))]
-            return F.cross_entropy(torch.cat(parts, dim=-1)[where], y - 1)  # column k holds item k + 1
+            # column k holds item k + 1: there is no padding column to leave out of the smoothing
+            return F.cross_entropy(torch.cat(parts, dim=-1)[where], y - 1, label_smoothing=label_smoothing)
         if objective not in ("bce", "sampled_softmax"):
             raise ValueError(f"unknown objective {objective!r}")
         neg = torch.randint(1, n_items + 1, (negatives,), device=inputs.device, generator=generator)
