@@ -159,7 +159,7 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
             y = torch.as_tensor(y, device=device)
             for group in opt.param_groups:
                 group["lr"] = cfg.lr * lr_factor(cfg.schedule, step, cfg.warmup_steps, progress())
-            with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                 loss = objectives.loss(model, x, y, cfg.objective, cfg.negatives, gen, cfg.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
