@@ -58,18 +58,55 @@ def masked_item_batch(windows: list[tuple[np.ndarray, int]], max_len: int, mask_
     return inputs, targets
 
 
+class _CatalogueCrossEntropy(torch.autograd.Function):
+    """The loss and its gradient (softmax minus target) in one pass over the scores, a block of rows at a time.
+
+    Autograd's log_softmax -> gather -> mean chain writes five or six N x items tensors in each direction;
+    this writes one. Rows are processed in blocks that fit a CPU core's cache: with bfloat16 scores on
+    ml-latest-small the loss and its backward take about a third of the chain's time.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, targets, smoothing):
+        n, width = logits.shape
+        dtype = torch.promote_types(logits.dtype, torch.float32)
+        rows = n if logits.is_cuda else max(1, 2**19 // width)  # ~2 MB of float32 scores per block on CPU
+        lse = torch.empty(n, dtype=dtype, device=logits.device)
+        total = torch.zeros((), dtype=torch.float64, device=logits.device)
+        for s in range(0, n, rows):
+            x = logits[s: s + rows].to(dtype)
+            lse[s: s + rows] = torch.logsumexp(x, -1)
+            nll = lse[s: s + rows] - x.gather(1, targets[s: s + rows, None])[:, 0]
+            if smoothing:
+                nll = (1.0 - smoothing) * nll + smoothing * (lse[s: s + rows] - x[:, 1:].mean(-1))
+            total += nll.sum()
+        ctx.save_for_backward(logits, targets, lse)
+        ctx.smoothing, ctx.rows = smoothing, rows
+        return (total / n).to(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        logits, targets, lse = ctx.saved_tensors
+        n, width = logits.shape
+        out = torch.empty_like(logits)
+        hit = torch.full((min(ctx.rows, n), 1), ctx.smoothing - 1.0, dtype=lse.dtype, device=logits.device)
+        for s in range(0, n, ctx.rows):
+            p = (logits[s: s + ctx.rows].to(lse.dtype) - lse[s: s + ctx.rows, None]).exp_()  # column 0: exp(-inf) = 0
+            if ctx.smoothing:
+                p[:, 1:] -= ctx.smoothing / (width - 1)
+            p.scatter_add_(1, targets[s: s + ctx.rows, None], hit[: len(p)])
+            out[s: s + ctx.rows] = p.mul_(grad / n)
+        return out, None, None
+
+
 def catalogue_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, smoothing: float = 0.0) -> torch.Tensor:
-    """Full-softmax cross-entropy of (N, n_items + 1) scores whose column 0 (padding) is -inf.
+    """Full-softmax cross-entropy of (N, n_items + 1) scores whose column 0 (padding) is -inf, averaged over N.
 
     With `smoothing` the target distribution gives that share of its mass evenly to every catalogue item,
-    which keeps the scores of rarely seen items from being pushed ever lower. Column 0 is left out of it
-    in place (a slice, not a copy of the N × items scores).
+    which keeps the scores of rarely seen items from being pushed ever lower; column 0 is left out of it.
+    Computed in float32 (or wider) whatever the scores' dtype.
     """
-    logp = logits.float().log_softmax(-1)
-    nll = -logp.gather(1, targets[:, None])[:, 0]
-    if smoothing:
-        nll = (1.0 - smoothing) * nll - smoothing * logp[:, 1:].mean(-1)
-    return nll.mean()
+    return _CatalogueCrossEntropy.apply(logits, targets, float(smoothing))
 
 
 def loss(model, inputs: torch.Tensor, targets: torch.Tensor, objective: str, negatives: int,
