@@ -6,18 +6,24 @@ st.navigation, Streamlit does not auto-discover pages/: only the pages listed he
 
 import streamlit as st
 
-import ui
+from ui import state, widgets
 
 st.set_page_config(page_title="recattn", page_icon=":material/visibility:", layout="wide")
-ui.init_state()
+state.init()
+state.keep_widgets()
 
-PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/data.py", title="Data", icon=":material/database:"),
-    st.Page("pages/history.py", title="Build history", icon=":material/playlist_add:"),
-    st.Page("pages/attention.py", title="Attention", icon=":material/grid_on:"),
-]
+PAGES = {
+    "Explore": [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/history.py", title="Build history", icon=":material/playlist_add:"),
+        st.Page("pages/attention.py", title="Attention", icon=":material/grid_on:"),
+    ],
+    "Models and data": [
+        st.Page("pages/data.py", title="Data", icon=":material/database:"),
+        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    ],
+}
 
 page = st.navigation(PAGES)
-ui.sidebar_status()
+widgets.sidebar_status()
 page.run()

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 MODEL_KINDS = ("sasrec", "bert4rec", "additive", "gru", "pop", "itemknn")
+MODEL_NAMES = {"sasrec": "SASRec", "bert4rec": "BERT4Rec", "additive": "Additive attention", "gru": "GRU4Rec",
+               "pop": "Popularity", "itemknn": "ItemKNN"}  # what people read
 OBJECTIVES = ("ce", "bce", "sampled_softmax")
 
 

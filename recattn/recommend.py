@@ -13,6 +13,12 @@ from recattn import checkpoint
 from recattn.data.dataset import Dataset
 from recattn.data.sequences import Vocab
 from recattn.errors import RecAttnError
+from recattn.models.additive import target_rows
+from recattn.models.output import AttentionKind, ModelOutput
+from recattn.trace import AttentionTrace, causal_mask
+
+
+MASK_SLOT = "[next?]"  # BERT4Rec's mask slot: the position whose output scores the next item
 
 
 @dataclass(frozen=True)
@@ -24,30 +30,11 @@ class RecItem:
 
 
 @dataclass(frozen=True)
-class AttentionTrace:
-    """The attention a model used for one history.
-
-    weights: (layers, heads, queries, keys), exactly the weights of the forward pass that produced the
-        scores (after masking and softmax, before dropout; eval mode has no dropout).
-    query_labels / key_labels: what each row / column stands for (titles; BERT4Rec adds its mask slot).
-    """
-
-    weights: np.ndarray
-    query_labels: tuple[str, ...]
-    key_labels: tuple[str, ...]
-    query_ids: tuple[str, ...]
-    key_ids: tuple[str, ...]
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(self.weights.shape)
-
-
-@dataclass(frozen=True)
 class Recommendation:
     items: tuple[RecItem, ...]
-    trace: AttentionTrace | None
+    trace: AttentionTrace | None  # None for a model without attention, or when not asked for
     used_history: tuple[str, ...]  # the ids the model read (the last max_len of the history)
+    kind: AttentionKind  # the model's kind of attention, also when no trace was asked for
 
 
 class Recommender:
@@ -67,46 +54,70 @@ class Recommender:
         checkpoint.check_catalogue(ckpt, dataset.fingerprint, dataset.name)
         return cls(ckpt.model, dataset.items)
 
+    @property
+    def kind(self) -> str:
+        """The model kind: "sasrec", "bert4rec", "additive", "gru", "pop" or "itemknn"."""
+        return self.model.config.kind
+
+    @property
+    def attention_kind(self) -> AttentionKind:
+        return self.model.attention_kind
+
+    @property
+    def max_len(self) -> int:
+        """How many of the latest history items the model reads."""
+        return self.model.config.max_len
+
     def title(self, item_id: str) -> str:
         return self._titles[self.vocab.index([item_id])[0] - 1]
+
+    def scores(self, history: list[str], with_attention: bool = False) -> ModelOutput:
+        """The model's raw output for one history: scores (1, n_items + 1) over catalogue indices (column 0 is
+        padding), and its attention if asked. Unknown ids raise RecAttnError naming them."""
+        if not history:
+            raise RecAttnError("the history is empty: add at least one item to get recommendations")
+        seqs = torch.as_tensor(self.vocab.index(history)[None, :])  # the model reads its last max_len
+        with torch.inference_mode():
+            return self.model.score(seqs, return_attention=with_attention)
 
     def recommend(self, history: list[str], k: int = 10, exclude_seen: bool = True,
                   with_attention: bool = True) -> Recommendation:
         """Top-k items after `history` (oldest first). Unknown ids raise RecAttnError naming them."""
-        if not history:
-            raise RecAttnError("the history is empty: add at least one item to get recommendations")
-        idx = self.vocab.index(history)
-        max_len = self.model.config.max_len
-        seqs = torch.as_tensor(idx[None, :])  # the model reads its last max_len
-        with torch.no_grad():
-            if with_attention and hasattr(self.model, "trace_inputs"):
-                scores, maps = self.model.score(seqs, return_attention=True)
-            else:
-                scores, maps = self.model.score(seqs), None
-        scores = scores[0].float()
+        out = self.scores(history, with_attention)
+        scores = out.scores[0].float().clone()  # a normal tensor: inference-mode ones refuse in-place edits
         if exclude_seen:
-            scores[torch.as_tensor(idx)] = float("-inf")
+            scores[torch.as_tensor(self.vocab.index(history))] = float("-inf")
         k = min(k, int(torch.isfinite(scores).sum()))
         top = torch.topk(scores, k)
         items = tuple(
             RecItem(self.vocab.id_of(int(i)), self._titles[int(i) - 1], self._genres[int(i) - 1], float(s))
             for s, i in zip(top.values, top.indices)
         )
-        used = tuple(history[-max_len:])
-        trace = None
-        if maps is not None:
-            q_ids, k_ids = self.model.trace_inputs(used)
-            if hasattr(self.model, "target_rows"):  # target attention: one row per recommended candidate
-                maps = self.model.target_rows(maps, top.indices)
-                q_ids = tuple(item.id for item in items)
-            trace = AttentionTrace(
-                weights=torch.stack([m[0] for m in maps]).float().numpy(),
-                query_labels=tuple(self._label(i) for i in q_ids),
-                key_labels=tuple(self._label(i) for i in k_ids),
-                query_ids=tuple(q_ids),
-                key_ids=tuple(k_ids),
-            )
-        return Recommendation(items, trace, used)
+        used = tuple(history[-self.max_len:])
+        trace = None if out.attention is None else self._trace(out, used, items, top.indices)
+        return Recommendation(items, trace, used, out.kind)
+
+    def _trace(self, out: ModelOutput, used: tuple[str, ...], items: tuple[RecItem, ...],
+               top: torch.Tensor) -> AttentionTrace:
+        """Label the maps of one history: rows and columns by kind, and the cells the model could not see."""
+        maps = out.attention
+        if out.kind == "target":  # one row per recommended candidate, reading the history
+            maps = target_rows(maps, top)
+            q_ids, k_ids = tuple(item.id for item in items), used
+        elif out.kind == "bidirectional":
+            q_ids = k_ids = (used + (MASK_SLOT,))[-self.max_len:]
+        else:
+            q_ids = k_ids = used
+        weights = torch.stack([m[0] for m in maps]).float().numpy()
+        return AttentionTrace(
+            weights=weights,
+            query_labels=tuple(self._label(i) for i in q_ids),
+            key_labels=tuple(self._label(i) for i in k_ids),
+            query_ids=tuple(q_ids),
+            key_ids=tuple(k_ids),
+            kind=out.kind,
+            mask=causal_mask(len(q_ids), len(k_ids)) if out.kind == "causal" else None,
+        )
 
     def _label(self, item_id: str) -> str:
         return self.title(item_id) if item_id in self.vocab._index else item_id

@@ -87,7 +87,7 @@ def model_scorer(model: torch.nn.Module, device: torch.device):
     def score(histories):
         seqs = torch.as_tensor(left_pad(histories, max(map(len, histories), default=1)), device=device)
         with torch.no_grad():
-            return model.score(seqs)
+            return model.score(seqs).scores
 
     return score
 

@@ -48,8 +48,9 @@ def test_bidirectional_sees_the_future():
 @pytest.mark.parametrize("position", ["learned", "sinusoidal"])
 def test_scores_equal_with_and_without_return_attention(kind, position):
     model = _model(kind, position=position)
-    plain = model.score(SEQS)
-    traced, maps = model.score(SEQS, return_attention=True)
+    plain = model.score(SEQS).scores
+    out = model.score(SEQS, return_attention=True)
+    traced, maps = out.scores, out.attention
     assert torch.allclose(plain, traced, atol=1e-5)
     # the fused fast path and the hand-written one give the same hidden states
     assert torch.allclose(model(SEQS).hidden, model(SEQS, return_attention=True).hidden, atol=1e-5)
@@ -77,7 +78,7 @@ def test_left_padding_does_not_change_scores():
     model = _model("sasrec")
     short = torch.tensor([[5, 7, 9]])
     padded = torch.tensor([[0, 0, 0, 0, 0, 5, 7, 9]])
-    assert torch.allclose(model.score(short), model.score(padded), atol=1e-5)
+    assert torch.allclose(model.score(short).scores, model.score(padded).scores, atol=1e-5)
 
 
 def test_seen_items_are_the_causal_prefix_each_once():
@@ -99,10 +100,10 @@ def test_repeat_bias_moves_exactly_the_seen_items():
     with torch.no_grad():
         model.repeat_bias.fill_(-2.5)
     seqs = torch.tensor([[0, 0, 0, 0, 0, 5, 7, 9]])
-    with_bias = model.score(seqs)
+    with_bias = model.score(seqs).scores
     with torch.no_grad():
         model.repeat_bias.fill_(0.0)
-    without = model.score(seqs)
+    without = model.score(seqs).scores
     diff = (with_bias - without)[0, 1:]
     expected = torch.zeros(30)
     expected[[4, 6, 8]] = -2.5
@@ -114,7 +115,7 @@ def test_repeat_bias_reaches_items_older_than_the_window():
     long = torch.tensor([[12, 13, 14, 5, 7, 9, 2, 11, 3, 4]])  # max_len 8: 12 and 13 are older
     with torch.no_grad():
         model.repeat_bias.fill_(-2.5)
-    diff = (model.score(long) - model.score(long[:, -8:]))[0, 1:]
+    diff = (model.score(long).scores - model.score(long[:, -8:]).scores)[0, 1:]
     expected = torch.zeros(30)
     expected[[11, 12]] = -2.5  # the Transformer read the same 8 items; only 12 and 13 gained the offset
     assert torch.allclose(diff, expected, atol=1e-5)

@@ -130,14 +130,18 @@ def heatmap_state(page: Page) -> tuple[int, list[str], str]:
     chart.locator(".main-svg").first.wait_for()
     panels = chart.locator("g.hm").count()  # plotly draws one g.hm per heatmap trace
     ticks = chart.locator("g.yaxislayer-above").first.locator("g.ytick text").all_inner_texts()
-    return panels, ticks, page.locator(".st-key-top10").inner_text()
+    return panels, ticks, page.locator(".st-key-attention_top10").inner_text()
 
 
 def add_film(page: Page, text: str, pick: int = 0) -> None:
     """Type into the Attention page's "Add a film" box and pick the `pick`-th matching title."""
-    page.get_by_test_id("stSelectbox").filter(has_text="Add a film").click()
+    page.get_by_test_id("stSelectbox").filter(has_text="Add an item").click()
     page.keyboard.type(text)
     page.get_by_role("option").nth(pick).click()
+
+
+# The navigation's page titles, in app.py's order.
+NAV = ["Home", "Build history", "Attention", "Data", "Train"]
 
 
 def test_history_to_attention_updates_on_every_change(server, page):
@@ -148,8 +152,7 @@ def test_history_to_attention_updates_on_every_change(server, page):
     # Only the pages app.py lists are in the navigation (pages/ is not auto-discovered).
     links = page.get_by_test_id("stSidebarNav").get_by_role("link").all_inner_texts()
     # (Each link's text starts with its material icon's name.) Covers a fresh server opened on a page URL.
-    assert [t.split()[-1] if t.split()[-1] != "history" else "Build history" for t in links] == [
-        "Home", "Data", "Build history", "Attention"]
+    assert [" ".join(t.split()[1:]) for t in links] == NAV
 
     # Search a title and add the first hit through its + button.
     search = page.get_by_role("textbox", name="Search titles")
@@ -157,7 +160,7 @@ def test_history_to_attention_updates_on_every_change(server, page):
     search.press("Enter")
     expect(page.get_by_text("Matches for “Storm”")).to_be_visible()
     wait_idle(page)
-    first_hit = page.locator(".st-key-add_4, [class*='st-key-add_']").first
+    first_hit = page.locator("[class*='st-key-history_add_']").first
     first_hit.get_by_role("button").click()
     expect(page.get_by_role("heading", name="Your history · 1")).to_be_visible()
     wait_idle(page)
@@ -166,7 +169,7 @@ def test_history_to_attention_updates_on_every_change(server, page):
     nav(page, "Attention")
     expect(page.get_by_role("heading", name="What the model looks at")).to_be_visible()
     page.get_by_test_id("stPlotlyChart").locator(".main-svg").first.wait_for()
-    expect(page.locator(".st-key-top10 li")).to_have_count(10)
+    expect(page.locator(".st-key-attention_top10 li")).to_have_count(10)
     wait_idle(page)
     panels, ticks, top_before = heatmap_state(page)
     assert panels == 4  # 2 layers × 2 heads

@@ -23,7 +23,7 @@ def test_round_trip_gives_identical_scores(tmp_path):
     assert sorted(p.name for p in path.iterdir()) == ["config.json", "metrics.json", "model.safetensors"]
     ck = checkpoint.load(path)
     seqs = torch.tensor([[0, 3, 4, 5, 6, 7, 8, 9, 10, 11]])
-    assert torch.equal(model.score(seqs), ck.model.score(seqs))
+    assert torch.equal(model.score(seqs).scores, ck.model.score(seqs).scores)
     assert ck.model_config == cfg and ck.train_config.epochs == 3
     assert ck.fingerprint == "abc123" and ck.metrics == {"x": 1}
 

@@ -41,8 +41,8 @@ def _model(kind, split=None):
 def test_scores_shape_padding_column_and_attention_flag(kind, split):
     model = _model(kind, split)
     with torch.no_grad():
-        scores = model.score(SEQS)
-        again = model.score(SEQS, return_attention=True)[0]
+        scores = model.score(SEQS).scores
+        again = model.score(SEQS, return_attention=True).scores
     assert scores.shape == (len(SEQS), N_ITEMS + 1)
     assert (scores[:, 0] == float("-inf")).all() and torch.isfinite(scores[:, 1:]).all()
     assert torch.allclose(scores, again, atol=1e-5)  # the transformer's fused path vs its traced one
@@ -54,13 +54,14 @@ def test_checkpoint_round_trip_gives_identical_scores(kind, split, tmp_path):
     path = checkpoint.save(tmp_path / kind, model, TrainConfig(), "test:cycles", "f0")
     loaded = checkpoint.load(path).model  # a fresh, unfitted model: ItemKNN's sparse buffers must resize
     with torch.no_grad():
-        assert torch.equal(model.score(SEQS), loaded.score(SEQS))
+        assert torch.equal(model.score(SEQS).scores, loaded.score(SEQS).scores)
 
 
 def test_additive_attention_maps_rows_and_padding():
     model = _model("additive")
     with torch.no_grad():
-        scores, maps = model.score(SEQS, return_attention=True)
+        out = model.score(SEQS, return_attention=True)
+        scores, maps = out.scores, out.attention
     (w,) = maps
     assert w.shape == (len(SEQS), 1, N_ITEMS + 1, SEQS.shape[1])
     assert not torch.isnan(w).any() and torch.isfinite(scores[:, 1:]).all()
@@ -74,7 +75,7 @@ def test_additive_attention_maps_rows_and_padding():
 
 def test_additive_target_rows_keep_the_chosen_candidates():
     with torch.no_grad():
-        _, (w,) = _model("additive").score(SEQS, return_attention=True)
+        (w,) = _model("additive").score(SEQS, return_attention=True).attention
     (rows,) = target_rows((w,), torch.tensor([5, 2]))
     assert rows.shape == (len(SEQS), 1, 2, SEQS.shape[1])
     assert torch.equal(rows[:, :, 0], w[:, :, 5]) and torch.equal(rows[:, :, 1], w[:, :, 2])
@@ -93,7 +94,7 @@ def test_additive_training_scores_equal_causal_attention_at_every_position():
             allowed = present[:, None, :] & (torch.arange(SEQS.shape[1]) <= t)
             direct, _ = model._attend(keys, values, ids, allowed)
             assert torch.allclose(every[:, t], direct, atol=1e-5)
-        assert torch.allclose(every[:, -1], model.score(SEQS)[:, 1:], atol=1e-5)
+        assert torch.allclose(every[:, -1], model.score(SEQS).scores[:, 1:], atol=1e-5)
 
 
 @pytest.mark.parametrize("objective", ["ce", "bce", "sampled_softmax"])
@@ -113,7 +114,7 @@ def test_gru_ignores_extra_left_padding():
     history = torch.tensor([[4, 9, 2]])
     padded = torch.tensor([[0, 0, 0, 0, 0, 4, 9, 2]])
     with torch.no_grad():
-        a, b = model.score(history), model.score(padded)
+        a, b = model.score(history).scores, model.score(padded).scores
     assert torch.allclose(a[:, 1:], b[:, 1:], atol=1e-5)
     assert (model(padded).hidden[0, :5] == 0).all()
 
@@ -136,17 +137,17 @@ def _train_only(seqs) -> Split:
 
 def test_popularity_ranks_by_count():
     model = _model("pop", _train_only([[3, 3], [3, 2], [2, 1]]))
-    order = model.score(torch.zeros(1, 8, dtype=torch.long))[0, 1:].argsort(descending=True) + 1
+    order = model.score(torch.zeros(1, 8, dtype=torch.long)).scores[0, 1:].argsort(descending=True) + 1
     assert order.tolist()[:3] == [3, 2, 1]
 
 
 def test_itemknn_ranks_the_most_frequent_follower_first():
     # after 1: 2 follows twice, 3 once; 4 is the most popular item but never follows 1
     model = _model("itemknn", _train_only([[1, 2], [1, 2], [1, 3], [4, 4, 4, 4]]))
-    scores = model.score(torch.tensor([[0, 0, 0, 1]]))[0]
+    scores = model.score(torch.tensor([[0, 0, 0, 1]])).scores[0]
     assert scores.argmax().item() == 2 and scores[2] > scores[3] > scores[4]
     # with nothing to go on, popularity alone breaks the tie
-    assert model.score(torch.zeros(1, 4, dtype=torch.long))[0].argmax().item() == 4
+    assert model.score(torch.zeros(1, 4, dtype=torch.long)).scores[0].argmax().item() == 4
 
 
 def test_additive_defaults_switch_to_sampled_negatives_on_big_catalogues():
@@ -172,3 +173,20 @@ def test_compare_trains_every_kind_on_one_split(small_world):
         # ranking seen items too can only push the true (unseen) item down
         assert kept["ndcg@10"] <= full["ndcg@10"] + 1e-12, kind
     assert all(kind in table(report) for kind in kinds)
+
+
+KINDS_OF_ATTENTION = {"sasrec": "causal", "bert4rec": "bidirectional", "additive": "target", "gru": "none",
+                      "pop": "none", "itemknn": "none"}
+
+
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_every_model_answers_score_with_one_output(kind, split):
+    """One answer whatever the model: scores, the maps (None without attention) and the kind of attention."""
+    model = _model(kind, split)
+    with torch.no_grad():
+        plain, traced = model.score(SEQS), model.score(SEQS, return_attention=True)
+    assert plain.kind == traced.kind == model.attention_kind == KINDS_OF_ATTENTION[kind]
+    assert plain.attention is None and plain.scores.shape == (len(SEQS), N_ITEMS + 1)
+    assert (traced.attention is None) == (traced.kind == "none")
+    if traced.attention is not None:
+        assert all(m.shape[0] == len(SEQS) and m.ndim == 4 for m in traced.attention)

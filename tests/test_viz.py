@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from recattn import viz
+from recattn.trace import causal_mask
 
 
 def _z(trace_json: dict) -> np.ndarray:
@@ -20,7 +21,7 @@ def _z(trace_json: dict) -> np.ndarray:
 
 def _weights(layers=2, heads=3, n=4, seed=0):
     rng = np.random.default_rng(seed)
-    w = rng.random((layers, heads, n, n)) * (1 - viz.causal_mask(n, n))  # causal: zero above the diagonal
+    w = rng.random((layers, heads, n, n)) * (1 - causal_mask(n, n))  # causal: zero above the diagonal
     return w / w.sum(-1, keepdims=True)
 
 
@@ -29,10 +30,10 @@ TITLES = ["The Wandering Engine (1993)", "Yarrow: Savage Meadow (2006)", "A very
 
 
 def test_causal_mask_is_the_strict_upper_triangle():
-    m = viz.causal_mask(3, 3)
+    m = causal_mask(3, 3)
     assert m.tolist() == [[False, True, True], [False, False, True], [False, False, False]]
     # Rows aligned at the end when there are more keys than queries.
-    assert viz.causal_mask(1, 3).tolist() == [[False, False, False]]
+    assert causal_mask(1, 3).tolist() == [[False, False, False]]
 
 
 def test_short_label_keeps_the_end_that_tells_titles_apart():
@@ -46,7 +47,7 @@ def test_short_label_keeps_the_end_that_tells_titles_apart():
 
 
 def test_one_heatmap_per_layer_and_head():
-    fig = viz.attention_grid(_weights(2, 3), TITLES, TITLES, viz.causal_mask(4, 4))
+    fig = viz.attention_grid(_weights(2, 3), TITLES, TITLES, causal_mask(4, 4))
     heatmaps = [t for t in fig.data if t.type == "heatmap"]
     assert len(heatmaps) == 2 * 3
     assert [a.text for a in fig.layout.annotations][:3] == ["Layer 1 · head 1", "Layer 1 · head 2", "Layer 1 · head 3"]
@@ -58,7 +59,7 @@ def test_one_heatmap_per_layer_and_head():
 
 def test_masked_cells_are_nan_and_the_rest_exact():
     w = _weights(2, 2)
-    mask = viz.causal_mask(4, 4)
+    mask = causal_mask(4, 4)
     fig = viz.attention_grid(w, TITLES, TITLES, mask)
     for idx, trace in enumerate(fig.data):
         z = np.asarray(trace.z, dtype=float)
@@ -78,7 +79,7 @@ def test_without_mask_nothing_is_blank():
 
 
 def test_hover_gives_full_titles_and_exact_weight():
-    fig = viz.attention_grid(_weights(1, 1), TITLES, TITLES, viz.causal_mask(4, 4))
+    fig = viz.attention_grid(_weights(1, 1), TITLES, TITLES, causal_mask(4, 4))
     t = fig.data[0]
     assert "%{z:.4f}" in t.hovertemplate and "%{customdata[0]}" in t.hovertemplate
     assert "%{customdata[1]}" in t.hovertemplate
@@ -90,7 +91,7 @@ def test_hover_gives_full_titles_and_exact_weight():
 
 
 def test_axes_carry_the_numbered_truncated_titles():
-    fig = viz.attention_grid(_weights(1, 2), TITLES, TITLES, viz.causal_mask(4, 4))
+    fig = viz.attention_grid(_weights(1, 2), TITLES, TITLES, causal_mask(4, 4))
     expected = [f"{i + 1}. {viz.short_label(t)}" for i, t in enumerate(TITLES)]
     assert list(fig.layout.xaxis.ticktext) == expected and list(fig.layout.xaxis.tickvals) == [0, 1, 2, 3]
     assert list(fig.layout.yaxis.ticktext) == expected

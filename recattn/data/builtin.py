@@ -35,7 +35,13 @@ PLACES = (
 )
 ROMAN = ("", "II", "III", "IV", "V")
 
-CAUSES = ("franchise", "genre", "taste", "popular")
+# The rule behind each interaction and what it means, in the words the app shows.
+CAUSES = {
+    "franchise": "the next part of a franchise the user just watched",
+    "genre": "a film sharing a genre with one of the last few films",
+    "taste": "a pick from the user's long-term favourite genres",
+    "popular": "a pick from the global, long-tailed popularity",
+}
 
 
 def generate_films(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pandas as pd
+
 from recattn.data.dataset import Dataset
 
 
@@ -26,3 +28,42 @@ def summarize(dataset: Dataset) -> dict:
 
 def _iso(seconds) -> str:
     return datetime.fromtimestamp(int(seconds), tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def cause_meanings(source: str) -> dict[str, str]:
+    """What each planted cause of a built-in world means ({} for other sources: real data has no causes)."""
+    if source == "builtin:films":
+        from recattn.data.builtin import CAUSES
+    elif source == "builtin:news":
+        from recattn.data.news import CAUSES
+    else:
+        return {}
+    return dict(CAUSES)
+
+
+def profile(dataset: Dataset) -> dict:
+    """What the Data page shows about a source: `summarize`'s counts plus the catalogue size and density, and the
+    tables behind its charts (history lengths, item counts, genres, planted causes and what they mean)."""
+    inter, items = dataset.interactions, dataset.items
+    summary = summarize(dataset)
+    counts = inter["item_id"].astype(str).value_counts()
+    title = dict(zip(items["item_id"].astype(str), items["title"].astype(str)))
+    genres = pd.DataFrame({"item_id": items["item_id"].astype(str),
+                           "genre": items["genres"].fillna("").astype(str).str.split("|")}).explode("genre")
+    genres["genre"] = genres["genre"].str.strip()
+    genres = genres[genres["genre"] != ""]  # items without genres (a CSV without items.csv has none at all)
+    genres["interactions"] = genres["item_id"].map(counts).fillna(0).astype(int)
+    head = max(1, len(counts) // 10)
+    return {
+        **summary,
+        "catalogue": len(items),
+        "density": summary["interactions"] / max(summary["users"] * summary["items"], 1),
+        "top_decile_share": float(counts.iloc[:head].sum() / max(len(inter), 1)),
+        "lengths": inter.groupby("user_id", sort=False).size().to_numpy(),
+        "popular_titles": [title.get(i, i) for i in counts.index],
+        "popular_counts": counts.to_numpy(),
+        "genres": genres.groupby("genre", as_index=False).agg(interactions=("interactions", "sum"),
+                                                              items=("item_id", "nunique")),
+        "causes": inter["cause"].value_counts().to_dict() if "cause" in inter else {},
+        "cause_meanings": cause_meanings(dataset.name),
+    }

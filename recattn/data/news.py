@@ -49,7 +49,13 @@ EVENTS = (
     "Transit Overhaul", "Vaccine Trial", "Mine Rescue", "Wildfire Season", "Merger Talks", "Championship Run",
     "Data Breach", "Space Launch", "Drought Watch", "Festival Row",
 )
-CAUSES = ("story", "topic", "taste", "recent")
+# The rule behind each click and what it means, in the words the app shows.
+CAUSES = {
+    "story": "the next part of a story the reader follows, once it is out",
+    "topic": "an article on the topic of one of the last few clicks",
+    "taste": "an article on one of the reader's long-term favourite topics",
+    "recent": "whatever is fresh and popular right now",
+}
 
 T0 = 1_709_251_200  # 2024-03-01 00:00 UTC
 HOUR = 3_600

@@ -21,6 +21,7 @@ from torch.utils.checkpoint import checkpoint
 
 from recattn.config import ModelConfig
 from recattn.models.attention import attention_mask
+from recattn.models.output import ModelOutput
 from recattn.models.transformer import sinusoidal_positions
 
 CHUNK_ELEMENTS = 1 << 24  # batch × candidates × T × hidden per chunk: 64 MiB of float32 per intermediate
@@ -42,7 +43,7 @@ def target_rows(maps: tuple[torch.Tensor, ...], candidate_indices: torch.Tensor)
 class AdditiveAttention(nn.Module):
     """Target attention over the history (Bahdanau-style, as in DIN); one head, one layer, attention size = hidden."""
 
-    target_rows = staticmethod(target_rows)  # lets the Recommender find the helper on the model
+    attention_kind = "target"
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -109,11 +110,11 @@ class AdditiveAttention(nn.Module):
     def _chunk(self, batch: int, T: int) -> int:
         return max(1, CHUNK_ELEMENTS // (batch * T * self.config.hidden))
 
-    def score(self, seqs: torch.Tensor, return_attention: bool = False):
+    def score(self, seqs: torch.Tensor, return_attention: bool = False) -> ModelOutput:
         """Next-item scores (B, n_items + 1) for left-padded histories; column 0 is -inf.
 
-        With return_attention also a 1-tuple holding (B, 1, n_items + 1, T): each candidate's weights over the
-        history positions (row 0, padding, is zeros). Use `target_rows` to keep the rows of chosen items.
+        With return_attention the attention is a 1-tuple holding (B, 1, n_items + 1, T): each candidate's weights
+        over the history positions (row 0, padding, is zeros). `target_rows` keeps the rows of chosen items.
         """
         seqs = seqs[:, -self.config.max_len:]
         keys, values, present = self._history(seqs)
@@ -123,15 +124,10 @@ class AdditiveAttention(nn.Module):
         scores = torch.cat([s for s, _ in parts], dim=1)
         scores[:, 0] = float("-inf")
         if not return_attention:
-            return scores
+            return ModelOutput(scores, None, self.attention_kind)
         weights = torch.cat([w for _, w in parts], dim=1)  # (B, n_items + 1, T)
         weights[:, 0] = 0.0
-        return scores, (weights[:, None],)
-
-    def trace_inputs(self, history_ids: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Labels for the attention map of an unpadded history: no query rows yet (they are candidates, which
-        the caller picks with `target_rows` and labels with their ids), and the history as keys."""
-        return (), tuple(history_ids)
+        return ModelOutput(scores, (weights[:, None],), self.attention_kind)
 
     def train_loss(self, inputs: torch.Tensor, targets: torch.Tensor, objective: str, negatives: int,
                    generator: torch.Generator | None = None, label_smoothing: float = 0.0) -> torch.Tensor:

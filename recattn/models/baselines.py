@@ -10,6 +10,7 @@ from torch import nn
 
 from recattn.config import ModelConfig
 from recattn.data.sequences import Split
+from recattn.models.output import ModelOutput
 
 WINDOW = 3  # b follows a when it comes 1..WINDOW steps later, weighted 1 / distance
 RECENT = 5  # the last RECENT items of a history vote for what comes next ...
@@ -17,9 +18,9 @@ DECAY = 0.5  # ... the latest with weight 1, each earlier one DECAY times less
 TIE_BREAK = 1e-6  # popularity, scaled to [0, TIE_BREAK], orders items the co-occurrences leave tied
 
 
-def _no_padding(scores: torch.Tensor, return_attention: bool):
+def _no_padding(scores: torch.Tensor) -> ModelOutput:
     scores[:, 0] = float("-inf")
-    return (scores, None) if return_attention else scores
+    return ModelOutput(scores, None, "none")
 
 
 class Popularity(nn.Module):
@@ -34,9 +35,11 @@ class Popularity(nn.Module):
         """Count the training interactions of each item."""
         self.counts.copy_(torch.as_tensor(split.item_counts(), dtype=torch.float32))
 
-    def score(self, seqs: torch.Tensor, return_attention: bool = False):
-        """Scores (B, n_items + 1), column 0 -inf; (scores, None) with return_attention."""
-        return _no_padding(self.counts.expand(len(seqs), -1).clone(), return_attention)
+    attention_kind = "none"
+
+    def score(self, seqs: torch.Tensor, return_attention: bool = False) -> ModelOutput:
+        """Scores (B, n_items + 1), column 0 -inf; no attention."""
+        return _no_padding(self.counts.expand(len(seqs), -1).clone())
 
 
 def follower_matrix(train, n_items: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -94,8 +97,10 @@ class ItemKNN(nn.Module):
                 self._buffers[name] = torch.empty(stored.shape, dtype=mine.dtype, device=mine.device)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def score(self, seqs: torch.Tensor, return_attention: bool = False):
-        """Scores (B, n_items + 1), column 0 -inf; (scores, None) with return_attention."""
+    attention_kind = "none"
+
+    def score(self, seqs: torch.Tensor, return_attention: bool = False) -> ModelOutput:
+        """Scores (B, n_items + 1), column 0 -inf; no attention."""
         recent = seqs[:, -RECENT:]  # (B, m), latest last
         B, m = recent.shape
         vote = DECAY ** torch.arange(m - 1, -1, -1, device=seqs.device) * (recent != 0)  # (B, m)
@@ -108,4 +113,4 @@ class ItemKNN(nn.Module):
         entry = start[owner] + offset
         scores = (TIE_BREAK * self.counts / self.counts.max().clamp_min(1)).expand(B, -1).clone()
         scores.index_put_((owner // m, self.col[entry]), vote[owner] * self.val[entry], accumulate=True)
-        return _no_padding(scores, return_attention)
+        return _no_padding(scores)

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from recattn.config import ModelConfig
+from recattn.models.output import ModelOutput
 from recattn.models.transformer import SequentialTransformer, TransformerOutput
 
 
@@ -42,7 +43,8 @@ class GRU4Rec(nn.Module):
 
     logits = SequentialTransformer.logits  # the same tied scoring: (..., n_items + 1), column 0 is -inf
 
-    def score(self, seqs: torch.Tensor, return_attention: bool = False):
-        """Next-item scores (B, n_items + 1) for left-padded histories; (scores, None) with return_attention."""
-        scores = self.logits(self.forward(seqs[:, -self.config.max_len:]).hidden[:, -1])
-        return (scores, None) if return_attention else scores
+    attention_kind = "none"
+
+    def score(self, seqs: torch.Tensor, return_attention: bool = False) -> ModelOutput:
+        """Next-item scores (B, n_items + 1) for left-padded histories; a GRU has no attention to return."""
+        return ModelOutput(self.logits(self.forward(seqs[:, -self.config.max_len:]).hidden[:, -1]), None, self.attention_kind)

@@ -13,6 +13,7 @@ from torch import nn
 
 from recattn.config import ModelConfig
 from recattn.models.attention import MultiHeadSelfAttention, attention_mask
+from recattn.models.output import AttentionKind, ModelOutput
 
 
 @dataclass
@@ -100,6 +101,10 @@ class SequentialTransformer(nn.Module):
         self.repeat_bias = nn.Parameter(torch.zeros(())) if cfg.repeat_bias else None
 
     @property
+    def attention_kind(self) -> AttentionKind:
+        return "causal" if self.causal else "bidirectional"
+
+    @property
     def mask_token(self) -> int:
         return self.config.n_items + 1
 
@@ -149,12 +154,7 @@ class SequentialTransformer(nn.Module):
         mask = torch.full_like(seqs[:, :1], self.mask_token)
         return torch.cat([seqs, mask], dim=1)[:, -self.config.max_len:]
 
-    def trace_inputs(self, history_ids: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Ids labelling the attention rows and columns for an unpadded history (mask slot: "[next?]")."""
-        ids = tuple(history_ids) if self.causal else (tuple(history_ids) + ("[next?]",))[-self.config.max_len:]
-        return ids, ids
-
-    def score(self, seqs: torch.Tensor, return_attention: bool = False):
+    def score(self, seqs: torch.Tensor, return_attention: bool = False) -> ModelOutput:
         """Next-item scores for left-padded histories: (batch, n_items + 1), and the attention if asked.
 
         The Transformer reads the last max_len items; the repeat offset applies to every item of `seqs`,
@@ -165,5 +165,4 @@ class SequentialTransformer(nn.Module):
         seen = None
         if self.repeat_bias is not None:
             seen = unique_per_row(torch.where(seqs <= self.config.n_items, seqs, 0))
-        scores = self.logits(out.hidden[:, -1], seen)
-        return (scores, out.attention) if return_attention else scores
+        return ModelOutput(self.logits(out.hidden[:, -1], seen), out.attention, self.attention_kind)

@@ -1,0 +1,97 @@
+"""Train: choose a model and its size, watch the loss and validation curves live, stop it, use it at once."""
+
+import streamlit as st
+
+from recattn import defaults
+from recattn.config import MODEL_KINDS, MODEL_NAMES
+from recattn.viz.training import training_curves
+from ui import sources, state, training
+from ui.text import md
+
+state.init()
+
+COUNTED = ("pop", "itemknn")  # kinds that count in one pass: no epochs, no size
+ATTENTION = ("sasrec", "bert4rec")  # kinds with layers and heads
+
+st.title("Train a model")
+source = state.source()
+with state.guard():
+    sources.dataset(source)
+st.caption(f"On **{md(sources.source_label(source))}**. Each user's last item is held out for the test and the one "
+           "before it for validation; training stops early once validation NDCG@10 stops improving, and keeps the best "
+           "epoch. The model is saved in runs/ and becomes the app's model. Training runs in the background: other "
+           "pages and other visitors keep working.")
+
+def start() -> None:
+    """The form's submit callback: it reads the widgets when the click arrives (a callback, not the button's value,
+    which lasts one script run only and app.py may restart the first)."""
+    get = st.session_state.get
+    kind = get("train_kind")
+    try:
+        model_config = defaults.model_config(kind, hidden=get("train_hidden"), layers=get("train_layers"),
+                                             heads=get("train_heads"), max_len=get("train_max_len"),
+                                             position=get("train_position"))
+        train_config = defaults.train_config(kind, n_items=len(sources.current().items), epochs=int(get("train_epochs")),
+                                             max_minutes=float(get("train_minutes")))
+    except ValueError as err:  # e.g. a hidden size the heads do not divide
+        state.flash("error", md(err), "train")
+        return
+    training.start(model_config, train_config)
+
+
+job = training.job()
+busy = job is not None and not job.done
+with st.form("train_form", border=True):
+    kind = st.selectbox("Model", MODEL_KINDS, format_func=MODEL_NAMES.get, key="train_kind")
+    base = defaults.model_config(kind)
+    a, b, c, d = st.columns(4)
+    a.select_slider("Hidden size", [16, 32, 64, 128, 256], value=base.hidden, key="train_hidden")
+    b.number_input("Layers", 1, 6, base.layers, key="train_layers",
+                   help="Transformer blocks (SASRec, BERT4Rec) or GRU layers.")
+    c.selectbox("Heads", [1, 2, 4, 8], index=[1, 2, 4, 8].index(base.heads), key="train_heads",
+                help="Attention heads per layer (SASRec, BERT4Rec); the hidden size must divide by it.")
+    d.number_input("Max length", 5, 200, base.max_len, key="train_max_len",
+                   help="How many of the latest items the model reads.")
+    e, f, g = st.columns(3)
+    e.radio("Positions", ["learned", "sinusoidal"], horizontal=True, key="train_position",
+            help="A learned table, or the fixed sin/cos encoding of “Attention Is All You Need”.")
+    f.number_input("Epochs", 1, 500, 30, key="train_epochs", help="At most this many passes over the data.")
+    g.number_input("Time limit (minutes)", 0.25, 60.0, 2.0, step=0.25, key="train_minutes",
+                   help="Training stops after the epoch that passes this time.")
+    st.caption("Popularity and ItemKNN count in one pass: epochs and sizes do not apply to them.")
+    st.form_submit_button("Train", type="primary", icon=":material/model_training:", disabled=busy, on_click=start)
+job = training.job()
+busy = job is not None and not job.done
+
+
+@st.fragment(run_every=1.0 if busy else None)
+def progress() -> None:
+    """Redrawn every second while the job runs; once it is done, hands the model to the session and reruns."""
+    current = training.job()
+    if current is None:
+        return
+    if current.done and not current.adopted:
+        training.adopt(current)
+        st.rerun()
+    reports = current.reports
+    if not current.done:
+        if not current.training:
+            st.info("Waiting for a free training slot: other visitors are training. It starts on its own.",
+                    icon=":material/hourglass_top:")
+        last = reports[-1] if reports else None
+        text = (f"Epoch {last.epoch}/{last.epochs} · loss {last.loss:.3f} · valid NDCG@10 "
+                f"{last.valid.get('ndcg@10', last.best_ndcg):.3f}" if last else "Preparing the sequences…")
+        st.progress(last.epoch / last.epochs if last else 0.0, text=text)
+        st.button("Stop", key="train_stop", icon=":material/stop:", on_click=current.stop.set,
+                  help="Stop after the current epoch and keep the best epoch so far.")
+    if reports:
+        st.plotly_chart(training_curves([r.epoch for r in reports], [r.loss for r in reports],
+                                        [r.valid.get("ndcg@10", float("nan")) for r in reports],
+                                        reports[-1].best_epoch, f"{current.name} on {sources.source_label(current.source)}"),
+                        key="train_curves", config={"displaylogo": False})
+
+
+progress()
+state.pop_flash("train")
+if job is not None and job.adopted and job.metrics:
+    st.page_link("pages/attention.py", label="See what it looks at", icon=":material/arrow_forward:")

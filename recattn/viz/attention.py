@@ -1,0 +1,170 @@
+"""Attention heatmaps: arrays and labels in, plotly figures out (bertviz style: never a model, never streamlit).
+
+Pages hand a `Recommendation`'s `AttentionTrace` to `trace_figure`; `attention_grid` draws any weights."""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from recattn.trace import AttentionTrace
+
+# One sequential scale everywhere. It starts at a visible light blue, not white, so that a weight of 0.0 that the
+# model chose still looks different from a masked cell, which is drawn blank (the white page background).
+ATTENTION_COLORSCALE = [
+    [0.0, "#dbe9f6"],
+    [0.25, "#9ecae1"],
+    [0.5, "#4292c6"],
+    [0.75, "#2171b5"],
+    [1.0, "#08306b"],
+]
+HIGHLIGHT = "#f28e2b"  # the row that produced the recommendations
+LABEL_WIDTH = 26  # axis labels: long enough for most film titles with their year, short enough to leave room
+_PART = re.compile(r"^(?:[IVXLC]+|\d+|Part)$")
+TITLED_COLUMNS = 12  # up to this many columns, titles under them; beyond, position numbers
+
+
+def short_label(text: str, width: int = LABEL_WIDTH) -> str:
+    """`text` cut to at most `width` characters with "…" in the middle when it is too long.
+
+    The end is kept because it tells similar titles apart: "Calder: Distant Garden II (1969)" becomes
+    "Calder: Distant… II (1969)", not "Calder: Distant Garden…" like all its sequels.
+    """
+    text = " ".join(str(text).split())
+    if len(text) <= width:
+        return text
+    words = text.split(" ")
+    # Keep the last word (often the year) and a part number before it ("II", "3"), if that leaves room.
+    n = 2 if len(words) > 2 and _PART.match(words[-2]) else 1
+    tail = " ".join(words[-n:]) if len(words) > n else ""
+    if len(tail) > width // 2:
+        tail = ""
+    budget = width - 1 - (len(tail) + 1 if tail else 0)
+    head = text[:budget]
+    cut = head.rfind(" ")
+    if not text[budget:budget + 1].isspace() and cut >= budget - 4:
+        head = head[:cut]  # end on a whole word when that costs only a few characters
+    head = head.rstrip(" :-,;")
+    return f"{head}… {tail}" if tail else f"{head}…"
+
+
+def attention_grid(
+    weights: np.ndarray,
+    query_labels: Sequence[str],
+    key_labels: Sequence[str],
+    masked: np.ndarray | None = None,
+    *,
+    layers: Sequence[int] | None = None,
+    label_width: int = LABEL_WIDTH,
+    highlight_last_row: bool = True,
+) -> go.Figure:
+    """One heatmap per layer × head: rows of the grid are layers, columns are heads.
+
+    weights: (layers, heads, queries, keys) attention weights, rows summing to 1.
+    query_labels / key_labels: full titles of the rows / columns; axes show them cut to `label_width`
+        (numbered, so a film that appears twice stays two rows), the hover shows them in full. Beyond
+        TITLED_COLUMNS columns the x axis shows only the position numbers (titles would overlap).
+    masked: bool (queries, keys), True where the model was not allowed to look; those cells become NaN and
+        render blank, and have no hover. Applied to every layer and head.
+    layers: indices of the layers to draw (default: all).
+    All heatmaps share one colour scale from 0 to the largest unmasked weight, so colours compare across
+    heads and layers.
+    """
+    w = np.asarray(weights, dtype=float)
+    if w.ndim != 4:
+        raise ValueError(f"weights must be (layers, heads, queries, keys), got shape {w.shape}")
+    n_layers, n_heads, n_q, n_k = w.shape
+    if len(query_labels) != n_q or len(key_labels) != n_k:
+        raise ValueError(f"{len(query_labels)} query / {len(key_labels)} key labels for a {n_q}×{n_k} map")
+    layers = list(range(n_layers)) if layers is None else list(layers)
+    if masked is not None:
+        masked = np.asarray(masked, dtype=bool)
+        if masked.shape != (n_q, n_k):
+            raise ValueError(f"mask shape {masked.shape} does not match the maps ({n_q}, {n_k})")
+        w = np.where(masked[None, None], np.nan, w)
+    shown = w[layers]
+    top = float(np.nanmax(shown)) if np.isfinite(shown).any() else 1.0
+
+    # Numeric axes with tick text, not categorical ones: plotly merges equal category names, which would
+    # fold a film seen twice (or two titles that cut to the same text) into one row.
+    q_ticks = [f"{i + 1}. {short_label(t, label_width)}" for i, t in enumerate(query_labels)]
+    k_ticks = [f"{i + 1}. {short_label(t, label_width)}" for i, t in enumerate(key_labels)]
+    custom = np.empty((n_q, n_k, 2), dtype=object)
+    custom[..., 0] = np.asarray([f"{i + 1}. {t}" for i, t in enumerate(query_labels)], dtype=object)[:, None]
+    custom[..., 1] = np.asarray([f"{j + 1}. {t}" for j, t in enumerate(key_labels)], dtype=object)[None, :]
+
+    # Sizes in pixels: a panel grows with the history (compact when it is short), and the gap between layer
+    # rows only has to hold the next row's panel titles (rows share their x axis, labelled once at the bottom).
+    cell = 22 if n_q <= 12 else 13 if n_q <= 25 else 9
+    panel = int(np.clip(cell * n_q, 200, 520))
+    gap = 45
+    grid_height = panel * len(layers) + gap * (len(layers) - 1)
+    fig = make_subplots(
+        rows=len(layers), cols=n_heads, shared_xaxes=True, shared_yaxes=True,
+        subplot_titles=[f"Layer {layer + 1} · head {h + 1}" for layer in layers for h in range(n_heads)],
+        horizontal_spacing=0.03, vertical_spacing=gap / grid_height if len(layers) > 1 else 0.0,
+    )
+    for r, layer in enumerate(layers):
+        for h in range(n_heads):
+            fig.add_trace(
+                go.Heatmap(
+                    z=w[layer, h], x=list(range(n_k)), y=list(range(n_q)), customdata=custom,
+                    coloraxis="coloraxis", xgap=1, ygap=1, hoverongaps=False,
+                    name=f"Layer {layer + 1} · head {h + 1}",
+                    hovertemplate=(
+                        f"<b>Layer {layer + 1} · head {h + 1}</b><br>"
+                        "query (row): %{customdata[0]}<br>key (column): %{customdata[1]}<br>"
+                        "weight: <b>%{z:.4f}</b><extra></extra>"
+                    ),
+                ),
+                row=r + 1, col=h + 1,
+            )
+            if highlight_last_row:
+                fig.add_shape(
+                    type="rect", x0=-0.5, x1=n_k - 0.5, y0=n_q - 1.5, y1=n_q - 0.5,
+                    line=dict(color=HIGHLIGHT, width=2), fillcolor="rgba(0,0,0,0)", row=r + 1, col=h + 1,
+                )
+
+    # Titles fit under the columns only for short histories; beyond that the columns show their position
+    # numbers (the same numbers as the rows: in self-attention the keys are the history too) and the hover
+    # gives the full title.
+    titled_columns = n_k <= TITLED_COLUMNS
+    step = 1 if titled_columns else int(np.ceil(n_k / 12))
+    tick_font = dict(size=11 if n_q <= 25 else 9)
+    fig.update_xaxes(
+        tickvals=list(range(0, n_k, step)), ticktext=k_ticks[::step] if titled_columns else
+        [str(j + 1) for j in range(0, n_k, step)], tickangle=-45 if titled_columns else 0,
+        tickfont=dict(size=11 if titled_columns else 10), showgrid=False, zeroline=False, range=[-0.5, n_k - 0.5],
+    )
+    # Oldest history item at the top, like a matrix: the last row (the recommendation) is at the bottom.
+    fig.update_yaxes(tickvals=list(range(n_q)), ticktext=q_ticks, tickfont=tick_font, showgrid=False,
+                     zeroline=False, range=[n_q - 0.5, -0.5])
+    labels = 7 * max(len(t) for t in k_ticks) if titled_columns else 20
+    fig.update_layout(
+        coloraxis=dict(
+            colorscale=ATTENTION_COLORSCALE, cmin=0.0, cmax=top,
+            # Horizontal, under the grid: a vertical bar would take width from the panels.
+            colorbar=dict(orientation="h", x=0.5, xanchor="center", y=0, yref="container", yanchor="bottom",
+                          len=0.5, thickness=10, title=dict(text="attention weight", side="right"),
+                          tickformat=".2f"),
+        ),
+        height=grid_height + labels + 30 + 70,  # + x tick labels, top margin, colour bar
+        margin=dict(l=10, r=10, t=30, b=70),
+        plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
+        hoverlabel=dict(bgcolor="white", font_size=13),
+    )
+    fig.update_annotations(font_size=13)
+    return fig
+
+
+
+
+def trace_figure(trace: AttentionTrace, layers: Sequence[int] | None = None, **options) -> go.Figure:
+    """The layer × head grid of one recommendation's trace: masked cells blank, and for self-attention the
+    last row (the one that scored the recommendations) outlined. `options` go to `attention_grid`."""
+    return attention_grid(trace.weights, trace.query_labels, trace.key_labels, trace.mask, layers=layers,
+                          highlight_last_row=trace.produced_by_last_row, **options)

@@ -1,0 +1,38 @@
+"""Training curves: epoch reports in, a plotly figure out (loss and validation NDCG@10 per epoch)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from recattn.viz.attention import HIGHLIGHT
+
+LINE = "#2171b5"
+
+
+def training_curves(epochs: Sequence[int], loss: Sequence[float], valid_ndcg: Sequence[float],
+                    best_epoch: int | None = None, title: str = "Training") -> go.Figure:
+    """Two panels side by side: the training loss and validation NDCG@10 per epoch; the best epoch marked."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Training loss", "Validation NDCG@10"),
+                        horizontal_spacing=0.12)
+    fig.add_trace(go.Scatter(x=list(epochs), y=list(loss), mode="lines+markers", line=dict(color=LINE),
+                             name="loss", hovertemplate="epoch %{x}<br>loss <b>%{y:.4f}</b><extra></extra>"),
+                  row=1, col=1)
+    fig.add_trace(go.Scatter(x=list(epochs), y=list(valid_ndcg), mode="lines+markers", line=dict(color=LINE),
+                             name="valid NDCG@10",
+                             hovertemplate="epoch %{x}<br>valid NDCG@10 <b>%{y:.4f}</b><extra></extra>"),
+                  row=1, col=2)
+    if best_epoch is not None and best_epoch in list(epochs):
+        best = valid_ndcg[list(epochs).index(best_epoch)]
+        fig.add_trace(go.Scatter(x=[best_epoch], y=[best], mode="markers", name="best epoch (kept)",
+                                 marker=dict(color=HIGHLIGHT, size=12, symbol="star"),
+                                 hovertemplate="best epoch %{x}<br>valid NDCG@10 <b>%{y:.4f}</b><extra></extra>"),
+                      row=1, col=2)
+    fig.update_xaxes(title_text="epoch", rangemode="tozero")
+    fig.update_yaxes(title_text="loss", row=1, col=1)
+    fig.update_yaxes(title_text="NDCG@10", row=1, col=2)
+    fig.update_layout(title=title, height=320, showlegend=False, margin=dict(l=10, r=10, t=60, b=40),
+                      plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)")
+    return fig

@@ -1,0 +1,91 @@
+"""Cached recommenders and the model picker. A loaded model is shared by every session and never changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from recattn import checkpoint
+from recattn.errors import RecAttnError
+from recattn.recommend import Recommender
+from ui import sources, state
+
+FALLBACK_MAX_LEN = 50  # used only when no model can be loaded to tell its own max_len
+PICKER = "sidebar_model"  # the sidebar's model selectbox
+
+
+def _version(model_dir: str) -> tuple[str, str, int]:
+    """What identifies a checkpoint's content: its folder, catalogue fingerprint and weights file version."""
+    path = Path(model_dir).resolve()
+    config = checkpoint.read_config(path)  # RecAttnError when the folder is not a checkpoint
+    weights = (path / checkpoint.WEIGHTS).stat()
+    # The fingerprint tells the catalogue; mtime and size tell a retrain into the same folder.
+    return str(path), str(config.get("catalogue_fingerprint", "")), weights.st_mtime_ns ^ weights.st_size
+
+
+def recommender(model_dir: str, source: str) -> Recommender:
+    """The model in `model_dir` paired with `source`'s catalogue (RecAttnError if they do not belong together)."""
+    return _recommender(*_version(model_dir), source)
+
+
+@st.cache_resource(show_spinner="Loading the model…")
+def _recommender(path: str, fingerprint: str, version: int, source: str) -> Recommender:
+    # fingerprint and version are only part of the cache key.
+    return Recommender.from_checkpoint(path, sources.dataset(source))
+
+
+def current() -> Recommender:
+    """The recommender for the session's source and model folder."""
+    return recommender(state.model_dir(), state.source())
+
+
+def current_info() -> checkpoint.CheckpointInfo | None:
+    """What the listing knows of the session's model, or None when no model is trained on the current source."""
+    found = {c.path: c for c in sources.checkpoints(state.source())}
+    return found.get(state.model_dir())
+
+
+def current_max_len() -> int:
+    """How many of the latest items the session's model reads (FALLBACK_MAX_LEN when none can be loaded)."""
+    try:
+        return current().max_len
+    except RecAttnError:
+        return FALLBACK_MAX_LEN
+
+
+def of_kind(source: str, kinds: tuple[str, ...]) -> list[checkpoint.CheckpointInfo]:
+    """The source's checkpoints of some kinds, in listing order (shipped first)."""
+    return [c for c in sources.checkpoints(source) if c.kind in kinds]
+
+
+def first_of_kind(source: str, kind: str) -> Recommender | None:
+    """The first model of `kind` trained on `source` (the shipped one where there is one), or None."""
+    found = of_kind(source, (kind,))
+    return recommender(found[0].path, source) if found else None
+
+
+def picker() -> None:
+    """The sidebar's model select: the models trained on the current data; picking one sets the model folder.
+
+    The select shows name and origin (the sidebar is narrow), the caption under it the test score and shape."""
+    try:
+        found = {c.path: c for c in sources.checkpoints(state.source())}
+    except RecAttnError:  # the data cannot be loaded: the page says why
+        return
+    if not found:
+        st.sidebar.caption("**Model** none trained on this data yet: train one on the Train page")
+        return
+    current_dir = state.model_dir()
+    # Set before the widget exists: the select follows the model folder when a page or a switch changed it.
+    st.session_state[PICKER] = current_dir if current_dir in found else None
+    st.sidebar.selectbox("Model", list(found), key=PICKER, on_change=_picked, format_func=lambda p: found[p].label,
+                         placeholder="Pick a model for this data",
+                         help="The models trained on this data: the shipped ones, then those trained here (runs/).")
+    if current_dir in found:
+        st.sidebar.caption(f"{found[current_dir].score} · {found[current_dir].shape}")
+
+
+def _picked() -> None:
+    if st.session_state.get(PICKER):
+        state.set_model_dir(st.session_state[PICKER])

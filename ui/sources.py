@@ -1,0 +1,246 @@
+"""Which data is loaded: the cached datasets and their profiles, the folders the app reads and writes, switching
+the source, uploads, and the catalogue lookups pages need (search, titles, a real user's history).
+
+Folders: trained models go to ``runs/`` (``RECATTN_RUNS_DIR`` overrides it), downloaded data sets are read from
+``data/`` (``RECATTN_DATA_DIR``), both at the repository root; uploads are written under the system's temp folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from recattn import checkpoint, data
+from recattn.data import Dataset
+from recattn.data.info import profile
+from recattn.data.loaders import FORMATS, detect
+from recattn.errors import RecAttnError
+from recattn.recommend import search_titles
+from ui import state
+from ui.text import md, plural
+
+UPLOADS = Path(tempfile.gettempdir()) / "recattn-uploads"
+
+
+# ---------------------------------------------------------------- folders
+def runs_dir() -> Path:
+    """Where the app saves the models it trains: runs/ at the repository root, or $RECATTN_RUNS_DIR."""
+    return Path(os.environ.get("RECATTN_RUNS_DIR") or state.ROOT / "runs").resolve()
+
+
+def data_dir() -> Path:
+    """Where `python -m recattn data download` puts data sets: data/ at the repository root, or $RECATTN_DATA_DIR."""
+    return Path(os.environ.get("RECATTN_DATA_DIR") or state.ROOT / "data").resolve()
+
+
+# ---------------------------------------------------------------- datasets
+@st.cache_resource(show_spinner="Loading the catalogue…")
+def dataset(source: str) -> Dataset:
+    """The loaded source (catalogue + interactions), shared by all sessions."""
+    return data.load(*path_and_format(source))
+
+
+def current() -> Dataset:
+    """The session's dataset."""
+    return dataset(state.source())
+
+
+def path_and_format(source: str) -> tuple[str, str | None]:
+    """A source split into its path and its forced layout (None: detect it)."""
+    fmt, sep, path = source.partition(":")
+    return (path, fmt) if sep and fmt in FORMATS else (source, None)
+
+
+@st.cache_data(show_spinner="Counting…")
+def data_profile(source: str) -> dict:
+    """`recattn.data.info.profile` of a source: counts and the tables behind the Data page's charts."""
+    return profile(dataset(source))
+
+
+@st.cache_data(show_spinner=False)
+def fingerprint(source: str) -> str:
+    """The catalogue fingerprint of a source: what ties a checkpoint to it."""
+    return dataset(source).fingerprint
+
+
+def checkpoints(source: str) -> list[checkpoint.CheckpointInfo]:
+    """Every checkpoint trained on `source`'s catalogue: shipped (assets/models/) first, then runs/, newest first.
+    Only config.json and metrics.json are read, never the weights, so the list is always fresh."""
+    return checkpoint.find(fingerprint(source), shipped=[state.SHIPPED_MODELS], trained=[runs_dir()])
+
+
+# ---------------------------------------------------------------- naming sources
+def folder_source(path: str, format: str | None = None) -> str:
+    """The source for a folder or file the user typed: absolute (a relative path starts at the repository root,
+    not at wherever the server was started), prefixed with ``FORMAT:`` when a layout is forced."""
+    resolved = str((state.ROOT / Path(path.strip()).expanduser()).resolve())
+    return f"{format}:{resolved}" if format else resolved
+
+
+def source_kind(source: str) -> str:
+    """Which of the Data page's choices a source came from: a built-in name, "downloaded", "upload" or "folder"."""
+    if source in data.BUILTIN:
+        return source
+    path = Path(path_and_format(source)[0])
+    if path.parent == data_dir():
+        return "downloaded"
+    return "upload" if path.parent == UPLOADS else "folder"
+
+
+def source_label(source: str) -> str:
+    """A short name for a source: the built-in name, or the folder's (file's) name and a forced format."""
+    if source in data.BUILTIN:
+        return source
+    path, fmt = path_and_format(source)
+    return Path(path).name + (f" ({fmt})" if fmt else "")
+
+
+def downloaded_sources() -> list[str]:
+    """The folders in the data folder whose files form a known layout (detected from the file names only)."""
+    found = []
+    for folder in sorted(data_dir().glob("*/")):
+        try:
+            detect(folder)
+        except RecAttnError:
+            continue
+        found.append(str(folder))
+    return found
+
+
+def save_uploads(files: Sequence) -> str:
+    """Write uploaded files (Streamlit's UploadedFile: .name, .getvalue()) into a folder of their own, keeping their
+    names, and return that folder as a source.
+
+    The folder is named after a hash of the names and contents, so uploading the same files again reuses it and
+    its cached load. Files are written to a temporary folder first and renamed into place: a half-written upload
+    is never a source.
+    """
+    named = sorted((Path(f.name).name, f.getvalue()) for f in files)
+    if not named:
+        raise RecAttnError("no files uploaded: drop the data files on the uploader first")
+    digest = hashlib.sha256()
+    for name, content in named:
+        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
+    target = UPLOADS / f"upload-{digest.hexdigest()[:12]}"
+    if not target.is_dir():
+        UPLOADS.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".part-", dir=UPLOADS))
+        for name, content in named:
+            (staging / name).write_bytes(content)
+        try:
+            staging.rename(target)
+        except OSError:  # another session renamed the same upload into place first
+            shutil.rmtree(staging, ignore_errors=True)
+    return str(target)
+
+
+# ---------------------------------------------------------------- switching
+def preferred_model(source: str) -> str | None:
+    """The model a switch to `source` starts with: its first SASRec, else its first model, else None."""
+    found = checkpoints(source)
+    sasrec = [c.path for c in found if c.kind == "sasrec"]
+    return (sasrec or [c.path for c in found] or [None])[0]
+
+
+def set_source(new_source: str, model_dir: str | None = None) -> list[str]:
+    """Switch to another data source; keep the history items that exist there and return the dropped ids.
+
+    `model_dir` sets the checkpoint for the new source; without it the source's preferred model is picked. When it
+    has none, the shipped model comes back for the built-in films, and any other source keeps the current folder
+    (the pages then say that no model matches and where to train one). Raises RecAttnError, state untouched, when
+    the source cannot be loaded.
+    """
+    items = dataset(new_source).items
+    if model_dir is None:
+        model_dir = preferred_model(new_source)
+    if model_dir is None and new_source == state.DEFAULT_SOURCE:
+        model_dir = state.DEFAULT_MODEL_DIR
+    known = set(items["item_id"].astype(str))
+    ids = state.history()
+    state.set_source(new_source, [i for i in ids if i in known], model_dir)
+    return [i for i in ids if i not in known]
+
+
+def switch_source(new_source: str) -> None:
+    """The Data page's load actions, as a widget callback (it runs before the page, so the sidebar already shows
+    the new data): switch to `new_source` and flash what the history kept and dropped, and the model, or the
+    RecAttnError, with everything left as it was."""
+    old = state.source()
+    before = len(state.history())
+    try:
+        dropped = set_source(new_source)
+    except RecAttnError as e:
+        state.flash("error", md(e), "source")
+        return
+    titles = titles_of(old, dropped)
+    parts = [f"Now using **{md(source_label(new_source))}**."]
+    if dropped:
+        shown = ", ".join(md(t) for t in titles[:6]) + (f" and {len(titles) - 6} more" if len(titles) > 6 else "")
+        parts.append(f"Kept {plural(before - len(dropped), 'item')} of the history; dropped: {shown}.")
+    elif before:
+        parts.append(f"Kept all {plural(before, 'item')} of the history.")
+    found = {c.path: c for c in checkpoints(new_source)}
+    current = state.model_dir()
+    parts.append(f"Model: {md(found[current].label)} · {md(found[current].score)}." if current in found
+                 else "No model is trained on this data yet: train one on the Train page.")
+    state.flash("warning" if dropped else "info", " ".join(parts), "source")
+
+
+# ---------------------------------------------------------------- catalogue lookups
+@st.cache_data(show_spinner=False)
+def _popular_ids(source: str, limit: int) -> list[str]:
+    counts = dataset(source).interactions["item_id"].astype(str).value_counts()
+    return counts.index[:limit].tolist()
+
+
+def find_items(source: str, query: str, limit: int = 8) -> pd.DataFrame:
+    """Catalogue rows whose title contains `query`; with an empty query, the most watched items."""
+    items = dataset(source).items
+    query = query.strip()
+    if query:
+        return search_titles(items, query, limit)
+    return items.set_index(items["item_id"].astype(str)).loc[_popular_ids(source, limit)].reset_index(drop=True)
+
+
+def history_table(source: str, ids: Sequence[str]) -> pd.DataFrame:
+    """The history as rows of the catalogue (title, genres, year), in history order; unknown ids are skipped."""
+    items = dataset(source).items
+    by_id = items.set_index(items["item_id"].astype(str))
+    return by_id.loc[[i for i in ids if i in by_id.index]].reset_index(drop=True)
+
+
+@st.cache_data(show_spinner=False)
+def item_options(source: str) -> tuple[list[str], dict[str, str]]:
+    """All item ids and an id → title map, for a searchable selectbox."""
+    items = dataset(source).items
+    ids = items["item_id"].astype(str).tolist()
+    return ids, dict(zip(ids, items["title"].astype(str)))
+
+
+def titles_of(source: str, ids: Sequence[str]) -> list[str]:
+    """Titles of `ids` in `source` (the id itself where the source has no such item)."""
+    by_id = item_options(source)[1]
+    return [by_id.get(i, i) for i in ids]
+
+
+def load_random_user(max_len: int) -> None:
+    """Replace the history by a real user's history (its last `max_len` items), and flash which user it was.
+
+    Draws are seeded by a per-session counter: reproducible, yet a new user on each click.
+    """
+    inter = current().interactions
+    draw = st.session_state.get("_random_user_draws", 0)
+    st.session_state["_random_user_draws"] = draw + 1
+    users = inter["user_id"].unique()
+    user = users[np.random.default_rng(draw).integers(len(users))]
+    ids = inter.loc[inter["user_id"] == user, "item_id"].astype(str).tolist()[-max_len:]
+    state.set_history(ids)
+    state.flash("info", f"Loaded the last {plural(len(ids), 'item')} of user {md(user)}.", "history")

@@ -1,0 +1,26 @@
+"""User text (titles, genres, ids from any file) made safe for Streamlit's markdown."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+_SPECIAL = set("\\`*_[]<>#|$~:")
+
+
+def md(text: object) -> str:
+    """`text` shown literally inside st.markdown: "*batteries not included", "$9.99", "<b>" or a
+    "[link](javascript:…)" stay as typed, never formatting, a link or HTML."""
+    return "".join("\\" + c if c in _SPECIAL else c for c in str(text))
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """ "1 film", "3 films". """
+    return f"{n} {noun if n == 1 else nouns or noun + 's'}"
+
+
+def describe(row: pd.Series) -> str:
+    """ "Genre · genre — year" for one catalogue row (missing parts left out)."""
+    genres = str(row.get("genres") or "").replace("|", " · ")
+    year = row.get("year")
+    year = "" if year is None or pd.isna(year) else str(int(year))
+    return " — ".join(p for p in (genres, year) if p)

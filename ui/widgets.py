@@ -1,0 +1,79 @@
+"""Pieces several pages draw: the sidebar status, the notices that stop a page with nothing to show, the top-k
+list and the layer/head selector. User text goes through `ui.text.md`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from recattn.errors import RecAttnError
+from recattn.recommend import Recommendation, RecItem, Recommender
+from ui import models, sources, state
+from ui.text import md, plural
+
+
+def sidebar_status() -> None:
+    """A reminder in the sidebar of what is loaded, and the model picker."""
+    n = len(state.history())
+    st.sidebar.caption(f"**Data** {md(sources.source_label(state.source()))}  \n**History** {plural(n, 'item')}")
+    models.picker()
+
+
+def require_model() -> Recommender:
+    """The session's recommender; without one trained on this data, a pointer to the Train page and a stop."""
+    source = state.source()
+    with state.guard():
+        trained = bool(sources.checkpoints(source))
+    if not trained:
+        st.info(f"No model is trained on {md(sources.source_label(source))} yet: train one, it is one click.",
+                icon=":material/model_training:")
+        st.page_link("pages/train.py", label="Train a model on this data", icon=":material/arrow_forward:")
+        st.stop()
+    with state.guard():
+        return models.current()
+
+
+def require_history(what: str = "the recommendations") -> list[str]:
+    """The history; when it is empty, a pointer to Build history and a stop."""
+    history = state.history()
+    if not history:
+        st.info(f"The history is empty: add a few items first, then come back here to see {what}.",
+                icon=":material/playlist_add:")
+        st.page_link("pages/history.py", label="Build a history", icon=":material/arrow_forward:")
+        st.stop()
+    return history
+
+
+def recommend(recommender: Recommender, history: Sequence[str], k: int = 10) -> Recommendation:
+    """`recommender.recommend` with a RecAttnError shown as an error box that stops the page."""
+    with state.guard():
+        return recommender.recommend(list(history), k=k)
+
+
+def top_list(items: Sequence[RecItem], key: str, ranks_before: dict[str, int] | None = None) -> None:
+    """The recommendations as one compact markdown list: rank, title, genres, score, and with `ranks_before` the
+    change of rank since then ("new" for an item that was not in the list)."""
+    lines = []
+    for rank, item in enumerate(items, 1):
+        move = ""
+        if ranks_before is not None:
+            before = ranks_before.get(item.id)
+            move = (" :green-badge[new]" if before is None else f" :green-badge[▲{before - rank}]" if before > rank
+                    else f" :red-badge[▼{rank - before}]" if before < rank else "")
+        genres = md(item.genres.replace("|", " · "))
+        lines.append(f"{rank}. **{md(item.title)}**{move}  \n:gray[{genres}] · :blue-badge[{item.score:.2f}]")
+    st.container(key=key).markdown("\n".join(lines))
+
+
+def layer_head(trace_layers: int, trace_heads: int, key: str) -> tuple[int, int]:
+    """Two selects for one layer and one head (0-based), side by side."""
+    left, right = st.columns(2)
+    layer = left.selectbox("Layer", range(trace_layers), format_func=lambda i: f"Layer {i + 1}", key=f"{key}_layer")
+    head = right.selectbox("Head", range(trace_heads), format_func=lambda i: f"Head {i + 1}", key=f"{key}_head")
+    return int(layer), int(head)
+
+
+def model_error(e: RecAttnError) -> None:
+    """A RecAttnError as an error box, the page going on (for a part of a page that may fail alone)."""
+    st.error(md(e), icon=":material/error:")
