@@ -1,31 +1,72 @@
-"""Attention: the top-10 for the current history next to the attention of every layer and head."""
+"""Attention: the top-10 for the current history next to the attention of every layer and head, the row that
+produced them as bars per head, and one head enlarged."""
 
 import streamlit as st
 
 from recattn import viz
-from ui import sources, state, widgets
-from ui.text import plural
+from recattn.viz.heads import head_figure, row_bars
+from ui import models, sources, state, widgets
+from ui.text import md, plural
+
+ATTENTION_KINDS = ("sasrec", "bert4rec", "additive")
+RANKS = "attention_ranks"  # (model, history, top-10 ranks, the ranks before the last edit), owned by this page
+MODEL = "attention_model"
+
+
+def picked_model() -> None:
+    """The model select's callback: make the picked checkpoint the session's model."""
+    if st.session_state.get(MODEL):
+        state.set_model_dir(st.session_state[MODEL])
+
+
+def ranks_before(model: str, ids: list[str], top: list[str]) -> dict[str, int] | None:
+    """The top-10 ranks before the last edit of the history (None: first view, or another model)."""
+    ranks = {item: rank for rank, item in enumerate(top, 1)}
+    kept = st.session_state.get(RANKS)
+    if kept is None or kept[0] != model:
+        before = None
+    elif kept[1] == tuple(ids):
+        before = kept[3]  # a rerun without an edit keeps showing the last change
+    else:
+        before = kept[2]
+    st.session_state[RANKS] = (model, tuple(ids), ranks, before)
+    return before
+
 
 state.init()
-state.remember("attention_layers")
+state.remember("attention_layers", "attention_head", "attention_candidate")
 
 st.title("What the model looks at")
 
 recommender = widgets.require_model()
+source = state.source()
+with state.guard():
+    attentive = {c.path: c for c in models.of_kind(source, ATTENTION_KINDS)}
+if attentive:
+    # Follows the session's model (also when the sidebar changed it); empty when that one has no attention.
+    st.session_state[MODEL] = state.model_dir() if state.model_dir() in attentive else None
+    st.selectbox("Attention model", list(attentive), key=MODEL, format_func=lambda p: attentive[p].label,
+                 placeholder="Pick a model with attention", on_change=picked_model, width=320,
+                 help="The models of this data that have attention: SASRec (causal), BERT4Rec (bidirectional), "
+                      "additive (target attention).")
 history = widgets.require_history()
 rec = widgets.recommend(recommender, history)
+
 
 left, right = st.columns([1, 2], gap="large")
 
 with left:
     st.subheader("Top 10 next items")
-    widgets.top_list(rec.items, key="attention_top10")
-    st.caption("Ranked by the model's score (the blue badge); items already in the history are never recommended.")
+    widgets.top_list(rec.items, key="attention_top10",
+                     ranks_before=ranks_before(state.model_dir(), history, [item.id for item in rec.items]))
+    st.caption("Ranked by the model's score (the blue badge); ▲/▼ how far an item moved with the last edit of the "
+               "history, *new* when it just entered. Items already in the history are never recommended.")
 
     st.subheader(f"History · {len(history)}")
+    state.pop_flash("history")
     if len(rec.used_history) < len(history):
         st.caption(f"The model reads only the last {plural(len(rec.used_history), 'item')}.")
-    ids, titles = sources.item_options(state.source())
+    ids, titles = sources.item_options(source)
     st.selectbox("Add an item", ids, index=None, key="attention_add", format_func=titles.get, filter_mode="contains",
                  placeholder="Type a title to add it…", on_change=state.quick_add, args=("attention_add",))
     with st.container(horizontal=True, gap="small"):
@@ -36,7 +77,10 @@ with left:
 with right:
     trace = rec.trace
     if trace is None:
-        st.info("This model has no attention to show.", icon=":material/visibility_off:")
+        st.info(f"This model ({md(recommender.kind)}) has no attention to show: " + (
+            "pick an attention model above." if attentive else
+            "no SASRec, BERT4Rec or additive model is trained on this data yet; train one on the Train page."),
+            icon=":material/visibility_off:")
         st.stop()
     st.subheader(f"Attention · {plural(trace.layers, 'layer')} × {plural(trace.heads, 'head')}")
     choice = st.segmented_control("Layers", ["All layers"] + [f"Layer {i + 1}" for i in range(trace.layers)],
@@ -58,3 +102,29 @@ with right:
             "full titles."
         )
     st.plotly_chart(viz.trace_figure(trace, layers), key="attention", config={"displaylogo": False})
+
+    st.subheader("The row that chose the recommendations")
+    candidate = 0
+    if trace.kind == "target":  # one row per candidate: pick which recommended item's row to read
+        options = list(range(len(rec.items)))
+        if st.session_state.get("attention_candidate") not in options:
+            st.session_state["attention_candidate"] = 0
+        candidate = st.selectbox("Recommended item", options, key="attention_candidate",
+                                 format_func=lambda i: f"{i + 1}. {rec.items[i].title}")
+        st.caption("How much this candidate weighs each history item; its score is read from this mix.")
+    else:
+        slot = " (from BERT4Rec's mask slot, [next?])" if trace.kind == "bidirectional" else ""
+        st.caption("The last row of every map, as bars: how much each head weighs each history item when it scores "
+                   f"the next one{slot}.")
+    st.plotly_chart(row_bars(trace, candidate), key="attention_bars", config={"displaylogo": False})
+
+    heads = {f"Layer {layer + 1} · head {h + 1}": (layer, h) for layer in range(trace.layers)
+             for h in range(trace.heads)}
+    if len(heads) > 1:  # a single map is already drawn in full above
+        if st.session_state.get("attention_head") not in heads:
+            st.session_state["attention_head"] = None  # a head of another model's shape
+        picked = st.selectbox("Enlarge one head", list(heads), index=None, key="attention_head",
+                              placeholder="Pick a layer and head to draw it large…")
+        if picked is not None:
+            st.plotly_chart(head_figure(trace, *heads[picked]), key="attention_head_map",
+                            config={"displaylogo": False})

@@ -1,29 +1,47 @@
-"""Build history: search the catalogue, line films up in the order they were watched."""
+"""Build history: start from a story, search the catalogue, line items up in the order they were seen."""
 
 import streamlit as st
 
-from ui import models, sources, state
+from recattn.presets import Preset, presets
+from ui import models, share, sources, state
 from ui.text import describe, md
 
 state.init()
 state.remember("history_search")
 
 st.title("Build a history")
-st.caption("Films in the order they were watched, oldest first. The model reads this list to guess what comes next; "
-           "every change updates the recommendations on the Attention page.")
-
 source = state.source()
+many = sources.nouns(source)[1]
+st.caption(f"{many.capitalize()} in the order they were seen, oldest first. The model reads this list to guess what "
+           "comes next; every change updates the recommendations on the Attention page.")
 with state.guard():
-    sources.dataset(source)
+    dataset = sources.dataset(source)
+
+
+def load_preset(preset: Preset) -> None:
+    """A preset button: replace the history and say what the model should pick up."""
+    state.set_history(preset.item_ids)
+    state.flash("info", f"**{md(preset.name)}**: {md(preset.story)}", "history")
+
 
 find, mine = st.columns([2, 3], gap="large")
 
 with find:
-    st.subheader("Add films")
+    st.subheader("Start from a story")
+    stories = presets(dataset)
+    if not stories:
+        st.caption("Stories are built from the causes planted in the built-in worlds (franchises, stories, genres); "
+                   "this data has none of those marks, so there are no story presets: try a random user's history.")
+    with st.container(horizontal=True, gap="small"):
+        for i, preset in enumerate(stories):
+            st.button(md(preset.name), key=f"history_preset_{i}", icon=":material/auto_stories:", help=md(preset.story),
+                      on_click=load_preset, args=(preset,))
+
+    st.subheader(f"Add {many}")
     query = st.text_input("Search titles", key="history_search", placeholder="e.g. Storm, Avalon, Midnight…",
                           icon=":material/search:")
     hits = sources.find_items(source, query)
-    st.caption(f"Matches for “{md(query.strip())}”" if query.strip() else "Most watched films")
+    st.caption(f"Matches for “{md(query.strip())}”" if query.strip() else f"Most popular {many}")
     if hits.empty:
         st.info("No title contains that text.", icon=":material/search_off:")
     for _, row in hits.iterrows():
@@ -43,7 +61,7 @@ with mine:
                   disabled=not history)
     state.pop_flash("history")
     if not history:
-        st.info("Empty for now: add films on the left, or start from a random user's history.",
+        st.info(f"Empty for now: add {many} on the left, or start from a random user's history.",
                 icon=":material/playlist_add:")
     table = sources.history_table(source, history)
     with st.container(height=560 if len(table) > 9 else "content", border=False):
@@ -57,6 +75,10 @@ with mine:
                           disabled=i == len(table) - 1, on_click=state.move, args=(i, 1), type="tertiary")
                 st.button("", key=f"history_remove_{i}", icon=":material/close:", help="Remove",
                           on_click=state.remove_at, args=(i,), type="tertiary")
-    if history:
-        st.page_link("pages/attention.py", label="See the recommendations and the attention",
-                     icon=":material/arrow_forward:")
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        if history:
+            st.page_link("pages/attention.py", label="See the recommendations and the attention",
+                         icon=":material/arrow_forward:")
+        with st.popover("Share", icon=":material/share:"):
+            st.markdown("Anyone opening this link (after this app's address) gets this data, model and history:")
+            st.code(share.link("history"), language=None, wrap_lines=True)

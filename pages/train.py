@@ -56,7 +56,7 @@ with st.form("train_form", border=True):
     e.radio("Positions", ["learned", "sinusoidal"], horizontal=True, key="train_position",
             help="A learned table, or the fixed sin/cos encoding of “Attention Is All You Need”.")
     f.number_input("Epochs", 1, 500, 30, key="train_epochs", help="At most this many passes over the data.")
-    g.number_input("Time limit (minutes)", 0.25, 60.0, 2.0, step=0.25, key="train_minutes",
+    g.number_input("Time limit (minutes)", 0.25, 60.0, 1.0, step=0.25, key="train_minutes",
                    help="Training stops after the epoch that passes this time.")
     st.caption("Popularity and ItemKNN count in one pass: epochs and sizes do not apply to them.")
     st.form_submit_button("Train", type="primary", icon=":material/model_training:", disabled=busy, on_click=start)

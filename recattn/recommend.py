@@ -84,18 +84,27 @@ class Recommender:
                   with_attention: bool = True) -> Recommendation:
         """Top-k items after `history` (oldest first). Unknown ids raise RecAttnError naming them."""
         out = self.scores(history, with_attention)
-        scores = out.scores[0].float().clone()  # a normal tensor: inference-mode ones refuse in-place edits
+        items, top = self._rank(out.scores[0], history, k, exclude_seen)
+        used = tuple(history[-self.max_len:])
+        trace = None if out.attention is None else self._trace(out, used, items, top)
+        return Recommendation(items, trace, used, out.kind)
+
+    def rank(self, scores: torch.Tensor | np.ndarray, history: list[str], k: int = 10,
+             exclude_seen: bool = True) -> tuple[RecItem, ...]:
+        """The top-k items of one score row over catalogue indices (n_items + 1, column 0 padding), ranked as
+        `recommend` ranks them: for scores computed some other way (a perturbed forward, a hand-made pass)."""
+        return self._rank(torch.as_tensor(scores), history, k, exclude_seen)[0]
+
+    def _rank(self, scores: torch.Tensor, history: list[str], k: int, exclude_seen: bool):
+        scores = scores.float().clone()  # a normal tensor: inference-mode ones refuse in-place edits
         if exclude_seen:
             scores[torch.as_tensor(self.vocab.index(history))] = float("-inf")
-        k = min(k, int(torch.isfinite(scores).sum()))
-        top = torch.topk(scores, k)
+        top = torch.topk(scores, min(k, int(torch.isfinite(scores).sum())))
         items = tuple(
             RecItem(self.vocab.id_of(int(i)), self._titles[int(i) - 1], self._genres[int(i) - 1], float(s))
             for s, i in zip(top.values, top.indices)
         )
-        used = tuple(history[-self.max_len:])
-        trace = None if out.attention is None else self._trace(out, used, items, top.indices)
-        return Recommendation(items, trace, used, out.kind)
+        return items, top.indices
 
     def _trace(self, out: ModelOutput, used: tuple[str, ...], items: tuple[RecItem, ...],
                top: torch.Tensor) -> AttentionTrace:

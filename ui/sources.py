@@ -195,6 +195,12 @@ def switch_source(new_source: str) -> None:
 
 
 # ---------------------------------------------------------------- catalogue lookups
+def nouns(source: str) -> tuple[str, str]:
+    """What the source's items are called, singular and plural: films, articles, or items for real data."""
+    return {"builtin:films": ("film", "films"), "builtin:news": ("article", "articles")}.get(source, ("item", "items"))
+
+
+
 @st.cache_data(show_spinner=False)
 def _popular_ids(source: str, limit: int) -> list[str]:
     counts = dataset(source).interactions["item_id"].astype(str).value_counts()

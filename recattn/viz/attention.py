@@ -149,7 +149,7 @@ def attention_grid(
             colorscale=ATTENTION_COLORSCALE, cmin=0.0, cmax=top,
             # Horizontal, under the grid: a vertical bar would take width from the panels.
             colorbar=dict(orientation="h", x=0.5, xanchor="center", y=0, yref="container", yanchor="bottom",
-                          len=0.5, thickness=10, title=dict(text="attention weight", side="right"),
+                          lenmode="pixels", len=240, thickness=10, title=dict(text="attention weight", side="right"),
                           tickformat=".2f"),
         ),
         height=grid_height + labels + 30 + 70,  # + x tick labels, top margin, colour bar

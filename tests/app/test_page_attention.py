@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
+import base64
+import re
 from pathlib import Path
 
 import numpy as np
-from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP, ATTENTION, DATA, HISTORY, HOME, MODELS, TRAIN, charts, finish_training, go, has_tooltips, heatmaps, z_of
+from recattn import data
+from recattn.recommend import Recommender
+from tests.app.conftest import APP, ATTENTION, HISTORY, MODELS, go, heatmaps, plotly_specs, z_of
 
 
 def test_attention_page_draws_every_layer_and_head(at):
@@ -63,3 +65,97 @@ def test_target_attention_and_attention_free_models(at):
     at.run()
     assert not at.exception and not at.get("plotly_chart")
     assert any("no attention" in i.value for i in at.info)
+
+
+# ---------------------------------------------------------------- one head, the deciding row, ranks, the model
+HIST = ["2", "10", "11"]
+
+
+def _trace(model: str, history: list[str]):
+    return Recommender.from_checkpoint(MODELS / model, data.load("builtin:films")).recommend(history)
+
+
+def _bars(at) -> list[np.ndarray]:
+    """The x of each bar trace (plotly 7 sends a 1-d array as base64 without a shape)."""
+    xs = [t["x"] for t in plotly_specs(at)["attention_bars"]["data"] if t["type"] == "bar"]
+    return [np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]) if isinstance(x, dict) else np.asarray(x)
+            for x in xs]
+
+
+def test_bars_are_the_last_row_and_one_head_is_enlarged(at):
+    at.session_state["history"] = HIST
+    go(at, ATTENTION)
+    trace = _trace("films-sasrec", HIST).trace
+    bars = _bars(at)
+    assert len(bars) == 4  # layer 1 head 1, layer 1 head 2, layer 2 head 1, layer 2 head 2
+    for (layer, head), bar in zip(np.ndindex(2, 2), bars):
+        np.testing.assert_allclose(bar, trace.weights[layer, head, -1], rtol=1e-6)
+    assert "attention_head_map" not in plotly_specs(at)  # nothing enlarged until a head is picked
+
+    at.selectbox(key="attention_head").set_value("Layer 2 · head 1").run()
+    assert not at.exception
+    (big,) = heatmaps(at, "attention_head_map")
+    expected = np.where(trace.mask, np.nan, trace.weights[1, 0])
+    np.testing.assert_allclose(z_of(big), expected, rtol=1e-6)  # NaN (blank) exactly where masked
+    assert big["name"] == "Layer 2 · head 1" and "Layer 2 · head 1" in big["hovertemplate"]
+    assert plotly_specs(at)["attention_head_map"]["layout"]["title"]["text"].startswith("Layer 2 · head 1")
+
+
+def _badges(at) -> list[str]:
+    top = next(m.value for m in at.markdown if m.value.startswith("1. **"))
+    lines = [line for line in top.split("\n") if re.match(r"\d+\. \*\*", line)]
+    return [(re.findall(r"badge\[(new|▲\d+|▼\d+)\]", line) or [""])[0] for line in lines]
+
+
+def test_rank_changes_after_an_edit_match_a_recomputation(at):
+    at.session_state["history"] = HIST
+    go(at, ATTENTION)
+    assert _badges(at) == [""] * 10  # a first view has nothing to compare with
+    at.selectbox(key="attention_add").set_value("915").run()
+    before = {item.id: rank for rank, item in enumerate(_trace("films-sasrec", HIST).items, 1)}
+    expected = []
+    for rank, item in enumerate(_trace("films-sasrec", HIST + ["915"]).items, 1):
+        was = before.get(item.id)
+        expected.append("new" if was is None else f"▲{was - rank}" if was > rank else f"▼{rank - was}"
+                        if was < rank else "")
+    assert any(expected) and _badges(at) == expected
+    at.segmented_control(key="attention_layers").set_value("Layer 1").run()
+    assert _badges(at) == expected  # a rerun without an edit keeps the change since the last edit
+
+
+def test_the_model_selector_switches_to_bert4rec_with_its_mask_slot(at):
+    at.session_state["history"] = HIST
+    go(at, ATTENTION)
+    select = at.selectbox(key="attention_model")
+    assert [o.split(" · ")[0] for o in select.options] == ["SASRec", "BERT4Rec", "Additive attention"]
+    select.set_value(str(MODELS / "films-bert4rec")).run()
+    assert not at.exception
+    assert at.session_state["model_dir"] == str(MODELS / "films-bert4rec")
+    z = z_of(heatmaps(at)[0])
+    assert z.shape == (4, 4) and not np.isnan(z).any()  # three items and the mask slot, nothing masked
+    spec = plotly_specs(at)["attention"]
+    assert spec["layout"]["yaxis"]["ticktext"][-1] == "4. [next?]"
+    trace = Recommender.from_checkpoint(MODELS / "films-bert4rec", data.load("builtin:films")).recommend(HIST).trace
+    for (layer, head), bar in zip(np.ndindex(trace.layers, trace.heads), _bars(at)):
+        np.testing.assert_allclose(bar, trace.weights[layer, head, -1], rtol=1e-6)  # the mask slot's row
+
+
+def test_target_attention_bars_follow_the_chosen_recommendation(at):
+    at.session_state["history"] = HIST
+    at.session_state["model_dir"] = str(MODELS / "films-additive")
+    go(at, ATTENTION)
+    rec = _trace("films-additive", HIST)
+    at.selectbox(key="attention_candidate").set_value(2).run()
+    (bar,) = _bars(at)
+    np.testing.assert_allclose(bar, rec.trace.weights[0, 0, 2], rtol=1e-6)
+    assert rec.items[2].title[:20] in plotly_specs(at)["attention_bars"]["layout"]["title"]["text"]
+
+
+def test_empty_history_and_a_model_without_attention_say_what_to_do(at):
+    go(at, ATTENTION)
+    assert any("history is empty" in i.value for i in at.info) and not at.get("plotly_chart")
+    at.session_state["history"] = HIST
+    at.session_state["model_dir"] = str(MODELS / "films-gru")
+    at.run()
+    assert at.selectbox(key="attention_model").value is None  # GRU4Rec is not among the attention models
+    assert any("pick an attention model above" in i.value for i in at.info)

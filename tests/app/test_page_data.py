@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-from streamlit.testing.v1 import AppTest
-
-from tests.app.conftest import APP, ATTENTION, DATA, HISTORY, HOME, MODELS, TRAIN, charts, finish_training, go, has_tooltips, heatmaps, z_of
+from tests.app.conftest import ATTENTION, DATA, HOME, charts, go, has_tooltips
 
 
 def test_data_page_shows_both_builtin_worlds(at):

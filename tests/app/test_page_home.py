@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-from streamlit.testing.v1 import AppTest
-
-from tests.app.conftest import APP, ATTENTION, DATA, HISTORY, HOME, MODELS, TRAIN, charts, finish_training, go, has_tooltips, heatmaps, z_of
+from tests.app.conftest import APP, ATTENTION, HISTORY, HOME, go
 
 
 def test_home_shows_data_model_and_stored_metrics(at):

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP, ATTENTION, DATA, HISTORY, HOME, MODELS, TRAIN, charts, finish_training, go, has_tooltips, heatmaps, z_of
+from tests.app.conftest import APP, ATTENTION, DATA, TRAIN, charts, finish_training, go
 
 
 def test_uploaded_files_become_the_source_and_train(at, runs_dir):
@@ -54,3 +53,30 @@ def test_the_train_button_saves_a_model_and_makes_it_current(at, runs_dir):
     assert [o for o in picker.options if o.startswith("Popularity · ") and o != "Popularity · shipped"]
     assert picker.value == str(run)
     assert at.sidebar.caption[-1].value.startswith(f"test NDCG@10 {stored['ndcg@10']:.3f} · ranks items by popularity")
+
+
+def test_training_runs_off_the_script_thread_and_stops_on_request(at, runs_dir):
+    """While one session trains, another session's run completes; Stop ends the job after its epoch and the best
+    epoch so far is saved and adopted."""
+    go(at, TRAIN)
+    at.number_input(key="train_epochs").set_value(200)
+    at.button[0].click().run()
+    job = at.session_state["_training_job"]
+    assert not job.done and job.thread.is_alive()
+
+    other = AppTest.from_file(APP, default_timeout=60)
+    other.session_state["history"] = ["1", "2", "3"]
+    other.run()
+    other.switch_page(ATTENTION).run()
+    assert not other.exception and other.get("plotly_chart")
+    assert not job.done, "the other session waited for the training to end"
+
+    at.run()  # the page while it trains: progress and a Stop button
+    assert at.button(key="train_stop") and at.progress
+    at.button(key="train_stop").click().run()
+    finish_training(at)
+    assert job.stopped and len(job.reports) < 200
+    assert "stopped by you" in at.success[0].value
+    (run,) = runs_dir.iterdir()
+    assert at.session_state["model_dir"] == str(run)
+

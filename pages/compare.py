@@ -1,0 +1,121 @@
+"""Compare models: the history through every model of the source, side by side, and their test metrics under a
+chosen evaluation protocol."""
+
+import time
+
+import streamlit as st
+
+from recattn import checkpoint, comparison, workflow
+from recattn.errors import RecAttnError
+from recattn.viz.compare import overlap_heatmap
+from ui import models, sources, state, widgets
+from ui.text import md, plural
+
+state.init()
+state.remember("compare_protocol")
+
+K = 10
+PROTOCOLS = {p.label: p for p in comparison.PROTOCOL_CHOICES}
+
+
+@st.cache_data(show_spinner=False, max_entries=200)
+def evaluated(source: str, path: str, modified: float, protocol: str, exclude_seen: bool) -> tuple[dict, float]:
+    """A checkpoint's test metrics under one protocol and the seconds they took; `modified` (the folder's mtime)
+    is only part of the key, so a retrain into the same folder is evaluated again."""
+    dataset = sources.dataset(source)  # loaded (and cached) before the clock starts
+    start = time.perf_counter()
+    metrics = workflow.evaluate_checkpoint(checkpoint.load(path), dataset, protocol=protocol,
+                                           exclude_seen=exclude_seen)
+    return metrics, time.perf_counter() - start
+
+
+st.title("Compare models")
+st.caption("The same history through every model trained on this data, then the same test users through all of "
+           "them: how much the models agree, and how much the way they are scored changes the verdict.")
+
+source = state.source()
+with state.guard():
+    found = sources.checkpoints(source)
+if not found:
+    st.info(f"No model is trained on {md(sources.source_label(source))} yet: train two or more to compare them.",
+            icon=":material/model_training:")
+    st.page_link("pages/train.py", label="Train a model on this data", icon=":material/arrow_forward:")
+    st.stop()
+names = comparison.unique_names([c.label for c in found])
+lists_box, metrics_box = st.container(), st.container()  # metrics first in the script: they need no history
+
+with metrics_box:
+    st.subheader("Test metrics")
+    st.session_state.setdefault("compare_protocol", comparison.FULL.label)  # a default= would fight remember()
+    label = st.segmented_control("Protocol", list(PROTOCOLS), required=True, key="compare_protocol",
+                                 help="How the held-out last item of each test user is ranked: against the whole "
+                                      "catalogue (full; with or without the user's own items), or against 100 "
+                                      "sampled items, drawn uniformly or by popularity.")
+    chosen = PROTOCOLS[label]
+    needed = [chosen] if chosen == comparison.FULL else [chosen, comparison.FULL]  # the gap needs full ranking
+    jobs = [(source, c.path, c.modified, p.protocol, p.exclude_seen) for c in found for p in needed]
+    done = st.session_state.setdefault("compare_evaluated", set())  # what this session computed (and cached)
+    computed = all(job in done for job in jobs)
+    requested = st.session_state.pop("compare_requested", False)
+    results: dict = {}
+    if not (computed or requested):
+        slow = " Additive attention scores every candidate against the history: it is the slowest." if any(
+            c.kind == "additive" for c in found) else ""
+        st.caption(f"Each model ranks every test user's held-out item: {plural(len(found), 'model')} × "
+                   f"{plural(len(needed), 'protocol')}, computed once and cached.{slow}")
+        # A callback, not the button's return value: it survives a rerun that happens before the page draws.
+        st.button("Compute the metrics", key="compare_compute", icon=":material/calculate:",
+                  on_click=st.session_state.__setitem__, args=("compare_requested", True))
+    else:
+        bar = st.progress(0.0, text="Evaluating…")
+        results = {p: {} for p in needed}
+        seconds = {p: {} for p in needed}
+        try:
+            for n, (name, c) in enumerate(zip(names, found)):
+                bar.progress(n / len(found), text=f"Evaluating {md(name)} ({n + 1} of {len(found)})…")
+                for p in needed:
+                    results[p][name], seconds[p][name] = evaluated(source, c.path, c.modified, p.protocol,
+                                                                   p.exclude_seen)
+                    done.add((source, c.path, c.modified, p.protocol, p.exclude_seen))
+        except RecAttnError as e:  # e.g. a catalogue too small for 100 negatives: the lists above still show
+            widgets.model_error(e)
+            results = {}
+    if results:
+        bar.progress(1.0, text=f"Evaluated {plural(len(found), 'model')}")
+        users = next(iter(results[chosen].values()))["users"]
+        total = sum(seconds[chosen].values())
+        slowest = max(seconds[chosen], key=seconds[chosen].get)
+        st.dataframe(comparison.metrics_table(results[chosen], seconds[chosen]), key="compare_metrics",
+                     column_config={c: st.column_config.NumberColumn(format="%.3f") for c in
+                                    ("NDCG@10", "HR@10", "MRR@10", "coverage@10")}
+                     | {"seconds": st.column_config.NumberColumn("seconds", format="%.1f")})
+        st.caption(f"{users:,} test users, protocol {md(chosen.label)}. Computing it took {total:.1f} s "
+                   f"(slowest: {md(slowest)}, {seconds[chosen][slowest]:.1f} s); the results stay cached.")
+        baseline = next((name for name, c in zip(names, found) if c.kind == "pop"), None)
+        for sentence in comparison.protocol_gap(chosen, results[chosen], results[comparison.FULL], baseline):
+            st.markdown(md(sentence))
+
+with lists_box:
+    st.subheader(f"Top {K} of every model")
+    history = widgets.require_history(f"every model's top {K} side by side")
+    with state.guard():
+        lists = [comparison.ranked_list(name, models.recommender(c.path, source), history, K)
+                 for name, c in zip(names, found)]
+    titles = sources.item_options(source)[1]
+    st.caption(f"After the {plural(len(history), 'item')} of the history; items already in it are never suggested.")
+    st.dataframe(comparison.side_by_side(lists, titles), key="compare_lists")
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.plotly_chart(overlap_heatmap(comparison.overlap_matrix(lists), K), key="compare_overlap",
+                        config={"displaylogo": False})
+        st.caption(f"Share of the top {K} two models have in common: 1 is the same items (in any order), 0 none.")
+    with right:
+        st.markdown("**Where each model ranks every item of these lists**")
+        ranks = comparison.rank_table(lists, titles)
+        st.dataframe(ranks, key="compare_ranks", hide_index=True,
+                     column_config={"item": st.column_config.TextColumn("item", pinned=True),
+                                    "spread": st.column_config.NumberColumn(
+                                        "spread", help="Worst rank minus best rank across the models")})
+        st.caption(f"Ranks among all {len(titles):,} items (the history excluded); spread 0 means every model "
+                   "puts the item at the same place.")
+    st.divider()

@@ -1,0 +1,67 @@
+"""Embeddings: the item vectors a model learned, on a 2-D map, with the history and its recommendations marked."""
+
+import streamlit as st
+
+from recattn.embeddings import EMBEDDING_KINDS, item_embeddings, pca
+from recattn.viz.embeddings import embedding_map
+from ui import models, sources, state, widgets
+from ui.text import md, plural
+
+state.init()
+state.remember("embeddings_model")
+
+K = 10
+
+st.title("Item embeddings")
+st.caption("Every model that reads a history first turns each item into a vector it learned in training. Items "
+           "the model treats alike get nearby vectors; this map squeezes them to two dimensions with PCA, the two "
+           "directions along which the vectors differ most.")
+
+source = state.source()
+with state.guard():
+    found = {c.path: c for c in models.of_kind(source, EMBEDDING_KINDS)}
+    current = models.current_info()
+if not found:
+    st.info(f"No model with item embeddings (SASRec, BERT4Rec, additive attention or GRU4Rec) is trained on "
+            f"{md(sources.source_label(source))} yet: train one to see its map.", icon=":material/model_training:")
+    st.page_link("pages/train.py", label="Train a model on this data", icon=":material/arrow_forward:")
+    st.stop()
+if current is not None and current.kind not in EMBEDDING_KINDS:
+    st.info(f"The current model, {md(current.name)}, learns no item vectors (it "
+            f"{'counts' if current.kind == 'pop' else 'looks up what followed'} items): pick a model below.",
+            icon=":material/info:")
+if st.session_state.get("embeddings_model") not in found:  # first visit, or another source: the session's model
+    st.session_state["embeddings_model"] = state.model_dir() if state.model_dir() in found else next(iter(found))
+path = st.selectbox("Model", list(found), key="embeddings_model", format_func=lambda p: found[p].label)
+
+with state.guard():
+    recommender = models.recommender(path, source)
+projection = pca(item_embeddings(recommender.model))
+items = recommender.items
+history = state.history()
+index = recommender.vocab.index
+with state.guard():  # an id this catalogue lacks is an error box
+    in_history = {int(row): pos for pos, row in enumerate(index(history) - 1, 1)}
+recommended = {}
+if history:
+    rec = widgets.recommend(recommender, history, K)
+    recommended = {int(index([item.id])[0] - 1): rank for rank, item in enumerate(rec.items, 1)}
+else:
+    st.info("The history is empty: the map shows every item. Add a few items to see where they and the model's "
+            "recommendations fall.", icon=":material/playlist_add:")
+    st.page_link("pages/history.py", label="Build a history", icon=":material/arrow_forward:")
+
+with state.guard():
+    news = source == "builtin:news" or sources.data_profile(source)["format"] == "mind"
+first, second = projection.explained
+st.plotly_chart(embedding_map(projection.coords, items["title"].astype(str).tolist(), items["genres"].astype(str).tolist(),
+                              projection.explained, in_history, recommended, noun="category" if news else "genre"),
+                key="embeddings_map", config={"displaylogo": False})
+st.caption(
+    f"{len(items):,} items of {md(found[path].label)}, coloured by "
+    f"{'category' if news else 'first genre'}. The two components explain {first:.0%} and {second:.0%} of the "
+    f"variance of the {recommender.model.config.hidden}-dimensional vectors ({first + second:.0%} together): "
+    "distances on the map are a rough guide, not the whole story. "
+    + (f"Diamonds: the {plural(len(in_history), 'history item')}; stars: the top {len(recommended)}. "
+       if history else "") + "Hover a point for its title."
+)

@@ -1,0 +1,139 @@
+"""Story presets: short histories built from the planted causes of the built-in worlds, each with one sentence on
+what a model that learned those causes should pick up. Built from the catalogue alone, so always the same.
+
+The film world marks franchises with `franchise` (-1: none) and `part` (1, 2, …); the news world marks stories with
+`story` (-1: none), `part` and `published`. Both join genres (topics) with "|". Other catalogues get no presets:
+their causes are unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from recattn.data.dataset import Dataset
+from recattn.data.news import WINDOW
+
+LEAD_IN = 3  # films of other genres before the first part of a trilogy
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A history that tells a story: a name for its button, what the model should pick up, and the ids."""
+
+    name: str
+    story: str
+    item_ids: tuple[str, ...]
+
+
+def presets(dataset: Dataset) -> list[Preset]:
+    """The story presets of a data set: the film or news world's planted causes, or [] for other data."""
+    items = dataset.items
+    if {"franchise", "part"} <= set(items.columns):
+        found = (trilogy(items), binge(items, "Sci-Fi", ("Family", "Animation"), "children's"), fan(items, "Noir"))
+        return [p for p in found if p is not None]
+    if {"story", "part", "published"} <= set(items.columns):
+        return [p for p in (following_story(items), switch_topic(items, "Sports", "Politics")) if p is not None]
+    return []
+
+
+def _has(items: pd.DataFrame, genres: tuple[str, ...]) -> pd.Series:
+    """Rows with at least one of `genres` (bool even when empty: pandas reads an empty object Series as labels)."""
+    return items["genres"].astype(str).str.split("|").map(lambda gs: any(g in gs for g in genres)).astype(bool)
+
+
+def _only(items: pd.DataFrame, genres: tuple[str, ...]) -> pd.Series:
+    """Rows whose genres are all among `genres`: a clear signal, not blurred by a second genre."""
+    return items["genres"].astype(str).str.split("|").map(lambda gs: set(gs) <= set(genres)).astype(bool)
+
+
+def _by_appeal(items: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Most popular first; ids break ties (stable)."""
+    return items.sort_values(column, ascending=False, kind="stable")
+
+
+def _ids(rows: pd.DataFrame) -> tuple[str, ...]:
+    return tuple(rows["item_id"].astype(str))
+
+
+# ---------------------------------------------------------------- films
+def trilogy(items: pd.DataFrame) -> Preset | None:
+    """A few films of other genres, then part 1 of the most popular franchise with at least three parts."""
+    parts = items[items["franchise"] >= 0].groupby("franchise")["part"].max()
+    firsts = items[(items["part"] == 1) & items["franchise"].isin(parts[parts >= 3].index)]
+    if firsts.empty:
+        return None
+    first = _by_appeal(firsts, "popularity").iloc[0]
+    genres = tuple(str(first["genres"]).split("|"))
+    others = _by_appeal(items[(items["franchise"] < 0) & ~_has(items, genres)], "popularity").head(LEAD_IN)
+    second = items[(items["franchise"] == first["franchise"]) & (items["part"] == 2)]["title"].iloc[0]
+    return Preset(
+        "Finished part 1 of a trilogy",
+        f"The last film opens a franchise of {int(parts[first['franchise']])} parts: the model should put part 2, "
+        f"{second}, at the top, and attend to that last film most.",
+        _ids(others) + (str(first["item_id"]),),
+    )
+
+
+def binge(items: pd.DataFrame, first: str, then: tuple[str, ...], then_name: str, n_first: int = 4,
+          n_then: int = 2) -> Preset | None:
+    """Several films of one genre only, then a few of other genres only, called `then_name` (outside franchises,
+    most popular first)."""
+    loose = items[items["franchise"] < 0]
+    old = _by_appeal(loose[_only(loose, (first,))], "popularity").head(n_first)
+    new = _by_appeal(loose[_only(loose, then)], "popularity").head(n_then)
+    if len(old) < n_first or len(new) < n_then:
+        return None
+    return Preset(
+        f"A {first.lower()} binge, then {then_name} films",
+        f"The genre rule follows the last few films: {' and '.join(then)} films should rise although most of the "
+        f"history is {first}.",
+        _ids(old) + _ids(new),
+    )
+
+
+def fan(items: pd.DataFrame, genre: str, n: int = 5) -> Preset | None:
+    """The most popular films of one genre only, outside franchises."""
+    loose = items[items["franchise"] < 0]
+    picked = _by_appeal(loose[_only(loose, (genre,))], "popularity").head(n)
+    if len(picked) < n:
+        return None
+    return Preset(f"A {genre.lower()} fan", f"Every film is {genre}: the recommendations should be {genre} too, and "
+                  "attention spread over the whole history rather than on one film.", _ids(picked))
+
+
+# ---------------------------------------------------------------- news
+def following_story(items: pd.DataFrame, n: int = 3) -> Preset | None:
+    """The first `n` parts of the longest story, in publication order."""
+    parts = items[items["story"] >= 0].groupby("story")["part"].max()
+    longest = parts[parts > n]
+    if longest.empty:
+        return None
+    story = int(longest.sort_values(ascending=False, kind="stable").index[0])
+    told = items[items["story"] == story].sort_values("part")
+    nxt = told.iloc[n]["title"]
+    return Preset("Following one news story", f"These are the first {n} parts of one story: the model should pick "
+                  f"part {n + 1}, {nxt}, once it is out.", _ids(told.head(n).sort_values("published", kind="stable")))
+
+
+def switch_topic(items: pd.DataFrame, first: str, then: str, n_first: int = 4, n_then: int = 2) -> Preset | None:
+    """`n_first` articles on one topic only, then `n_then` on another, outside stories, in publication order.
+
+    Of every run of `n_first` consecutive articles on the first topic, the most appealing one that has `n_then`
+    articles on the other topic within WINDOW after it (what a reader could still click) is taken."""
+    loose = items[items["story"] < 0].sort_values("published", kind="stable")
+    old_pool, new_pool = loose[loose["genres"] == first], loose[loose["genres"] == then]
+    best = None
+    for start in range(len(old_pool) - n_first + 1):
+        old = old_pool.iloc[start:start + n_first]
+        end = old["published"].iloc[-1]
+        new = new_pool[(new_pool["published"] > end) & (new_pool["published"] <= end + WINDOW)]
+        new = _by_appeal(new, "appeal").head(n_then).sort_values("published", kind="stable")
+        appeal = old["appeal"].sum() + new["appeal"].sum()
+        if len(new) == n_then and (best is None or appeal > best[0]):
+            best = (appeal, _ids(old) + _ids(new))
+    if best is None:
+        return None
+    return Preset(f"A {first.lower()} reader who switches to {then.lower()}", f"Readers follow the topic of their "
+                  f"last few clicks: {then} articles should take over the top of the list.", best[1])

@@ -1,0 +1,83 @@
+"""One head at a time: a single attention map drawn large, and the row that produced the recommendations as bars,
+one small panel per layer × head. Traces in, plotly figures out; the conventions of `viz.attention` (one colour
+scale, numbered short labels with full titles on hover, transparent backgrounds)."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from recattn.trace import AttentionTrace
+from recattn.viz.attention import ATTENTION_COLORSCALE, attention_grid, short_label
+
+BIG_CELL = 34  # pixels a row of the enlarged map gets (the grid's panels use 9–22)
+
+
+def head_figure(trace: AttentionTrace, layer: int, head: int) -> go.Figure:
+    """The map of one layer and head (0-based), large: `attention_grid` on that one head, titled with its real
+    numbers, colours scaled to this map alone."""
+    grid = attention_grid(trace.weights[:, [head]], trace.query_labels, trace.key_labels, trace.mask,
+                          layers=[layer], highlight_last_row=trace.produced_by_last_row)
+    name = f"Layer {layer + 1} · head {head + 1}"
+    drawn = f"Layer {layer + 1} · head 1"  # what attention_grid called it: the slice has one head
+    grid.update_traces(name=name, hovertemplate=grid.data[0].hovertemplate.replace(drawn, name))
+    grid.update_annotations(text="")  # the figure's title names the head
+    # Taller than a grid panel (those stop at 520 px): rows of about BIG_CELL px, up to 900 px for the map.
+    grow = max(0, min(BIG_CELL * len(trace.query_labels), 900) - 200)
+    grid.update_layout(height=grid.layout.height + grow, title=dict(text=f"{name}, enlarged", x=0, font_size=15),
+                       margin_t=50, coloraxis_colorbar=dict(lenmode="pixels", len=240))
+    return grid
+
+
+def deciding_rows(trace: AttentionTrace, candidate: int = 0) -> np.ndarray:
+    """(layers, heads, keys): the attention row that scored the recommendations, in every layer and head.
+
+    Self-attention (causal, bidirectional) scores with its last row (the latest item, or BERT4Rec's mask slot);
+    target attention has one row per recommended item: `candidate` picks it (0 = the top one)."""
+    row = -1 if trace.produced_by_last_row else candidate
+    return np.asarray(trace.weights[:, :, row, :], dtype=float)
+
+
+def row_bars(trace: AttentionTrace, candidate: int = 0) -> go.Figure:
+    """The deciding row as horizontal bars over the history, one small panel per layer × head (rows of panels
+    are layers), bars coloured by weight on the one attention scale; hover: full title and exact weight."""
+    rows = deciding_rows(trace, candidate)
+    n_layers, n_heads, n_k = rows.shape
+    query = trace.query_labels[-1 if trace.produced_by_last_row else candidate]
+    ticks = [f"{j + 1}. {short_label(t, 22)}" for j, t in enumerate(trace.key_labels)]
+    full = [f"{j + 1}. {t}" for j, t in enumerate(trace.key_labels)]
+    # A bar a few pixels high for a long history (labels on every `step`-th bar, the hover has them all).
+    bar = 18 if n_k <= 12 else 12 if n_k <= 25 else 8
+    step = 1 if n_k <= 25 else int(np.ceil(n_k / 25))
+    panel, gap = max(120, bar * n_k), 40
+    grid_height = n_layers * panel + (n_layers - 1) * gap
+    fig = make_subplots(rows=n_layers, cols=n_heads, shared_yaxes=True, shared_xaxes=True,
+                        horizontal_spacing=0.04, vertical_spacing=gap / grid_height if n_layers > 1 else 0.0,
+                        subplot_titles=[f"Layer {layer + 1} · head {h + 1}"
+                                        for layer in range(n_layers) for h in range(n_heads)])
+    for layer in range(n_layers):
+        for h in range(n_heads):
+            fig.add_trace(go.Bar(
+                x=rows[layer, h], y=list(range(n_k)), orientation="h", customdata=full,
+                name=f"Layer {layer + 1} · head {h + 1}",
+                marker=dict(color=rows[layer, h], coloraxis="coloraxis"),
+                hovertemplate=(f"<b>Layer {layer + 1} · head {h + 1}</b><br>%{{customdata}}<br>"
+                               "weight: <b>%{x:.4f}</b><extra></extra>"),
+            ), row=layer + 1, col=h + 1)
+    top = float(rows.max())
+    fig.update_yaxes(tickvals=list(range(0, n_k, step)), ticktext=ticks[::step], range=[n_k - 0.5, -0.5],
+                     tickfont_size=11 if n_k <= 25 else 9)
+    fig.update_xaxes(range=[0, max(top, 1e-9) * 1.05], tickformat=".1f", showgrid=True,
+                     gridcolor="rgba(128,128,128,0.25)")
+    for h in range(n_heads):
+        fig.update_xaxes(title_text="attention weight", row=n_layers, col=h + 1)
+    fig.update_layout(
+        title=dict(text=f"What {short_label(query, 30)} reads", x=0, font_size=15),
+        coloraxis=dict(colorscale=ATTENTION_COLORSCALE, cmin=0.0, cmax=top, showscale=False),
+        height=grid_height + 130, showlegend=False, bargap=0.15,
+        margin=dict(l=10, r=10, t=70, b=50), plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
+        hoverlabel=dict(bgcolor="white", font_size=13),
+    )
+    fig.update_annotations(font_size=12)
+    return fig

@@ -1,0 +1,257 @@
+"""The Learn page's figures: arrays and labels in, plotly figures out (never a model, never streamlit).
+
+Attention weights use the one ATTENTION_COLORSCALE; signed matrices (embeddings, Q/K/V, scores, hidden states) a
+diverging scale centred on 0, so that a reader can tell them apart from attention at a glance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from recattn.contrast import CrossAttention, Influence, ListChange
+from recattn.learn import LayerSteps, Walkthrough, cosine_similarity
+from recattn.recommend import RecItem
+from recattn.viz.attention import ATTENTION_COLORSCALE, HIGHLIGHT, TITLED_COLUMNS, short_label
+
+SIGNED_COLORSCALE = "RdBu_r"  # diverging: blue below 0, red above, white at 0
+MASK_COLORSCALE = [[0.0, "#d9d9d9"], [0.5, "#d9d9d9"], [0.5, "#525252"], [1.0, "#525252"]]  # blocked / allowed: greys,
+# never the attention blues
+MODEL_COLORS = {"SASRec": "#4292c6", "GRU4Rec": HIGHLIGHT}
+GAPS_UP_TO = 24  # cells get a 1-px gap up to this many per axis; beyond, the gaps would eat them
+LABEL_WIDTH = 22  # narrower than the Attention page's: these maps sit two or three to a row
+_LAYOUT = dict(plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", hoverlabel=dict(font_size=13))
+
+
+def numbered(labels: Sequence[str], width: int = LABEL_WIDTH) -> tuple[list[str], list[str]]:
+    """Tick text ("1. Short title…") and hover text ("1. Full title") for a list of titles; numbers keep an item
+    seen twice on two rows."""
+    return ([f"{i + 1}. {short_label(t, width)}" for i, t in enumerate(labels)],
+            [f"{i + 1}. {t}" for i, t in enumerate(labels)])
+
+
+def matrix_figure(z: np.ndarray, rows: Sequence[str], columns: Sequence[str], *, title: str, x_title: str,
+                  y_title: str, value: str, scale: str = "signed", masked: np.ndarray | None = None,
+                  titled_rows: bool = True, titled_columns: bool = False) -> go.Figure:
+    """One heatmap of a (rows, columns) matrix.
+
+    rows / columns: titles (numbered and shortened, full on hover) when `titled_rows` / `titled_columns`, else
+    short names such as positions or dimension numbers. scale: "attention" (ATTENTION_COLORSCALE from 0),
+    "signed" (diverging, symmetric around 0) or "mask" (two greys: blocked, allowed). masked cells (True) are
+    blank, without hover.
+    """
+    z = np.asarray(z, dtype=float)
+    if z.shape != (len(rows), len(columns)):
+        raise ValueError(f"{len(rows)} row / {len(columns)} column labels for a matrix of shape {z.shape}")
+    if masked is not None:
+        z = np.where(masked, np.nan, z)
+    row_ticks, row_hover = numbered(rows) if titled_rows else (list(rows), list(rows))
+    col_ticks, col_hover = numbered(columns) if titled_columns else (list(columns), list(columns))
+    if titled_columns and len(columns) > TITLED_COLUMNS:  # titles would overlap: numbers, as the rows have them
+        col_ticks, titled_columns = [str(j + 1) for j in range(len(columns))], False
+    custom = np.empty(z.shape + (2,), dtype=object)
+    custom[..., 0] = np.asarray(row_hover, dtype=object)[:, None]
+    custom[..., 1] = np.asarray(col_hover, dtype=object)[None, :]
+    finite = z[np.isfinite(z)]
+    if scale == "attention":
+        colours = dict(colorscale=ATTENTION_COLORSCALE, zmin=0.0, zmax=float(finite.max()) if finite.size else 1.0)
+    elif scale == "mask":
+        colours = dict(colorscale=MASK_COLORSCALE, zmin=0.0, zmax=1.0, showscale=False)
+    else:
+        top = float(np.abs(finite).max()) if finite.size else 1.0
+        colours = dict(colorscale=SIGNED_COLORSCALE, zmin=-top, zmax=top, zmid=0.0)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=list(range(z.shape[1])), y=list(range(z.shape[0])), customdata=custom, name=title, hoverongaps=False,
+        xgap=1 if z.shape[1] <= GAPS_UP_TO else 0, ygap=1 if z.shape[0] <= GAPS_UP_TO else 0,
+        colorbar=dict(thickness=10, title=dict(text=value, side="right")), **colours,
+        hovertemplate=(f"{y_title}: %{{customdata[0]}}<br>{x_title}: %{{customdata[1]}}<br>"
+                       f"{value}: <b>%{{z:.4f}}</b><extra></extra>"),
+    ))
+    # Numeric axes with tick text: plotly would merge equal category names (a film seen twice).
+    step = 1 if z.shape[1] <= TITLED_COLUMNS else int(np.ceil(z.shape[1] / 4))  # room for 4 ticks at 420 px
+    fig.update_xaxes(title=x_title, tickvals=list(range(0, z.shape[1], step)), ticktext=col_ticks[::step],
+                     tickangle=-45 if titled_columns else 0, showgrid=False, zeroline=False)
+    row_step = 1 if z.shape[0] <= 20 else int(np.ceil(z.shape[0] / 10))
+    fig.update_yaxes(title=y_title, tickvals=list(range(0, z.shape[0], row_step)), ticktext=row_ticks[::row_step],
+                     range=[z.shape[0] - 0.5, -0.5], showgrid=False, zeroline=False, automargin=True)
+    labels = 7 * max(len(t) for t in col_ticks) if titled_columns else 20
+    fig.update_layout(title=title, height=int(np.clip(22 * z.shape[0], 160, 420)) + labels + 90,
+                      margin=dict(l=10, r=10, t=50, b=10), **_LAYOUT)
+    return fig
+
+
+def scores_figure(items: Sequence[RecItem], *, title: str) -> go.Figure:
+    """Horizontal bars of the top items' scores, the first on top."""
+    ticks, hover = numbered([i.title for i in items])
+    fig = go.Figure(go.Bar(
+        x=[i.score for i in items], y=list(range(len(items))), orientation="h", marker_color="#4292c6",
+        customdata=hover, hovertemplate="%{customdata}<br>score: <b>%{x:.4f}</b><extra></extra>", name="score",
+    ))
+    fig.update_yaxes(title="recommended item", tickvals=list(range(len(items))), ticktext=ticks,
+                     range=[len(items) - 0.5, -0.5])
+    fig.update_xaxes(title="score (item embedding · final hidden state)")
+    fig.update_layout(title=title, height=120 + 26 * len(items), margin=dict(l=10, r=10, t=50, b=10), **_LAYOUT)
+    return fig
+
+
+def rank_figure(changes: Sequence[ListChange], *, title: str) -> go.Figure:
+    """Where each item of the original top-k lands under each variant: rows the original list, columns the
+    variants, the cell its new rank (darker = pushed further down, on a log scale)."""
+    original = changes[0].items
+    ranks = np.array([c.ranks for c in changes], dtype=float).T  # (items, variants)
+    ticks, hover = numbered([i.title for i in original])
+    custom = np.empty(ranks.shape + (2,), dtype=object)
+    custom[..., 0] = np.asarray(hover, dtype=object)[:, None]
+    custom[..., 1] = np.asarray([c.variant for c in changes], dtype=object)[None, :]
+    fig = go.Figure(go.Heatmap(
+        z=np.log10(ranks), x=list(range(len(changes))), y=list(range(len(original))), customdata=custom,
+        text=ranks.astype(int), texttemplate="%{text}", colorscale="Oranges", zmin=0.0,
+        zmax=max(2.0, float(np.log10(ranks).max())), xgap=1, ygap=1, showscale=False, name=title,
+        hovertemplate="%{customdata[0]}<br>%{customdata[1]}: rank <b>%{text}</b><extra></extra>",
+    ))
+    fig.update_xaxes(title="history variant", tickvals=list(range(len(changes))), tickangle=-45, automargin=True,
+                     ticktext=[c.variant for c in changes])
+    fig.update_yaxes(title="original top-10", tickvals=list(range(len(original))), ticktext=ticks,
+                     range=[len(original) - 0.5, -0.5])
+    fig.update_layout(title=title, height=160 + 26 * len(original), margin=dict(l=10, r=10, t=50, b=10), **_LAYOUT)
+    return fig
+
+
+def overlap_figure(changes: Mapping[str, Sequence[ListChange]], k: int = 10) -> go.Figure:
+    """Grouped bars: overlap@k of each variant's list with the original, one colour per model."""
+    fig = go.Figure([go.Bar(
+        x=[c.variant for c in found], y=[c.overlap for c in found], name=model,
+        marker_color=MODEL_COLORS.get(model), hovertemplate=f"{model} · %{{x}}<br>overlap@{k}: <b>%{{y}}</b>"
+                                                             "<extra></extra>",
+    ) for model, found in changes.items()])
+    fig.update_xaxes(title="history variant")
+    fig.update_yaxes(title=f"overlap@{k} with the original list", range=[0, k])
+    fig.update_layout(title=f"How much of the top-{k} survives a change of order", barmode="group", height=360,
+                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.3), **_LAYOUT)
+    return fig
+
+
+def influence_figure(influences: Mapping[str, tuple[Influence, Sequence[str]]]) -> go.Figure:
+    """Occlusion influence against distance from the end, one line per model.
+
+    influences: model name → (its Influence, the history titles oldest first). Each model's drops are divided
+    by its largest absolute drop (score scales differ between models); the hover gives the raw drop too.
+    """
+    fig = go.Figure()
+    for model, (inf, titles) in influences.items():
+        top = float(np.abs(inf.drops).max()) or 1.0
+        order = np.argsort(inf.distance)
+        custom = np.stack([np.asarray(titles, dtype=object)[order], inf.drops[order]], axis=1)
+        fig.add_trace(go.Scatter(
+            x=inf.distance[order], y=inf.drops[order] / top, mode="lines+markers", name=model,
+            line=dict(color=MODEL_COLORS.get(model)), customdata=custom,
+            hovertemplate=(f"<b>{model}</b> · removed: %{{customdata[0]}}<br>distance from the end: %{{x}}<br>"
+                           f"drop of its #1's score: <b>%{{customdata[1]:.4f}}</b> (relative %{{y:.2f}})"
+                           "<extra></extra>"),
+        ))
+    fig.add_hline(y=0, line=dict(color="gray", width=1, dash="dot"))
+    fig.update_xaxes(title="distance from the end (0 = the latest item)", dtick=1 if len(fig.data) and
+                     max(len(t.x) for t in fig.data) <= 15 else None)
+    fig.update_yaxes(title="score drop of the #1 item (÷ largest)")
+    fig.update_layout(title="Influence of each history item on the #1 score, by distance from the end", height=380,
+                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.25), **_LAYOUT)
+    return fig
+
+
+# ---------------------------------------------------------------- the walkthrough's panels, in reading order
+SIGNED_NOTE = "Diverging scale, as the values are signed (unlike attention weights): red above 0, blue below."
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One figure of the walkthrough with its chart key and the sentence that goes under it."""
+
+    key: str
+    figure: go.Figure
+    caption: str
+
+
+def _dims(z: np.ndarray) -> list[str]:
+    return [str(j) for j in range(z.shape[1])]
+
+
+def _items(z: np.ndarray, titles: Sequence[str], title: str, key: str, caption: str) -> Panel:
+    """A (history items × dimensions) matrix of signed values."""
+    fig = matrix_figure(z, titles, _dims(z), title=title, x_title="dimension", y_title="history item",
+                        value="value")
+    return Panel(key, fig, f"{caption} {SIGNED_NOTE}")
+
+
+def embedding_panels(walk: Walkthrough, titles: Sequence[str]) -> list[Panel]:
+    """Item embeddings × √D, the position rows added to them, and their sum x₀."""
+    return [_items(walk.item_part, titles, "Item embeddings × √D", "learn_items", "Each item's own vector."),
+            _items(walk.position_part, titles, "+ position embeddings", "learn_positions",
+                   "The row of each item's slot: the latest item always takes the table's last row."),
+            _items(walk.item_part + walk.position_part, titles, "= x₀, the first block's input", "learn_x0",
+                   "Their sum: what the first block reads.")]
+
+
+def position_panels(name: str, table: np.ndarray) -> list[Panel]:
+    """A position table (positions × dimensions) and the cosine similarity of its rows."""
+    slots = [str(p) for p in range(len(table))]
+    key = name.split()[0]
+    return [
+        Panel(f"learn_pos_{key}", matrix_figure(table, slots, _dims(table), title=f"Position table, {name}",
+                                                x_title="dimension", y_title="position", value="value",
+                                                titled_rows=False), SIGNED_NOTE),
+        Panel(f"learn_pos_sim_{key}", matrix_figure(cosine_similarity(table), slots, slots, x_title="position",
+                                                    title=f"Position similarity, {name}", y_title="position",
+                                                    value="cosine", titled_rows=False),
+              "Cosine similarity of each position's row with every other (the latest item sits in the last one): a "
+              "dark red band along the diagonal means nearby positions look alike to the model."),
+    ]
+
+
+def head_panels(steps: LayerSteps, head: int, titles: Sequence[str]) -> list[list[Panel]]:
+    """Three rows: Q, K, V; scores, mask, softmax; the weighted sum, the heads concatenated, W_O."""
+    pair = dict(x_title="key (looked at)", y_title="query (looking)", titled_columns=True)
+    return [
+        [_items(z[head], titles, f"{n} = LN₁(x) W_{n}", f"learn_{n.lower()}", f"The {n} rows of this head.")
+         for n, z in (("Q", steps.q), ("K", steps.k), ("V", steps.v))],
+        [Panel("learn_scores", matrix_figure(steps.scores[head], titles, titles, title="Scores QKᵀ/√d",
+                                             value="score", **pair),
+               f"How well each query matches each key, before the mask. {SIGNED_NOTE}"),
+         Panel("learn_mask", matrix_figure(steps.allowed.astype(float), titles, titles, title="The causal mask M",
+                                           value="allowed", scale="mask", **pair),
+               "Dark: may look (M = 0); light: a later item, hidden (M = −∞) so the model cannot peek ahead."),
+         Panel("learn_softmax", matrix_figure(steps.weights[head], titles, titles, title="Softmax: attention weights",
+                                              value="weight", scale="attention", masked=~steps.allowed, **pair),
+               "Each row sums to 1: the very weights of the Attention page. Masked cells are blank.")],
+        [_items(steps.mixed[head], titles, "Weighted sum: weights × V", "learn_mixed",
+                "Each row mixes the V rows by its attention weights."),
+         _items(steps.concat, titles, "All heads concatenated", "learn_concat", "Every head's output side by side."),
+         _items(steps.attention, titles, "Projected by W_O", "learn_projected",
+                "W_O mixes the heads back into one vector per item: the attention's output.")],
+    ]
+
+
+def block_panels(steps: LayerSteps, layer: int, titles: Sequence[str]) -> list[Panel]:
+    """The rest of the block: the residual, LN₂, the feed-forward and the block's output."""
+    return [_items(steps.residual, titles, "Residual: x + attention", "learn_residual",
+                   "The block's input plus what attention added."),
+            _items(steps.ln2, titles, "LayerNorm LN₂", "learn_ln2",
+                   "Each row normalised to mean 0 and spread 1, then scaled and shifted."),
+            _items(steps.ffn, titles, "Feed-forward FFN(LN₂)", "learn_ffn",
+                   "Two linear layers with a GELU between, applied to each item on its own."),
+            _items(steps.out, titles, f"Layer {layer + 1}'s output", "learn_out",
+                   "Residual + feed-forward: the next block's input.")]
+
+
+def cross_panels(cross: CrossAttention, candidates: Sequence[str], history: Sequence[str]) -> list[Panel]:
+    """The additive model's candidates (rows) reading the history (columns): weights, then the energies."""
+    pair = dict(x_title="history item (key)", y_title="candidate (query)", titled_columns=True)
+    return [Panel("learn_cross_weights", matrix_figure(cross.weights, candidates, history, value="weight",
+                                                       title="Cross-attention: candidates read the history",
+                                                       scale="attention", **pair),
+                  "Each row is one of the additive model's top 10 attending over the history; rows sum to 1 "
+                  "(target attention: the query is the candidate, not a history item)."),
+            Panel("learn_cross_energies", matrix_figure(cross.energies, candidates, history, value="energy",
+                                                        title="Energies before the softmax", **pair),
+                  f"w_o · tanh(W₁x_i + W₂y_j + b) for each pair. {SIGNED_NOTE}")]
