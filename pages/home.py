@@ -45,10 +45,18 @@ if not info:
     st.page_link("pages/train.py", label="Train a model on this data", icon=":material/arrow_forward:")
 
 st.subheader("Where to go next")
-a, b = st.columns(2)
-with a.container(border=True):
-    st.page_link("pages/history.py", label="Build a history", icon=":material/playlist_add:")
-    st.caption("Search items and line them up, or start from a real user's history.")
-with b.container(border=True):
-    st.page_link("pages/attention.py", label="See the attention", icon=":material/grid_on:")
-    st.caption("The top-10 next to one heatmap per layer and head, updated on every change.")
+NEXT = [
+    ("pages/history.py", "Build a history", ":material/playlist_add:",
+     "Start from a story, search items and line them up, or load a real user's history."),
+    ("pages/attention.py", "See the attention", ":material/grid_on:",
+     "The top-10 next to one heatmap per layer and head, updated on every change."),
+    ("pages/learn.py", "Learn how it computes", ":material/school:",
+     "The model's own numbers, step by step: positions, Q, K, V, softmax, the block; additive attention; "
+     "Transformer vs RNN."),
+    ("pages/compare.py", "Compare the models", ":material/compare_arrows:",
+     "Every model's top-10 for your history, and their test metrics under four protocols."),
+]
+for column, (target, label, icon, about) in zip(st.columns(2) * 2, NEXT):
+    with column.container(border=True):
+        st.page_link(target, label=label, icon=icon)
+        st.caption(about)

@@ -22,15 +22,15 @@ st.caption(f"On **{md(sources.source_label(source))}**. Each user's last item is
            "epoch. The model is saved in runs/ and becomes the app's model. Training runs in the background: other "
            "pages and other visitors keep working.")
 
+
 def start() -> None:
     """The form's submit callback: it reads the widgets when the click arrives (a callback, not the button's value,
     which lasts one script run only and app.py may restart the first)."""
     get = st.session_state.get
     kind = get("train_kind")
     try:
-        model_config = defaults.model_config(kind, hidden=get("train_hidden"), layers=get("train_layers"),
-                                             heads=get("train_heads"), max_len=get("train_max_len"),
-                                             position=get("train_position"))
+        sizes = {name: get(f"train_{name}_{kind}") for name in ("hidden", "layers", "heads", "max_len")}
+        model_config = defaults.model_config(kind, position=get("train_position"), **sizes)
         train_config = defaults.train_config(kind, n_items=len(sources.current().items), epochs=int(get("train_epochs")),
                                              max_minutes=float(get("train_minutes")))
     except ValueError as err:  # e.g. a hidden size the heads do not divide
@@ -41,22 +41,25 @@ def start() -> None:
 
 job = training.job()
 busy = job is not None and not job.done
+kind = st.selectbox("Model", MODEL_KINDS, format_func=MODEL_NAMES.get, key="train_kind",
+                    help="Outside the form, so that the sizes below start from this kind's defaults.")
+base = defaults.model_config(kind)
+state.remember("train_kind", "train_position", "train_epochs", "train_minutes",
+               *(f"train_{name}_{kind}" for name in ("hidden", "layers", "heads", "max_len")))
 with st.form("train_form", border=True):
-    kind = st.selectbox("Model", MODEL_KINDS, format_func=MODEL_NAMES.get, key="train_kind")
-    base = defaults.model_config(kind)
     a, b, c, d = st.columns(4)
-    a.select_slider("Hidden size", [16, 32, 64, 128, 256], value=base.hidden, key="train_hidden")
-    b.number_input("Layers", 1, 6, base.layers, key="train_layers",
+    a.select_slider("Hidden size", [16, 32, 64, 128, 256], value=base.hidden, key=f"train_hidden_{kind}")
+    b.number_input("Layers", 1, 6, base.layers, key=f"train_layers_{kind}",
                    help="Transformer blocks (SASRec, BERT4Rec) or GRU layers.")
-    c.selectbox("Heads", [1, 2, 4, 8], index=[1, 2, 4, 8].index(base.heads), key="train_heads",
+    c.selectbox("Heads", [1, 2, 4, 8], index=[1, 2, 4, 8].index(base.heads), key=f"train_heads_{kind}",
                 help="Attention heads per layer (SASRec, BERT4Rec); the hidden size must divide by it.")
-    d.number_input("Max length", 5, 200, base.max_len, key="train_max_len",
+    d.number_input("Max length", 5, 200, base.max_len, key=f"train_max_len_{kind}",
                    help="How many of the latest items the model reads.")
     e, f, g = st.columns(3)
     e.radio("Positions", ["learned", "sinusoidal"], horizontal=True, key="train_position",
             help="A learned table, or the fixed sin/cos encoding of “Attention Is All You Need”.")
     f.number_input("Epochs", 1, 500, 30, key="train_epochs", help="At most this many passes over the data.")
-    g.number_input("Time limit (minutes)", 0.25, 60.0, 1.0, step=0.25, key="train_minutes",
+    g.number_input("Time limit (minutes)", 0.25, 60.0, 0.75, step=0.25, key="train_minutes",
                    help="Training stops after the epoch that passes this time.")
     st.caption("Popularity and ItemKNN count in one pass: epochs and sizes do not apply to them.")
     st.form_submit_button("Train", type="primary", icon=":material/model_training:", disabled=busy, on_click=start)

@@ -1,29 +1,19 @@
 """End to end in a real browser: `streamlit run app.py` driven by Playwright with Debian's chromium.
 
-Writes screenshots to e2e-artifacts/ (git-ignored) and the README's assets/screenshot-attention.png.
+Writes screenshots to e2e-artifacts/ (git-ignored); scripts/screenshots.py makes the README's.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
+from tests.e2e import CHROMIUM, ROOT, launch, nav, screenshot, serve, wait_idle
+
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "e2e-artifacts"
-SCREENSHOT = ROOT / "assets" / "screenshot-attention.png"
-# CHROMIUM_PATH overrides the lookup (e.g. to check that CI=true fails when the browser is missing).
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 if not os.path.exists(CHROMIUM):
     if os.environ.get("CI", "").lower() == "true":
@@ -37,62 +27,24 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 expect.set_options(timeout=30_000)  # the first page that imports torch and loads the catalogue takes seconds
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server():
     """One `streamlit run app.py` for the session, offline, on a free port; its log goes to e2e-artifacts/."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = open(ARTIFACTS / "server.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{(ARTIFACTS / 'server.log').read_text()}")
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after 60 s:\n{(ARTIFACTS / 'server.log').read_text()}")
-            time.sleep(0.2)
+    with serve(ARTIFACTS / "server.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-        log.close()
 
 
 @pytest.fixture(scope="session")
 def browser():
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        b = launch(p)
         yield b
         b.close()
 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(30_000)
     errors: list[str] = []
@@ -100,28 +52,6 @@ def page(browser):
     yield pg
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
-
-
-def wait_idle(page: Page) -> None:
-    page.wait_for_selector(IDLE)
-    assert not page.get_by_test_id("stException").count(), page.get_by_test_id("stException").first.inner_text()
-
-
-def screenshot(page: Page, *paths: Path) -> None:
-    """A screenshot of the whole page: Streamlit scrolls inside stMain, so grow the viewport to its height."""
-    page.mouse.move(0, 0)  # no tooltip or hover label in the picture
-    h = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
-    page.set_viewport_size({"width": 1400, "height": max(900, min(h, 4000))})
-    page.wait_for_timeout(300)  # let plotly re-layout to the new size
-    for path in paths:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(path), full_page=True)
-    page.set_viewport_size({"width": 1400, "height": 900})
-
-
-def nav(page: Page, name: str) -> None:
-    """Move through the sidebar (page.goto would start a new session and lose the history)."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
 
 
 def heatmap_state(page: Page) -> tuple[int, list[str], str]:
@@ -141,7 +71,7 @@ def add_film(page: Page, text: str, pick: int = 0) -> None:
 
 
 # The navigation's page titles, in app.py's order.
-NAV = ["Home", "Build history", "Attention", "Data", "Train"]
+NAV = ["Home", "Build history", "Attention", "Learn", "Compare models", "Embeddings", "Data", "Train"]
 
 
 def test_history_to_attention_updates_on_every_change(server, page):
@@ -210,7 +140,7 @@ def test_history_to_attention_updates_on_every_change(server, page):
     page.wait_for_function(
         "() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] g.yaxislayer-above')[0]"
         "?.querySelectorAll('g.ytick').length === 5")
-    screenshot(page, ARTIFACTS / "attention-3.png", SCREENSHOT)
+    screenshot(page, ARTIFACTS / "attention-3.png")
 
 
 def test_data_page_draws_its_charts(server, page):
@@ -225,3 +155,53 @@ def test_data_page_draws_its_charts(server, page):
     wait_idle(page)
     expect(page.get_by_test_id("stMetric")).to_have_count(8)
     screenshot(page, ARTIFACTS / "data-films.png")
+
+
+def test_a_lesson_walk_and_its_shared_link(server, page, browser):
+    """A lecturer's path: a story preset → Attention → enlarge a head → Learn → Compare; the address bar then holds
+    a link that opens the same history in a fresh browser."""
+    from recattn.data import load
+    from recattn.presets import presets
+
+    story = presets(load("builtin:films"))[0]
+    page.goto(server + "/history")
+    expect(page.get_by_role("heading", name="Build a history")).to_be_visible()
+    page.locator(".st-key-history_preset_0").get_by_role("button").click()
+    expect(page.get_by_role("heading", name=f"Your history · {len(story.item_ids)}")).to_be_visible()
+    wait_idle(page)
+
+    nav(page, "Attention")
+    expect(page.locator(".st-key-attention_top10 li")).to_have_count(10)
+    page.get_by_test_id("stSelectbox").filter(has_text="Enlarge one head").click()
+    page.get_by_role("option", name="Layer 2 · head 1").click()
+    enlarged = page.locator(".st-key-attention_head_map")
+    enlarged.locator(".main-svg").first.wait_for()
+    expect(enlarged.locator("g.hm")).to_have_count(1)  # one map, drawn large
+    wait_idle(page)
+    screenshot(page, ARTIFACTS / "walk-attention.png")
+
+    nav(page, "Learn")
+    expect(page.get_by_role("heading", name="How attention computes a recommendation")).to_be_visible()
+    page.get_by_test_id("stPlotlyChart").first.locator(".main-svg").first.wait_for()
+    wait_idle(page)
+
+    nav(page, "Compare models")
+    expect(page.get_by_role("heading", name="Top 10 of every model")).to_be_visible()
+    wait_idle(page)
+    link = page.url
+    assert "history=" + ",".join(story.item_ids) in link.replace("%2C", ",")
+
+    fresh = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        other = fresh.new_page()
+        other.goto(link)
+        expect(other.get_by_role("heading", name="Compare models")).to_be_visible()
+        wait_idle(other)
+        nav(other, "Build history")
+        expect(other.get_by_role("heading", name=f"Your history · {len(story.item_ids)}")).to_be_visible()
+        wait_idle(other)
+        shown = other.get_by_test_id("stMarkdownContainer").filter(has_text="1.").first.inner_text()
+        films = load("builtin:films").items.set_index(load("builtin:films").items["item_id"].astype(str))
+        assert films.loc[story.item_ids[0], "title"] in shown
+    finally:
+        fresh.close()
