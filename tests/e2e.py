@@ -79,11 +79,16 @@ def wait_idle(page) -> None:
     assert not page.get_by_test_id("stException").count(), page.get_by_test_id("stException").first.inner_text()
 
 
+def sidebar_open(page) -> bool:
+    """Whether the sidebar is on screen (a collapsed one is moved off it)."""
+    box = page.get_by_test_id("stSidebar").bounding_box()
+    return box is not None and box["x"] >= 0 and box["width"] > 0
+
+
 def nav(page, name: str) -> None:
     """Move through the sidebar (page.goto would start a new session and lose the history). At a narrow width the
     sidebar is collapsed: open it first."""
-    box = page.get_by_test_id("stSidebar").bounding_box()
-    if box is None or box["x"] < 0 or box["width"] == 0:  # collapsed: moved off screen
+    if not sidebar_open(page):
         page.get_by_test_id("stExpandSidebarButton").click()
         page.wait_for_timeout(500)  # the slide-in animation
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
@@ -91,8 +96,12 @@ def nav(page, name: str) -> None:
 
 def screenshot(page, *paths: Path, width: int = WIDE) -> None:
     """A screenshot of the whole page: Streamlit scrolls inside stMain, so grow the viewport to its height."""
-    page.mouse.move(0, 0)  # no tooltip or hover label in the picture
     page.set_viewport_size({"width": width, "height": 900})
+    if width <= NARROW and sidebar_open(page):  # on a phone the open sidebar covers the page
+        page.get_by_test_id("stSidebar").hover()
+        page.get_by_test_id("stSidebarCollapseButton").click()
+        page.wait_for_timeout(500)
+    page.mouse.move(0, 0)  # no tooltip or hover label in the picture
     page.wait_for_timeout(300)
     h = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": width, "height": max(900, min(h, 6000))})
