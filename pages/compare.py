@@ -6,6 +6,7 @@ import time
 import streamlit as st
 
 from recattn import checkpoint, comparison, workflow
+from recattn.data.dataset import number_repeats
 from recattn.errors import RecAttnError
 from recattn.viz.compare import overlap_heatmap
 from ui import models, sources, state, widgets
@@ -41,7 +42,7 @@ if not found:
             icon=":material/model_training:")
     st.page_link("pages/train.py", label="Train a model on this data", icon=":material/arrow_forward:")
     st.stop()
-names = comparison.unique_names([c.label for c in found])
+names = number_repeats([c.label for c in found])
 lists_box, metrics_box = st.container(), st.container()  # metrics first in the script: they need no history
 
 with metrics_box:

@@ -154,13 +154,3 @@ def protocol_gap(chosen: Protocol, results: Mapping[str, Mapping[str, float]],
                          + (f" (×{ref[best] / ref[baseline]:.1f})" if ref[baseline] > 0 else "")
                          + f". {len(above)} of {len(learned)} models beat it.")
     return sentences
-
-
-def unique_names(labels: Sequence[str]) -> list[str]:
-    """Labels made unique for table columns: a repeated label gets " (2)", " (3)"…"""
-    seen: dict[str, int] = {}
-    out = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
-    return out

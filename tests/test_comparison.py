@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from recattn import comparison, data
+from recattn.data.dataset import number_repeats
 from recattn.comparison import FULL, PROTOCOL_CHOICES, RankedList
 from recattn.recommend import Recommender
 
@@ -112,5 +113,5 @@ def test_gap_sentences_for_full_and_for_seen_items_kept():
     assert "0.15 against 0.30" in first and "×0.50 to ×1.00" in first
 
 
-def test_unique_names():
-    assert comparison.unique_names(["A", "B", "A", "A"]) == ["A", "B", "A (2)", "A (3)"]
+def test_number_repeats():
+    assert number_repeats(["A", "B", "A", "A"]) == ["A", "B", "A (2)", "A (3)"]

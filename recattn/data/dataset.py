@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -43,4 +44,14 @@ def catalogue_fingerprint(items: pd.DataFrame) -> str:
 def sort_interactions(interactions: pd.DataFrame) -> pd.DataFrame:
     """Per-user time order; equal timestamps keep their file order (stable sort)."""
     out = interactions.sort_values(["user_id", "timestamp"], kind="stable").reset_index(drop=True)
+    return out
+
+
+def number_repeats(labels: Sequence[str]) -> list[str]:
+    """Labels made unique by numbering the repeats: ["A", "B", "A"] → ["A", "B", "A (2)"]."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
     return out

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from recattn.data.builtin import PLACES
-from recattn.data.dataset import Dataset, sort_interactions
+from recattn.data.dataset import Dataset, number_repeats, sort_interactions
 
 TOPIC_SUBJECTS = {
     "Politics": ("Senate", "Mayor", "Council", "Minister", "Parliament"),
@@ -96,7 +96,7 @@ def _catalogue(rng: np.random.Generator, n_articles: int, n_stories: int, n_days
     # ids follow publication order; equal times keep generation order
     rows.sort(key=lambda r: r[0])
     published = np.array([r[0] for r in rows], dtype=np.int64)
-    titles = _unique([r[4] for r in rows])
+    titles = number_repeats([r[4] for r in rows])  # every title names one article
     # Long-tailed appeal: Zipf-like weights over a random order of the articles.
     appeal = 1.0 / (rng.permutation(n_articles) + 1) ** 0.8
     return pd.DataFrame({
@@ -124,16 +124,6 @@ def _headline(rng: np.random.Generator, topics: tuple[int, ...]) -> str:
 def _one(rng: np.random.Generator, options):
     """One element, uniformly (rng.choice is slow for the many small draws made here)."""
     return options[int(rng.integers(len(options)))]
-
-
-def _unique(titles: list[str]) -> list[str]:
-    """Number the repeats of a headline ("… (2)") so that every title names one article."""
-    seen: dict[str, int] = {}
-    out = []
-    for title in titles:
-        seen[title] = seen.get(title, 0) + 1
-        out.append(title if seen[title] == 1 else f"{title} ({seen[title]})")
-    return out
 
 
 class _World:
