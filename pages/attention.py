@@ -4,6 +4,7 @@ produced them as bars per head, and one head enlarged."""
 import streamlit as st
 
 from recattn import viz
+from recattn.config import MODEL_NAMES
 from recattn.viz.heads import head_figure, row_bars
 from ui import models, sources, state, widgets
 from ui.text import md, plural
@@ -101,7 +102,8 @@ with right:
             f"orange) is what produced the recommendations. {masked}Hover a cell for the exact weight and both "
             "full titles."
         )
-    st.plotly_chart(viz.trace_figure(trace, layers), key="attention", config={"displaylogo": False})
+    title = f"Attention weights of {MODEL_NAMES.get(recommender.kind, recommender.kind)}, per layer and head"
+    st.plotly_chart(viz.trace_figure(trace, layers, title=title), key="attention", config={"displaylogo": False})
 
     st.subheader("The row that chose the recommendations")
     candidate = 0

@@ -101,25 +101,22 @@ last.metric("Last interaction", (profile["last_time"] or "—")[:10], help=profi
 news = source == "builtin:news" or profile["format"] == "mind"
 lengths, tail = st.columns(2, gap="large")
 with lengths:
-    st.markdown("**History lengths**")
     st.caption("Users by their number of interactions; the dashed line marks the median.")
     st.altair_chart(viz.history_length_chart(profile["lengths"]))
 with tail:
-    st.markdown("**The long tail of popularity**")
     st.caption(f"Items ranked by interactions; the 10 % most popular take {profile['top_decile_share']:.0%} of them.")
     st.altair_chart(viz.popularity_chart(profile["popular_titles"], profile["popular_counts"]))
 genres, causes = st.columns(2, gap="large")
 with genres:
     noun = "category" if news else "genre"
-    st.markdown(f"**Top {'categories' if news else 'genres'}**")
     if profile["genres"].empty:
         st.caption(f"This catalogue has no {noun}s.")
     else:
         st.caption(f"Interactions with the items of each {noun}; an item with several counts for each.")
-        st.altair_chart(viz.genre_chart(profile["genres"], profile["interactions"], noun=noun))
+        st.altair_chart(viz.genre_chart(profile["genres"], profile["interactions"], noun=noun,
+                                        title=f"Top {'categories' if news else 'genres'}"))
 if profile["causes"]:
     with causes:
-        st.markdown("**Why the simulated users picked what they picked**")
         st.caption("Each generated interaction records the rule behind it: a ground truth to check the attention "
                    "against. Hover a bar for the rule.")
         st.altair_chart(viz.cause_chart(profile["causes"], profile["cause_meanings"]))

@@ -30,7 +30,7 @@ PAGES = [
     ("Learn", "How attention computes a recommendation", "learn"),
     ("Compare models", "Top 10 of every model", "compare"),
     ("Embeddings", "Item embeddings", "embeddings"),
-    ("Data", "History lengths", "data"),
+    ("Data", "Median history", "data"),
     ("Train", "Train a model", "train"),
 ]
 

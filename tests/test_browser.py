@@ -172,7 +172,9 @@ def test_a_lesson_walk_and_its_shared_link(server, page, browser):
 
     nav(page, "Attention")
     expect(page.locator(".st-key-attention_top10 li")).to_have_count(10)
+    wait_idle(page)  # a select clicked during a rerun is redrawn closed
     page.get_by_test_id("stSelectbox").filter(has_text="Enlarge one head").click()
+    page.keyboard.type("Layer 2 · head 1")
     page.get_by_role("option", name="Layer 2 · head 1").click()
     enlarged = page.locator(".st-key-attention_head_map")
     enlarged.locator(".main-svg").first.wait_for()

@@ -61,6 +61,7 @@ def attention_grid(
     layers: Sequence[int] | None = None,
     label_width: int = LABEL_WIDTH,
     highlight_last_row: bool = True,
+    title: str | None = None,
 ) -> go.Figure:
     """One heatmap per layer × head: rows of the grid are layers, columns are heads.
 
@@ -71,6 +72,7 @@ def attention_grid(
     masked: bool (queries, keys), True where the model was not allowed to look; those cells become NaN and
         render blank, and have no hover. Applied to every layer and head.
     layers: indices of the layers to draw (default: all).
+    title: the figure's own title (kept in a downloaded PNG), or None.
     All heatmaps share one colour scale from 0 to the largest unmasked weight, so colours compare across
     heads and layers.
     """
@@ -144,6 +146,7 @@ def attention_grid(
     fig.update_yaxes(tickvals=list(range(n_q)), ticktext=q_ticks, tickfont=tick_font, showgrid=False,
                      zeroline=False, range=[n_q - 0.5, -0.5])
     labels = 7 * max(len(t) for t in k_ticks) if titled_columns else 20
+    top = 70 if title else 30  # room for the figure's title above the panel titles
     fig.update_layout(
         coloraxis=dict(
             colorscale=ATTENTION_COLORSCALE, cmin=0.0, cmax=top,
@@ -152,8 +155,9 @@ def attention_grid(
                           lenmode="pixels", len=240, thickness=10, title=dict(text="attention weight", side="right"),
                           tickformat=".2f"),
         ),
-        height=grid_height + labels + 30 + 70,  # + x tick labels, top margin, colour bar
-        margin=dict(l=10, r=10, t=30, b=70),
+        title=dict(text=title, x=0, xanchor="left") if title else None,
+        height=grid_height + labels + top + 70,  # + x tick labels, top margin, colour bar
+        margin=dict(l=10, r=10, t=top, b=70),
         plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
         hoverlabel=dict(bgcolor="white", font_size=13),
     )

@@ -18,7 +18,8 @@ LOG_SPAN = 20  # a longest history this many times the median gets log-spaced bi
 CHART_HEIGHT = 300  # pixels, axes and their titles included
 
 
-def history_length_chart(lengths: Sequence[int], *, max_bins: int = 30, noun: str = "items") -> alt.LayerChart:
+def history_length_chart(lengths: Sequence[int], *, max_bins: int = 30, noun: str = "items",
+                         title: str = "History lengths") -> alt.LayerChart:
     """Histogram of history lengths (interactions per user) with the median marked.
 
     Bins are whole numbers of `noun`. When the longest history is more than LOG_SPAN times the median (real
@@ -54,10 +55,11 @@ def history_length_chart(lengths: Sequence[int], *, max_bins: int = 30, noun: st
         x="median:Q", tooltip=[alt.Tooltip("median:Q", title=f"median {noun} per user", format=",.1f")])
     text = alt.Chart(mark).mark_text(color=HIGHLIGHT, align="left", dx=4, baseline="bottom").encode(
         x="median:Q", y=alt.value(-4), text="label:N")  # just above the plot, clear of the bars
-    return alt.layer(bars, rule, text).properties(height=CHART_HEIGHT)
+    return alt.layer(bars, rule, text).properties(height=CHART_HEIGHT, title=title)
 
 
-def popularity_chart(titles: Sequence[str], counts: Sequence[int], *, max_points: int = 1500) -> alt.Chart:
+def popularity_chart(titles: Sequence[str], counts: Sequence[int], *, max_points: int = 1500,
+                     title: str = "The long tail of popularity") -> alt.Chart:
     """The long tail: items ranked by their number of interactions, counts on a log axis.
 
     Beyond `max_points` items the line is drawn through ranks spaced evenly on a log scale (every rank at the
@@ -88,10 +90,11 @@ def popularity_chart(titles: Sequence[str], counts: Sequence[int], *, max_points
         tooltip=[alt.Tooltip("rank:Q", title="rank", format=","), alt.Tooltip("title:N", title="item"),
                  alt.Tooltip("interactions:Q", title="interactions", format=","),
                  alt.Tooltip("cumulative:Q", title="share of all interactions up to here", format=".1%")],
-    ).properties(height=CHART_HEIGHT)
+    ).properties(height=CHART_HEIGHT, title=title)
 
 
-def genre_chart(table: pd.DataFrame, total_interactions: int, *, top: int = 12, noun: str = "genre") -> alt.Chart:
+def genre_chart(table: pd.DataFrame, total_interactions: int, *, top: int = 12, noun: str = "genre",
+                title: str = "Top genres") -> alt.Chart:
     """Horizontal bars: the `top` genres (or categories) by interactions, the largest on top.
 
     table: one row per genre with columns genre, interactions (interactions with items of that genre) and items
@@ -108,10 +111,11 @@ def genre_chart(table: pd.DataFrame, total_interactions: int, *, top: int = 12, 
         tooltip=[alt.Tooltip("genre:N", title=noun), alt.Tooltip("interactions:Q", title="interactions", format=","),
                  alt.Tooltip("share:Q", title="share of interactions", format=".1%"),
                  alt.Tooltip("items:Q", title="items in the catalogue", format=",")],
-    ).properties(height=max(CHART_HEIGHT, 24 * len(rows) + 60))
+    ).properties(height=max(CHART_HEIGHT, 24 * len(rows) + 60), title=title)
 
 
-def cause_chart(counts: dict[str, int], meanings: dict[str, str] | None = None) -> alt.Chart:
+def cause_chart(counts: dict[str, int], meanings: dict[str, str] | None = None,
+                title: str = "Why the simulated users picked what they picked") -> alt.Chart:
     """Small horizontal bars: the share of interactions each planted cause produced (built-in worlds).
 
     meanings: a one-line explanation per cause, shown in the tooltip.
@@ -130,4 +134,4 @@ def cause_chart(counts: dict[str, int], meanings: dict[str, str] | None = None) 
         tooltip=[alt.Tooltip("cause:N", title="cause"), alt.Tooltip("meaning:N", title="what it is"),
                  alt.Tooltip("interactions:Q", title="interactions", format=","),
                  alt.Tooltip("share:Q", title="share", format=".1%")],
-    ).properties(height=36 * len(rows) + 60)
+    ).properties(height=36 * len(rows) + 60, title=title)

@@ -16,12 +16,13 @@ def test_data_page_shows_both_builtin_worlds(at):
         set(metrics)
     specs = charts(at)
     assert len(specs) == 4 and all(has_tooltips(s) for s in specs)  # lengths, long tail, genres, causes
-    assert "Top genres" in [m.value.strip("*") for m in at.markdown]
+    assert [spec["title"] for spec in specs] == ["History lengths", "The long tail of popularity", "Top genres",
+                                                 "Why the simulated users picked what they picked"]
 
     at.segmented_control(key="data_source").set_value("builtin:news").run()
     assert not at.exception and at.session_state["source"] == "builtin:news"
     assert {m.label: m.value for m in at.metric}["Users"] == "3,000"
-    assert len(charts(at)) == 4 and "Top categories" in [m.value.strip("*") for m in at.markdown]
+    assert len(charts(at)) == 4 and "Top categories" in [spec["title"] for spec in charts(at)]
 
 
 def test_switching_to_news_drops_the_films_and_picks_its_model(at):
