@@ -181,3 +181,47 @@ def test_cli_download_draws_progress_on_stderr(server, tmp_path, capsys, monkeyp
     assert "\r" in captured.err  # one line, redrawn
     assert main(["data", "info", out["path"], "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["interactions"] == 1
+
+
+def test_a_zip_bomb_is_refused_before_unpacking(server, tmp_path, monkeypatch):
+    served, base = server
+    dest = tmp_path / "data"
+    # 200 MiB of zeros deflate to ~200 KiB: 1000 times larger unpacked, as no data set is
+    with zipfile.ZipFile(served / "toy.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("toy/ratings.csv", RATINGS)
+        zf.writestr("toy/movies.csv", MOVIES)
+        with zf.open("toy/zeros.bin", "w") as big:
+            for _ in range(200):
+                big.write(bytes(1 << 20))
+    with pytest.raises(RecAttnError, match=r"refused before unpacking: it would grow [\d,]+ times on unpacking"):
+        fetch(TOY, dest, base_url=base)
+    assert leftovers(dest) == []
+    # a total over the limit, whatever the ratio
+    monkeypatch.setenv("RECATTN_MAX_UNPACKED_BYTES", str(1 << 20))
+    make_zip(served / "toy.zip", {"toy/ratings.csv": RATINGS, "toy/movies.csv": MOVIES,
+                                  "toy/big.bin": bytes(2 << 20)})
+    with pytest.raises(RecAttnError, match=r"it would unpack to 2 MiB, over the 1 MiB limit \(raise it with "
+                                           r"RECATTN_MAX_UNPACKED_BYTES"):
+        fetch(TOY, dest, base_url=base)
+    assert leftovers(dest) == []
+
+
+def test_too_many_entries_and_an_encrypted_entry_are_refused(server, tmp_path):
+    served, base = server
+    dest = tmp_path / "data"
+    make_zip(served / "toy.zip", {"toy/ratings.csv": RATINGS, "toy/movies.csv": MOVIES,
+                                  **{f"toy/n{k}": b"" for k in range(10_001)}})
+    with pytest.raises(RecAttnError, match="it holds 10,003 entries, over 10,000"):
+        fetch(TOY, dest, base_url=base)
+    make_zip(served / "toy.zip", {"toy/ratings.csv": RATINGS, "toy/movies.csv": MOVIES})
+    data = bytearray((served / "toy.zip").read_bytes())
+    # set the "encrypted" flag bit in every central-directory and local header
+    for signature, offset in ((b"PK\x01\x02", 8), (b"PK\x03\x04", 6)):
+        start = 0
+        while (start := data.find(signature, start)) != -1:
+            data[start + offset] |= 1
+            start += 4
+    (served / "toy.zip").write_bytes(bytes(data))
+    with pytest.raises(RecAttnError, match="cannot be unpacked"):
+        fetch(TOY, dest, base_url=base)
+    assert leftovers(dest) == []

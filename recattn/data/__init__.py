@@ -7,7 +7,7 @@ from collections import OrderedDict
 from functools import lru_cache
 
 from recattn.data.dataset import Dataset, catalogue_fingerprint
-from recattn.data.sequences import Split, Vocab, build_sequences, leave_one_out
+from recattn.data.sequences import MIN_SPLIT_LENGTH, Split, Vocab, build_sequences, leave_one_out
 from recattn.errors import RecAttnError
 
 BUILTIN = ("builtin:films", "builtin:news")
@@ -54,9 +54,15 @@ def load(source: str, format: str | None = None, **options) -> Dataset:
 
 
 def prepare(dataset: Dataset) -> tuple[Vocab, Split]:
-    """The vocabulary and leave-one-out split that training and evaluation share."""
+    """The vocabulary and leave-one-out split that training and evaluation share; RecAttnError when no user
+    has the MIN_SPLIT_LENGTH (3) interactions a split needs, since there would be nothing to validate on."""
     vocab = Vocab.from_items(dataset.items)
-    return vocab, leave_one_out(build_sequences(dataset, vocab), vocab.size)
+    split = leave_one_out(build_sequences(dataset, vocab), vocab.size)
+    if not len(split.valid_targets):
+        raise RecAttnError(f"no user in {dataset.name} has {MIN_SPLIT_LENGTH} or more interactions, so nothing is "
+                           "left to validate or test on (leave-one-out holds out each user's last two items); "
+                           "add longer histories, or lower kcore/min_rating if they removed them")
+    return vocab, split
 
 
 __all__ = ["Dataset", "Split", "Vocab", "load", "prepare", "catalogue_fingerprint", "BUILTIN"]

@@ -20,12 +20,16 @@ class Dataset:
         year (Int64, may be NA); sources may add columns (e.g. franchise, part, published).
     interactions: user_id (str), item_id (str), timestamp (int64 seconds), optionally cause (str);
         sorted by user, then time, with a stable tie-break on the original order.
+    notes: what loading changed or what a person should know about the data (duplicated rows dropped,
+        timestamps converted from milliseconds, users too short to validate on), in words; `data info` and
+        the Data page show them.
     """
 
     name: str
     format: str
     items: pd.DataFrame
     interactions: pd.DataFrame
+    notes: tuple[str, ...] = ()
 
     @property
     def fingerprint(self) -> str:

@@ -15,6 +15,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.client import HTTPException
@@ -25,6 +26,13 @@ from recattn.errors import RecAttnError
 ENV_BASE = "RECATTN_DOWNLOAD_BASE"
 _CHUNK = 1 << 20
 _TIMEOUT_S = 30
+# What an archive may unpack to, checked from its directory before a byte is decompressed (a zip bomb is
+# refused, not extracted): the total size (RECATTN_MAX_UNPACKED_BYTES raises it), how many times larger than
+# the download it may grow (text compresses 3-10x; a bomb 1000x), and the number of entries.
+MAX_UNPACKED_BYTES = 8 << 30
+MAX_UNPACKED_ENV = "RECATTN_MAX_UNPACKED_BYTES"
+MAX_RATIO = 100
+MAX_ENTRIES = 10_000
 GROUPLENS = "https://files.grouplens.org/datasets/movielens/"
 # The MIND archives as the Microsoft Recommenders project serves them (https://msnews.github.io/ links
 # to the same files); MIND's license: https://github.com/msnews/MIND/blob/master/MSR%20License_Data.pdf
@@ -148,11 +156,16 @@ def _unpack(part: Path, archive: Archive, staging: Path, url: str, target: Path)
     retry = f"nothing was kept; try again, or install it by hand: {manual_steps(archive, url, target)}"
     try:
         zf = zipfile.ZipFile(part)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
         raise RecAttnError(f"the download of {archive.name} from {url} is not a zip archive (corrupted or "
                            f"an error page); {retry}") from None
     with zf:
-        bad = zf.testzip()
+        _check_sizes(zf, archive, staging, retry)
+        try:
+            bad = zf.testzip()
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, EOFError, zlib.error) as e:
+            # an encrypted entry, an unknown compression method, a broken stream
+            raise RecAttnError(f"the {archive.name} archive cannot be unpacked ({e}); {retry}") from None
         if bad is not None:
             raise RecAttnError(f"{bad} in the {archive.name} archive is corrupted (CRC mismatch); {retry}")
         root = _root(zf, archive, retry)
@@ -172,6 +185,34 @@ def _unpack(part: Path, archive: Archive, staging: Path, url: str, target: Path)
             destination.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(info) as src, open(destination, "wb") as dst:
                 shutil.copyfileobj(src, dst, _CHUNK)
+
+
+def max_unpacked_bytes() -> int:
+    """MAX_UNPACKED_BYTES, or RECATTN_MAX_UNPACKED_BYTES where set to a number."""
+    value = os.environ.get(MAX_UNPACKED_ENV, "")
+    return int(value) if value.strip().isdigit() else MAX_UNPACKED_BYTES
+
+
+def _check_sizes(zf: zipfile.ZipFile, archive: Archive, staging: Path, retry: str) -> None:
+    """Refuse an archive that would unpack to too much (a zip bomb) or more than the disk holds, from the
+    sizes its directory declares (zipfile never inflates an entry past its declared size)."""
+    entries = zf.infolist()
+    unpacked = sum(i.file_size for i in entries)
+    packed = sum(i.compress_size for i in entries)
+    limit = max_unpacked_bytes()
+    refuse = f"the {archive.name} archive was refused before unpacking"
+    if len(entries) > MAX_ENTRIES:
+        raise RecAttnError(f"{refuse}: it holds {len(entries):,} entries, over {MAX_ENTRIES:,}; {retry}")
+    if unpacked > limit:
+        raise RecAttnError(f"{refuse}: it would unpack to {unpacked / 2**20:,.0f} MiB, over the "
+                           f"{limit / 2**20:,.0f} MiB limit (raise it with {MAX_UNPACKED_ENV}=BYTES); {retry}")
+    if unpacked > MAX_RATIO * max(packed, 1 << 20):
+        raise RecAttnError(f"{refuse}: it would grow {unpacked / max(packed, 1):,.0f} times on unpacking "
+                           f"({unpacked / 2**20:,.0f} MiB), which no data set does (a zip bomb?); {retry}")
+    free = shutil.disk_usage(staging).free
+    if unpacked > free:
+        raise RecAttnError(f"{refuse}: it unpacks to {unpacked / 2**20:,.0f} MiB and only "
+                           f"{free / 2**20:,.0f} MiB are free in {staging.parent}; free some space, then try again")
 
 
 def _root(zf: zipfile.ZipFile, archive: Archive, retry: str) -> str:

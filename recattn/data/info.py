@@ -11,10 +11,12 @@ from recattn.data.dataset import Dataset
 
 def summarize(dataset: Dataset) -> dict:
     """Format, counts, median interactions per user, and the first and last interaction time (ISO-8601
-    UTC; None when there are no interactions). `items` counts items with at least one interaction."""
+    UTC; None when there are no interactions). `items` counts items with at least one interaction. `notes`
+    (only when there are any) says what loading changed: duplicated rows dropped, timestamp units, short users."""
     inter = dataset.interactions
     lengths = inter.groupby("user_id", sort=False).size()
     times = inter["timestamp"]
+    notes = {"notes": list(dataset.notes)} if dataset.notes else {}
     return {
         "format": dataset.format,
         "users": int(lengths.size),
@@ -23,6 +25,7 @@ def summarize(dataset: Dataset) -> dict:
         "median_length": float(lengths.median()) if lengths.size else 0.0,
         "first_time": _iso(times.min()) if len(times) else None,
         "last_time": _iso(times.max()) if len(times) else None,
+        **notes,
     }
 
 

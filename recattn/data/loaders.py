@@ -3,6 +3,7 @@ layout's reader, and finish it the same way for every layout."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,7 +46,30 @@ def detect(path: Path) -> str:
         if path.suffix == ".inter":
             return "recbole"
         path = path.parent
-    names = {p.name for p in path.iterdir()}
+    fmt = _layout_of({p.name for p in path.iterdir()})
+    if fmt is not None:
+        return fmt
+    # an archive unpacked into a folder of its own name (ml-1m/ml-1m/…): name the subfolder to use instead
+    inner = sorted(p.name for p in _first(path.iterdir(), _SUBFOLDERS_LOOKED_AT)
+                   if p.is_dir() and _layout_of({q.name for q in _first(p.iterdir(), _NAMES_LOOKED_AT)}))
+    raise DataError(
+        "no known data layout here; " + "; ".join(f"{fmt}: {sign}" for fmt, sign in SIGNS),
+        path=str(path), hint=(f"the subfolder {_shown(inner[0])!r} holds one: point at it" if inner else
+                              "add the files of one layout, or name the layout with --format"),
+    )
+
+
+_SUBFOLDERS_LOOKED_AT = 100
+_NAMES_LOOKED_AT = 1000
+
+
+def _first(entries, n: int) -> list:
+    """At most n entries of an iterator (a folder of a million files is not listed in full for a hint)."""
+    return [entry for _, entry in zip(range(n), entries)]
+
+
+def _layout_of(names: set[str]) -> str | None:
+    """The layout a folder's file names show, in SIGNS order; None when none."""
     if "u.data" in names:
         return "ml-100k"
     if "ratings.dat" in names:
@@ -58,10 +82,7 @@ def detect(path: Path) -> str:
         return "recbole"
     if "interactions.csv" in names:
         return "csv"
-    raise DataError(
-        "no known data layout here; " + "; ".join(f"{fmt}: {sign}" for fmt, sign in SIGNS),
-        path=str(path), hint="add the files of one layout, or name the layout with --format",
-    )
+    return None
 
 
 def load_path(source: str, format: str | None = None, **options) -> Dataset:
@@ -70,24 +91,60 @@ def load_path(source: str, format: str | None = None, **options) -> Dataset:
     if unknown:
         raise RecAttnError(f"unknown option(s) {', '.join(unknown)}; use {', '.join(OPTIONS)}")
     path = Path(source)
-    if not path.exists():
-        raise DataError("no such file or folder", path=source,
+    if not _exists(path):
+        raise DataError("no such file or folder", path=_shown(source),
                         hint="check the path, or fetch a dataset with `python -m recattn data download NAME`")
     if format is not None and format not in READERS:
         raise RecAttnError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
-    fmt = format or detect(path)
-    return finish(READERS[fmt](path), name=source, format=fmt, **_typed(options))
+    try:
+        fmt = format or detect(path)
+        return finish(READERS[fmt](path), name=source, format=fmt, **_typed(options))
+    except RecAttnError as e:
+        raise _printable(e) from None
+    except OSError as e:  # unreadable (permissions), a name too long, a folder where a file should be, …
+        raise DataError(f"cannot read it: {e.strerror or e}", path=_shown(e.filename or source),
+                        hint="check the file's permissions and that it is a plain file") from None
+    except MemoryError:
+        raise DataError("the data does not fit in this machine's memory", path=_shown(source),
+                        hint="use a smaller sample, or a machine with more memory through the CLI") from None
+
+
+def _shown(text) -> str:
+    """A path as text that can be printed and sent to a browser: bytes that are not UTF-8 in a file name
+    (kept by Python as surrogates) become \\xNN escapes."""
+    return os.fsencode(str(text)).decode("utf-8", "backslashreplace")
+
+
+def _printable(error: RecAttnError) -> RecAttnError:
+    """The same error with a message that survives printing and the browser (see `_shown`)."""
+    text = str(error)
+    if _shown(text) == text:
+        return error
+    clean = type(error).__new__(type(error))
+    Exception.__init__(clean, _shown(text))
+    clean.__dict__.update({k: _shown(v) if isinstance(v, str) else v for k, v in error.__dict__.items()})
+    return clean
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long for the file system, or a path through a file
+        return False
 
 
 def signature(source: str) -> tuple:
     """What changes when the files behind `source` change: name, size and mtime of each file in its folder
     (a file's folder too: a .inter file is read with the .item beside it). Part of the load cache's key."""
     path = Path(source)
-    if not path.exists():
+    if not _exists(path):
         return ()
     folder = path if path.is_dir() else path.parent
-    files = sorted(p for p in folder.iterdir() if p.is_file())
-    return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    try:
+        files = sorted(p for p in folder.iterdir() if p.is_file())
+        return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    except OSError:  # unreadable: load_path says so; nothing to cache
+        return (object(),)
 
 
 def _typed(options: dict) -> dict:

@@ -13,6 +13,9 @@ import pandas as pd
 from recattn.data.dataset import Dataset
 from recattn.errors import RecAttnError
 
+# A user's history is split into train (all but the last two), validation and test: 3 items at least.
+MIN_SPLIT_LENGTH = 3
+
 
 @dataclass(frozen=True)
 class Vocab:
@@ -62,7 +65,8 @@ class Split:
     """Leave-one-out: train on all but the last two, validate on the second-to-last, test on the last.
 
     `valid_inputs[u]` is the history before the validation item; `test_inputs[u]` the one before the test
-    item. Users with fewer than 3 interactions only train.
+    item. Users with fewer than MIN_SPLIT_LENGTH (3) interactions only train: they are in `train`, and in
+    neither `valid_*` nor `test_*`.
     """
 
     train: tuple[np.ndarray, ...]
@@ -100,7 +104,7 @@ def leave_one_out(sequences: Sequences, n_items: int) -> Split:
     """Hold out each user's last item for test and the one before for validation."""
     train, vin, vt, tin, tt = [], [], [], [], []
     for s in sequences.seqs:
-        if len(s) < 3:
+        if len(s) < MIN_SPLIT_LENGTH:
             train.append(s)
             continue
         train.append(s[:-2])

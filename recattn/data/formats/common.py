@@ -19,6 +19,9 @@ def folder_of(path: Path) -> Path:
 def need(folder: Path, name: str, layout: str) -> Path:
     """`folder / name`, or a DataError saying which files the layout expects."""
     path = folder / name
+    if path.is_dir():
+        raise DataError(f"{name} here is a folder; the {layout} layout needs it to be a file", path=str(folder),
+                        hint=f"put the file {name} itself in this folder")
     if not path.is_file():
         present = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
         raise DataError(

@@ -32,7 +32,7 @@ def read_csv_layout(path: Path) -> Raw:
         inter_path, items_path = need(path, "interactions.csv", "csv"), optional(path, "items.csv")
     table = read_table(inter_path, INTERACTIONS)
     f = table.frame
-    frame = pd.DataFrame({"user_id": f["user"], "item_id": f["item"], "timestamp": f["timestamp"].astype("int64")},
+    frame = pd.DataFrame({"user_id": f["user"], "item_id": f["item"], "timestamp": f["timestamp"]},
                          index=f.index)
     if "rating" in f.columns:
         frame["rating"] = f["rating"]

@@ -37,7 +37,7 @@ def read_recbole(path: Path) -> Raw:
     ))
     f = table.frame
     frame = pd.DataFrame({"user_id": f[fields["user_id"]], "item_id": f[fields["item_id"]],
-                          "timestamp": f[fields["timestamp"]].astype("int64")}, index=f.index)
+                          "timestamp": f[fields["timestamp"]]}, index=f.index)
     if optional:
         frame["rating"] = f[fields["rating"]]
     item_path = inter_path.with_suffix(".item")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,15 @@ _SEP_NAMES = {",": "commas", "\t": "tabs", "|": "'|'", "::": "'::'", ";": "semic
 # Bytes that stand in for a multi-character separator so that the C engine can split on one byte.
 _STAND_INS = (b"\x1f", b"\x1e", b"\x1d")
 _HEAD_BYTES = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")  # what pandas' C engine ends a line at
+# The largest file read; bigger ones are refused before any byte is parsed (RECATTN_MAX_FILE_BYTES raises it).
+MAX_FILE_BYTES = 2 << 30
+MAX_FILE_ENV = "RECATTN_MAX_FILE_BYTES"
+# pandas' C engine, which reads the body, has no limit on a field's length; the csv module, which reads the
+# head and maps rows back to lines, stops at 131,072 characters. One process-wide limit for both, so that a
+# file pandas accepts never fails in the csv module (a raised limit is never lowered again by anyone else).
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
 
 
 @dataclass(frozen=True)
@@ -111,17 +121,23 @@ def check_columns(table: Table, kinds: dict[str, str]) -> None:
         bad = _bad_values(column, kind)
         if bad.any():
             pos = int(np.argmax(bad))
-            row, value = table.frame.index[pos], column.iloc[pos]
-            hint = ("this looks like a repeated header line; remove it" if str(value) == name
+            row, value = table.frame.index[pos], shown_value(column.iloc[pos])
+            hint = ("this looks like a repeated header line; remove it" if value == name
                     else "fix or remove that line (a truncated line or a stray separator?)")
             raise table.error(row, f"column {name!r} holds {value!r}, which is not {_KIND_WORDS[kind]}", hint)
+
+
+def shown_value(value) -> str:
+    """A value as the file has it, cut to 60 characters (a number read as float shows as 'inf', not np.float64)."""
+    text = "" if value is None or value is pd.NA else str(value)
+    return text if len(text) <= 60 else text[:60] + "…"
 
 
 def read_lines(path: str | Path, encoding: str, what: str = "") -> list[str]:
     """All lines of a small text file, decoded strictly (for layouts pandas cannot split)."""
     path = Path(path)
     _check_file(path, what)
-    data = path.read_bytes()
+    data = path.read_bytes().removeprefix(_BOM)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as e:
@@ -129,7 +145,7 @@ def read_lines(path: str | Path, encoding: str, what: str = "") -> list[str]:
         raise DataError(f"bytes that are not valid {encoding}", path=str(path), line=line,
                         hint=f"save the file as {encoding}") from None
     # split on "\n" only: str.splitlines() would also break at latin-1's 0x85 and other separators
-    return [line.rstrip("\r") for line in text.lstrip("\ufeff").split("\n")]
+    return [line.rstrip("\r") for line in text.split("\n")]
 
 
 def header_fields(path: str | Path, layout: Layout) -> list[str]:
@@ -145,9 +161,21 @@ def header_fields(path: str | Path, layout: Layout) -> list[str]:
 def _check_file(path: Path, what: str) -> None:
     if not path.is_file():
         raise DataError("no such file", path=str(path), hint=what or "check the path")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise DataError("the file is empty (0 bytes)", path=str(path),
                         hint=(what + "; " if what else "") + "re-download or re-export it")
+    limit = max_file_bytes()
+    if size > limit:
+        raise DataError(f"the file is {size / 2**20:,.0f} MiB, over the {limit / 2**20:,.0f} MiB this reader takes",
+                        path=str(path), hint=f"use a smaller sample (fewer users), or raise the limit with the "
+                                             f"environment variable {MAX_FILE_ENV}=BYTES on a machine with the memory")
+
+
+def max_file_bytes() -> int:
+    """The size limit for one file: MAX_FILE_BYTES, or RECATTN_MAX_FILE_BYTES where set to a number."""
+    value = os.environ.get(MAX_FILE_ENV, "")
+    return int(value) if value.strip().isdigit() else MAX_FILE_BYTES
 
 
 def _source(path: Path, layout: Layout) -> tuple[bytes | None, str]:
@@ -155,14 +183,23 @@ def _source(path: Path, layout: Layout) -> tuple[bytes | None, str]:
     multi-character separator becomes a byte the file lacks); else None, and pandas reads the file
     itself (no second copy in memory for the large rating files)."""
     _check_file(path, _what(layout))
-    if len(layout.sep) == 1:
+    # pandas drops a UTF-8 byte-order mark itself only when it decodes UTF-8
+    bom = layout.encoding.replace("-", "").lower() != "utf8" and _starts_with_bom(path)
+    if len(layout.sep) == 1 and not bom:
         return None, layout.sep
-    data = path.read_bytes()
+    data = path.read_bytes().removeprefix(_BOM)
+    if len(layout.sep) == 1:
+        return data, layout.sep
     stand_in = next((b for b in _STAND_INS if b not in data), None)
     if stand_in is None:
         raise DataError("the file holds control bytes 0x1d-0x1f, which no text file of this layout has",
                         path=str(path), hint=_what(layout))
     return data.replace(layout.sep.encode(layout.encoding), stand_in), stand_in.decode()
+
+
+def _starts_with_bom(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(len(_BOM)) == _BOM
 
 
 def _rewind(source: bytes | None, path: Path):
@@ -176,22 +213,25 @@ def _head_lines(path: Path, source: bytes | None, layout: Layout) -> list[tuple[
     else:
         with open(path, "rb") as f:
             head = f.read(_HEAD_BYTES)
-    lines = head.split(b"\n")
-    if len(head) == _HEAD_BYTES:
+    lines = _LINE_BREAK.split(head.removeprefix(_BOM))
+    cut = len(head) == _HEAD_BYTES
+    if cut:
         lines.pop()  # may end inside a character
     out = []
     for number, raw in enumerate(lines, 1):
         if len(out) == 2:
             break
         try:
-            text = raw.decode(layout.encoding).rstrip("\r")
+            text = raw.decode(layout.encoding)
         except UnicodeDecodeError:
             raise DataError(f"bytes that are not valid {layout.encoding}", path=str(path), line=number,
                             hint=f"save the file as {layout.encoding}") from None
-        if number == 1:
-            text = text.lstrip("\ufeff")
         if not _blank(text, layout.sep):
             out.append((number, text))
+    if not out and cut:
+        raise DataError(f"this line is longer than {_HEAD_BYTES // 2**20} MiB; no line of this layout is",
+                        path=str(path), line=len(lines) + 1,
+                        hint=(_what(layout) + "; " if layout.what else "") + "is this a text file of this layout?")
     if not out:
         raise DataError("the file holds no data, only blank lines", path=str(path), hint=_what(layout))
     return out
@@ -199,9 +239,13 @@ def _head_lines(path: Path, source: bytes | None, layout: Layout) -> list[tuple[
 
 # --- the header and the first data line ----------------------------------------------------------
 
-def _split(text: str, sep: str, quoted: bool) -> list[str]:
+def _split(path: Path, number: int, text: str, sep: str, quoted: bool) -> list[str]:
     if quoted:
-        return next(csv.reader([text], delimiter=sep), [])
+        try:
+            return next(csv.reader([text], delimiter=sep), [])
+        except csv.Error as e:  # what pandas accepts and the csv module does not (none known; a safety net)
+            raise DataError(f"the line cannot be split into fields ({e})", path=str(path), line=number,
+                            hint="fix or remove that line") from None
     return text.split(sep)
 
 
@@ -212,7 +256,7 @@ def _check_head(path: Path, head: list[tuple[int, str]], layout: Layout, sep: st
 
     first_number, first_text = head[0]
     if layout.header:
-        names = _split(first_text, sep, layout.quoted)
+        names = _split(path, first_number, first_text, sep, layout.quoted)
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise DataError(f"the header names column(s) {', '.join(map(repr, dupes))} more than once",
@@ -229,7 +273,7 @@ def _check_head(path: Path, head: list[tuple[int, str]], layout: Layout, sep: st
         names = [name for name, _ in layout.columns]
         data_lines = head
     for number, text in data_lines:
-        fields = _split(text, sep, layout.quoted)
+        fields = _split(path, number, text, sep, layout.quoted)
         if len(fields) != len(names):
             guess = _separator_hint(shown(text), layout.sep) if len(fields) == 1 else ""
             raise DataError(
@@ -306,12 +350,15 @@ def _line_mapper(path: Path, source: bytes | None, layout: Layout, sep: str) -> 
             if layout.quoted:
                 reader = csv.reader(text, delimiter=sep)
                 record, start = -1, 1
-                for fields in reader:
-                    if not _blank(sep.join(fields), sep):
-                        record += 1
-                        if record == target:
-                            return start
-                    start = reader.line_num + 1
+                try:
+                    for fields in reader:
+                        if not _blank(sep.join(fields), sep):
+                            record += 1
+                            if record == target:
+                                return start
+                        start = reader.line_num + 1
+                except csv.Error:  # the line stays unknown; the message still names the file
+                    return None
                 return None
             record = -1
             for number, raw in enumerate(text, 1):
