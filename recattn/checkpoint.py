@@ -1,5 +1,7 @@
 """Checkpoints: a folder with config.json (configs, source, catalogue fingerprint), model.safetensors and
-metrics.json. Never pickle: weights load with safetensors, configs with json."""
+metrics.json. Never pickle: weights load with safetensors, configs with json. A checkpoint folder is untrusted
+input (it may come from anywhere): every config field is checked, and the weights' header is checked against the
+shapes the config implies before any tensor is read."""
 
 from __future__ import annotations
 
@@ -13,10 +15,11 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from recattn import __version__
-from recattn.config import MODEL_KINDS, MODEL_NAMES, ModelConfig, TrainConfig, from_dict, to_dict
+from recattn.config import MODEL_KINDS, MODEL_NAMES, ModelConfig, TrainConfig, to_dict, validate
 from recattn.errors import RecAttnError
 from recattn.models import build_model
 
@@ -38,6 +41,7 @@ def save(path: str | Path, model: torch.nn.Module, train_config: TrainConfig, so
     """Write the checkpoint atomically: a half-written folder never replaces a good one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _recover(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; a checkpoint is meant to be shared
@@ -56,7 +60,7 @@ def save(path: str | Path, model: torch.nn.Module, train_config: TrainConfig, so
             f.chmod(0o644)
         old = None
         if path.exists():
-            old = path.with_name(f".{path.name}.old")
+            old = _old(path)
             if old.exists():
                 shutil.rmtree(old)
             os.replace(path, old)
@@ -69,44 +73,129 @@ def save(path: str | Path, model: torch.nn.Module, train_config: TrainConfig, so
     return path
 
 
+def _old(path: Path) -> Path:
+    """Where `save` parks the previous checkpoint for the instant between its two renames."""
+    return path.with_name(f".{path.name}.old")
+
+
+def _recover(path: Path) -> None:
+    """Put back the previous checkpoint of a save killed between its two renames (folder gone, `.old` there)."""
+    old = _old(path)
+    if not path.exists() and (old / CONFIG).is_file():
+        try:
+            os.replace(old, path)
+        except OSError:  # someone else recovered it, or is saving into `path` right now
+            pass
+
+
 def read_config(path: str | Path) -> dict:
-    """config.json of a checkpoint folder, with a clear error when it is not one."""
+    """config.json of a checkpoint folder as a dict, with a clear error when it is not one (fields not checked:
+    `load` checks them; a listing only reads what it shows)."""
     path = Path(path)
+    _recover(path)
     file = path / CONFIG
     if not file.is_file() or not (path / WEIGHTS).is_file():
         raise RecAttnError(f"{path} is not a recattn checkpoint: it needs {CONFIG} and {WEIGHTS}. "
                            "Train one with `python -m recattn train --out DIR`.")
     try:
-        return json.loads(file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        config = json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise RecAttnError(f"{file} is not valid JSON ({e}); the checkpoint is damaged, train it again") from e
+    if not isinstance(config, dict):
+        raise RecAttnError(f"{file} must hold a JSON object, not a {type(config).__name__}; the checkpoint is "
+                           "damaged, train it again")
+    return config
 
 
 def read_metrics(path: str | Path) -> dict:
     """metrics.json of a checkpoint folder; {} when it has none or a damaged one (the model is usable all the same)."""
     try:
-        metrics = json.loads((Path(path) / METRICS).read_text())
+        metrics = json.loads((Path(path) / METRICS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return metrics if isinstance(metrics, dict) else {}
 
 
-def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
-    """Load a checkpoint folder into a model in eval mode."""
-    path = Path(path)
-    config = read_config(path)
+def parse_config(config: dict, where: str = CONFIG) -> tuple[ModelConfig, TrainConfig, str, str]:
+    """Check a config.json field by field: (model config, train config, source, catalogue fingerprint).
+    A RecAttnError names the field (`model.hidden`, `train.lr`, `source`, ...) and what it must be."""
     try:
-        model_cfg = from_dict(ModelConfig, config["model"])
-        train_cfg = from_dict(TrainConfig, config.get("train", {}))
-        model = build_model(model_cfg)
-        state = load_file(str(path / WEIGHTS))
+        for name in ("recattn_version", "source", "catalogue_fingerprint"):
+            if not isinstance(config.get(name), str) or not config[name]:
+                raise RecAttnError(f"{name} must be non-empty text, found {json.dumps(config.get(name))}")
+        if "model" not in config:
+            raise RecAttnError("model is missing: the model's settings are needed to rebuild it")
+        model_cfg = validate(ModelConfig, config["model"], "model")
+        train_cfg = validate(TrainConfig, config.get("train", {}), "train")
+    except RecAttnError as e:
+        raise RecAttnError(f"{where}: {e}. The checkpoint is damaged or was not written by recattn: "
+                           "train it again with `python -m recattn train --out DIR`.") from e
+    return model_cfg, train_cfg, config["source"], config["catalogue_fingerprint"]
+
+
+def _unreadable(file: Path, error: Exception) -> RecAttnError:
+    """The error for a weights file safetensors refuses; says when it looks like a pickle (never opened)."""
+    with open(file, "rb") as f:
+        head = f.read(4)
+    if head.startswith(b"\x80") or head == b"PK\x03\x04":  # pickle protocol 2+, or torch.save's zip of pickles
+        what = ("is a pickle (Python's torch.save/pickle format), not safetensors. recattn never opens pickles: "
+                "they can run code. Convert it with safetensors or train the model again")
+    else:
+        what = f"is truncated or damaged ({error}); train the model again"
+    return RecAttnError(f"{file} {what}.")
+
+
+def check_weights(file: Path, expected: dict[str, torch.Tensor]) -> None:
+    """Compare the tensors a safetensors file declares (its header only: no tensor is read) with those a model
+    built from the config has: same names, same shapes. A dimension that is 0 in `expected` is sized by fitting
+    (ItemKNN's sparse matrix) and may hold any length. RecAttnError names the tensor, expected and found shape."""
+    try:
+        with safe_open(str(file), "pt") as f:
+            found = {name: tuple(f.get_slice(name).get_shape()) for name in f.keys()}
+    except SafetensorError as e:
+        raise _unreadable(file, e) from e
+    for problem, names in (("lacks", expected.keys() - found.keys()), ("has unexpected", found.keys() - expected)):
+        if names:
+            raise RecAttnError(f"{file} {problem} tensor(s) {', '.join(sorted(names)[:5])}: it was not saved "
+                               "from a model with this config.json. Train the model again.")
+    for name, tensor in expected.items():
+        want = tuple(tensor.shape)
+        if len(found[name]) != len(want) or any(w and w != g for w, g in zip(want, found[name])):
+            raise RecAttnError(f"{file}: tensor {name} has shape {list(found[name])}, but config.json implies "
+                               f"{list(want)}. The weights and the config do not belong together: train again.")
+
+
+def _check_values(file: Path, state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
+    """Same dtypes as the model's, and finite floats (a flipped byte can make a NaN that would rank nothing)."""
+    for name, tensor in state.items():
+        if tensor.dtype != expected[name].dtype:
+            raise RecAttnError(f"{file}: tensor {name} is {tensor.dtype}, the model needs {expected[name].dtype}. "
+                               "Train the model again.")
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise RecAttnError(f"{file}: tensor {name} holds NaN or infinite values; the file is damaged, train "
+                               "the model again.")
+
+
+def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
+    """Load a checkpoint folder into a model in eval mode; a RecAttnError says what is wrong with a bad one."""
+    path = Path(path)
+    model_cfg, train_cfg, source, fingerprint = parse_config(read_config(path), str(path / CONFIG))
+    with torch.device("meta"):  # the shapes the config implies, without allocating them
+        expected = build_model(model_cfg).state_dict()
+    file = path / WEIGHTS
+    check_weights(file, expected)
+    try:
+        state = load_file(str(file))
+    except SafetensorError as e:  # damaged after its header
+        raise _unreadable(file, e) from e
+    _check_values(file, state, expected)
+    model = build_model(model_cfg)
+    try:
         model.load_state_dict(state, strict=True)
-    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+    except RuntimeError as e:  # not expected after the checks above; still the user's file, not a bug
         raise RecAttnError(f"cannot load the checkpoint in {path}: {e}") from e
-    metrics = read_metrics(path)
     model.to(device).eval()
-    return Checkpoint(model, model_cfg, train_cfg, config.get("source", ""), config.get("catalogue_fingerprint", ""),
-                      metrics)
+    return Checkpoint(model, model_cfg, train_cfg, source, fingerprint, read_metrics(path))
 
 
 def check_catalogue(checkpoint: Checkpoint, fingerprint: str, source: str = "") -> None:
@@ -186,6 +275,8 @@ def find(fingerprint: str, shipped: Sequence[Path] = (), trained: Sequence[Path]
     found = []
     for is_shipped, folders in ((True, shipped), (False, trained)):
         for folder in folders:
+            for old in Path(folder).glob(".*.old"):
+                _recover(old.with_name(old.name[1:-len(".old")]))
             for config_file in Path(folder).glob("*/config.json"):
                 path = config_file.parent
                 if path.name.startswith("."):

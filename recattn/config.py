@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
+import types
+import typing
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from recattn.errors import RecAttnError
 
 T = TypeVar("T")
 
@@ -94,9 +100,73 @@ def from_dict(cls: type[T], values: dict[str, Any]) -> T:
     return cls(**{k: v for k, v in values.items() if k in names})
 
 
+# What a saved config may hold beyond its type (checked when a checkpoint is read: a config file is untrusted).
+_AT_LEAST_ONE = {"n_items", "max_len", "hidden", "layers", "heads", "epochs", "batch_size", "negatives", "eval_every",
+                 "window_stride"}
+_NOT_NEGATIVE = {"weight_decay", "patience", "warmup_steps", "seed"}
+_ABOVE_ZERO = {"lr", "max_minutes"}
+_FRACTIONS = {"dropout", "mask_prob", "ema_decay"}  # in [0, 1)
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "true/false", int: "a whole number", float: "a number", str: "text", type(None): "null",
+            list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def _type_error(hint: Any, value: Any) -> str | None:
+    """Why `value` (from JSON) does not fit the annotation `hint`, or None when it does."""
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    if value is None:
+        return None if type(None) in options else "must not be null"
+    if bool in options:
+        return None if isinstance(value, bool) else "must be true or false"
+    if int in options:  # JSON true is not a number here, though Python's bool is an int
+        return None if isinstance(value, int) and not isinstance(value, bool) else "must be a whole number"
+    if float in options:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return "must be a number"
+        return None if math.isfinite(value) else "must be a finite number"
+    return None if isinstance(value, str) else "must be text"
+
+
+def _range_error(name: str, value: Any) -> str | None:
+    """Why a well-typed `value` of field `name` is out of range, or None."""
+    if value is None:
+        return None
+    if name in _AT_LEAST_ONE and value < 1:
+        return "must be at least 1"
+    if name in _NOT_NEGATIVE and value < 0:
+        return "must not be negative"
+    if name in _ABOVE_ZERO and value <= 0:
+        return "must be above 0"
+    if name in _FRACTIONS and not 0 <= value < 1:
+        return "must be in [0, 1)"
+    return None
+
+
+def validate(cls: type[T], values: Any, section: str) -> T:
+    """Rebuild a config from untrusted JSON `values`, checking each field's type, range and allowed values.
+
+    A RecAttnError names the field as `section.field`, says what it must be and what was found. Keys this version
+    does not know are ignored and missing ones take their defaults, as in `from_dict` (older or newer files).
+    """
+    if not isinstance(values, dict):
+        raise RecAttnError(f"{section} must be an object of settings, found {_type_name(values)}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name: values[f.name] for f in dataclasses.fields(cls) if f.name in values}  # type: ignore[arg-type]
+    for name, value in known.items():
+        problem = _type_error(hints[name], value) or _range_error(name, value)
+        if problem:
+            raise RecAttnError(f"{section}.{name} {problem}, found {json.dumps(value)}")
+    try:
+        return cls(**known)
+    except ValueError as e:  # the allowed values and cross-field rules of __post_init__
+        raise RecAttnError(f"{section}: {e}") from e
+
+
 def replace(config: T, **changes: Any) -> T:
     """A copy of a frozen config with some fields changed."""
     return dataclasses.replace(config, **changes)  # type: ignore[type-var]
 
 
-__all__ = ["ModelConfig", "TrainConfig", "MODEL_KINDS", "OBJECTIVES", "to_dict", "from_dict", "replace"]
+__all__ = ["ModelConfig", "TrainConfig", "MODEL_KINDS", "OBJECTIVES", "to_dict", "from_dict", "validate", "replace"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recattn import checkpoint
+from recattn import checkpoint, history as history_ops
 from recattn.data.dataset import Dataset
 from recattn.data.sequences import Vocab
 from recattn.errors import RecAttnError
@@ -74,7 +75,9 @@ class Recommender:
     def scores(self, history: list[str], with_attention: bool = False) -> ModelOutput:
         """The model's raw output for one history: scores (1, n_items + 1) over catalogue indices (column 0 is
         padding), and its attention if asked. Unknown ids raise RecAttnError naming them."""
-        if not history:
+        if isinstance(history, (str, bytes)) or not isinstance(history, (Sequence, np.ndarray)):  # "12": "1", "2"
+            raise RecAttnError(f"a history is a list of item ids, not {type(history).__name__}")
+        if len(history) == 0:
             raise RecAttnError("the history is empty: add at least one item to get recommendations")
         seqs = torch.as_tensor(self.vocab.index(history)[None, :])  # the model reads its last max_len
         with torch.inference_mode():
@@ -82,10 +85,13 @@ class Recommender:
 
     def recommend(self, history: list[str], k: int = 10, exclude_seen: bool = True,
                   with_attention: bool = True) -> Recommendation:
-        """Top-k items after `history` (oldest first). Unknown ids raise RecAttnError naming them."""
+        """Top-k items after `history` (oldest first): k of them, or as many as are left unseen. Unknown ids, an
+        empty history or a k below 1 raise RecAttnError."""
+        _check_k(k)
         out = self.scores(history, with_attention)
+        history = [str(i) for i in history]
         items, top = self._rank(out.scores[0], history, k, exclude_seen)
-        used = tuple(history[-self.max_len:])
+        used = tuple(history_ops.window(history, self.max_len))
         trace = None if out.attention is None else self._trace(out, used, items, top)
         return Recommendation(items, trace, used, out.kind)
 
@@ -93,10 +99,13 @@ class Recommender:
              exclude_seen: bool = True) -> tuple[RecItem, ...]:
         """The top-k items of one score row over catalogue indices (n_items + 1, column 0 padding), ranked as
         `recommend` ranks them: for scores computed some other way (a perturbed forward, a hand-made pass)."""
+        _check_k(k)
         return self._rank(torch.as_tensor(scores), history, k, exclude_seen)[0]
 
     def _rank(self, scores: torch.Tensor, history: list[str], k: int, exclude_seen: bool):
         scores = scores.float().clone()  # a normal tensor: inference-mode ones refuse in-place edits
+        scores[0] = float("-inf")  # padding is no item, whatever a hand-made row holds there
+        scores[~torch.isfinite(scores)] = float("-inf")  # a NaN would rank first: never recommend a non-score
         if exclude_seen:
             scores[torch.as_tensor(self.vocab.index(history))] = float("-inf")
         top = torch.topk(scores, min(k, int(torch.isfinite(scores).sum())))
@@ -130,6 +139,11 @@ class Recommender:
 
     def _label(self, item_id: str) -> str:
         return self.title(item_id) if item_id in self.vocab._index else item_id
+
+
+def _check_k(k: int) -> None:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise RecAttnError(f"the number of recommendations must be a whole number of at least 1, not {k!r}")
 
 
 def search_titles(items: pd.DataFrame, query: str, limit: int = 50) -> pd.DataFrame:
