@@ -17,6 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from recattn import history as history_ops
 from recattn.errors import RecAttnError
 from ui.text import md
 
@@ -104,22 +105,17 @@ def set_model_dir(path: str) -> None:
 # ---------------------------------------------------------------- history operations
 def add_item(item_id: str) -> None:
     """Append an item to the history (a film can be watched twice, so repeats are allowed)."""
-    set_history(history() + [str(item_id)])
+    set_history(history_ops.add(history(), item_id))
 
 
 def remove_at(position: int) -> None:
-    """Drop the history entry at `position` (0 = oldest)."""
-    ids = history()
-    set_history(ids[:position] + ids[position + 1:])
+    """Drop the history entry at `position` (0 = oldest); a position out of range changes nothing."""
+    set_history(history_ops.remove_at(history(), position))
 
 
 def move(position: int, step: int) -> None:
     """Move the entry at `position` by `step` places (-1: earlier, +1: later); no-op at the ends."""
-    ids = list(history())
-    target = position + step
-    if 0 <= position < len(ids) and 0 <= target < len(ids):
-        ids[position], ids[target] = ids[target], ids[position]
-        set_history(ids)
+    set_history(history_ops.move(history(), position, step))
 
 
 def clear_history() -> None:
