@@ -4,10 +4,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from recattn import viz
+from recattn import paths, viz
 from recattn.data import BUILTIN
 from recattn.data.download import NAMES
 from recattn.data.loaders import FORMATS, SIGNS
+from recattn.errors import RecAttnError
 from ui import sources, state
 from ui.text import md
 
@@ -25,8 +26,14 @@ ABOUT_BUILTIN = {
 
 
 def load(make_source) -> None:
-    """Callback of the load buttons: `make_source` reads the widgets when the click arrives, not when drawn."""
-    sources.switch_source(make_source())
+    """Callback of the load buttons: `make_source` reads the widgets when the click arrives, not when drawn; its
+    refusal (a path outside the allowed folders, a full uploads space) is shown like a failed load."""
+    try:
+        new_source = make_source()
+    except RecAttnError as e:
+        state.flash("error", md(e), "source")
+        return
+    sources.switch_source(new_source)
 
 
 def choose() -> None:
@@ -62,7 +69,9 @@ with st.container(border=True):
         path_col, format_col, button_col = st.columns([5, 2, 1], vertical_alignment="bottom")
         path = path_col.text_input("Folder or file", key="data_folder",
                                    placeholder="e.g. ../shared/data/ml-latest-small",
-                                   help="Relative paths start at the repository root.")
+                                   help="Relative paths start at the repository root. This app reads only "
+                                        "folders under " + ", ".join(map(md, sources.root_names(sources.allowed_roots()))) +
+                                        f"; the server's {paths.ROOTS_ENV} setting adds more.")
         format_col.selectbox("Layout", FORMATS, index=None, key="data_format", placeholder="detect it",
                              help="Leave empty to detect the layout from the file names.")
         button_col.button("Load", key="data_load_folder", icon=":material/folder_open:", disabled=not path.strip(),
@@ -71,11 +80,14 @@ with st.container(border=True):
     else:
         limit = st.get_option("server.maxUploadSize")
         files = st.file_uploader(f"Data files of one layout, up to {limit} MB each", accept_multiple_files=True,
-                                 key="data_uploads", help="The limit is the server's `server.maxUploadSize` setting.")
+                                 key="data_uploads", help="The limit is the server's `server.maxUploadSize` setting. "
+                                 "Uploads are deleted when you leave.")
         st.button("Load the uploaded files", key="data_load_upload", icon=":material/upload_file:", disabled=not files,
                   on_click=load, args=(lambda: sources.save_uploads(st.session_state["data_uploads"]),))
     if choice in ("folder", "upload"):
-        st.caption("Layouts are recognised by their file names: " + " · ".join(f"**{f}** {s}" for f, s in SIGNS))
+        st.caption("Layouts are recognised by their file names: " + " · ".join(f"**{f}** {s}" for f, s in SIGNS) +
+                   f". Up to {paths.MAX_INTERACTIONS:,} interactions: larger data trains from a terminal with "
+                   "`python -m recattn train --data PATH`.")
 
 state.pop_flash("source")
 

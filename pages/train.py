@@ -59,8 +59,9 @@ with st.form("train_form", border=True):
     e.radio("Positions", ["learned", "sinusoidal"], horizontal=True, key="train_position",
             help="A learned table, or the fixed sin/cos encoding of “Attention Is All You Need”.")
     f.number_input("Epochs", 1, 500, 30, key="train_epochs", help="At most this many passes over the data.")
-    g.number_input("Time limit (minutes)", 0.25, 60.0, 0.75, step=0.25, key="train_minutes",
-                   help="Training stops after the epoch that passes this time.")
+    g.number_input("Time limit (minutes)", 0.25, training.MAX_MINUTES, 0.75, step=0.25, key="train_minutes",
+                   help=f"Training stops after the epoch that passes this time; at most {training.MAX_MINUTES:g} "
+                        "minutes on this server, a shared machine.")
     st.caption("Popularity and ItemKNN count in one pass: epochs and sizes do not apply to them.")
     st.form_submit_button("Train", type="primary", icon=":material/model_training:", disabled=busy, on_click=start)
 job = training.job()
@@ -78,8 +79,9 @@ def progress() -> None:
         st.rerun()
     reports = current.reports
     if not current.done:
-        if not current.training:
-            st.info("Waiting for a free training slot: other visitors are training. It starts on its own.",
+        if current.place:
+            st.info(f"{training.ordinal(current.place)} in the queue: this server trains {training.MAX_RUNNING} "
+                    "models at a time and other visitors are training. Yours starts on its own.",
                     icon=":material/hourglass_top:")
         last = reports[-1] if reports else None
         text = (f"Epoch {last.epoch}/{last.epochs} · loss {last.loss:.3f} · valid NDCG@10 "

@@ -2,7 +2,12 @@
 the source, uploads, and the catalogue lookups pages need (search, titles, a real user's history).
 
 Folders: trained models go to ``runs/`` (``RECATTN_RUNS_DIR`` overrides it), downloaded data sets are read from
-``data/`` (``RECATTN_DATA_DIR``), both at the repository root; uploads are written under the system's temp folder.
+``data/`` (``RECATTN_DATA_DIR``), both at the repository root; uploads are written under the system's temp folder
+(``RECATTN_UPLOADS_DIR``), a folder per session, removed when the session ends.
+
+Who may read what: a source other than a built-in world must lie under an allowed root (`allowed_roots`): the data
+folder, the project's data/, the folders named in ``RECATTN_DATA_ROOTS`` and the session's own uploads. Data too
+large for the app is refused before it is read, with the CLI command to use instead.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,7 +24,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from recattn import checkpoint, data
+from recattn import checkpoint, data, paths
 from recattn.data import Dataset
 from recattn.data.info import profile
 from recattn.data.loaders import FORMATS, detect
@@ -27,7 +33,7 @@ from recattn.recommend import search_titles
 from ui import state
 from ui.text import md, plural
 
-UPLOADS = Path(tempfile.gettempdir()) / "recattn-uploads"
+UPLOADS_MAX_MB = 1024  # all sessions' uploads together; a new upload past it is refused
 
 
 # ---------------------------------------------------------------- folders
@@ -41,11 +47,56 @@ def data_dir() -> Path:
     return Path(os.environ.get("RECATTN_DATA_DIR") or state.ROOT / "data").resolve()
 
 
+def uploads_dir() -> Path:
+    """Where uploads are written, a folder per session: the system's temp folder, or $RECATTN_UPLOADS_DIR."""
+    return Path(os.environ.get("RECATTN_UPLOADS_DIR") or Path(tempfile.gettempdir()) / "recattn-uploads").resolve()
+
+
+def _remove_uploads(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+# A session-scoped resource is released when its session disconnects or ends (Streamlit's only session-end hook
+# in 1.67), and its on_release then deletes the session's uploads. A dataset already loaded from them stays cached.
+@st.cache_resource(scope="session", on_release=_remove_uploads, show_spinner=False)
+def session_uploads() -> Path:
+    """This session's uploads folder (not created until something is uploaded)."""
+    return uploads_dir() / f"session-{uuid.uuid4().hex[:16]}"
+
+
+def allowed_roots() -> list[Path]:
+    """The folders a typed path may lead into: the data folder, the project's data/ and the folders in
+    $RECATTN_DATA_ROOTS."""
+    return list(dict.fromkeys([data_dir(), (state.ROOT / "data").resolve(), *paths.env_roots()]))
+
+
+def root_names(roots: Sequence[Path]) -> list[str]:
+    """The roots as a person would type them: relative to the repository root where that is shorter, ending in
+    a slash ("data/", "../shared/data/")."""
+    return [os.path.join(min(os.path.relpath(root, state.ROOT), str(root), key=len), "") for root in roots]
+
+
+def check_source(source: str) -> None:
+    """paths.PathRefused (a RecAttnError) when `source` is not a built-in world and lies neither under the allowed
+    roots nor in this session's uploads (never another session's)."""
+    if source.startswith("builtin:"):  # generated, never read from disk (an unknown name: data.load says so)
+        return
+    path = path_and_format(source)[0]
+    roots = allowed_roots()
+    paths.check_readable(Path(path), path, [*roots, session_uploads()], root_names(roots))
+
+
 # ---------------------------------------------------------------- datasets
 @st.cache_resource(show_spinner="Loading the catalogue…")
 def dataset(source: str) -> Dataset:
-    """The loaded source (catalogue + interactions), shared by all sessions."""
-    return data.load(*path_and_format(source))
+    """The loaded source (catalogue + interactions), shared by all sessions. Data too large for the app is refused
+    (RecAttnError naming the CLI command): by its files' size before reading, by its interactions after."""
+    path, fmt = path_and_format(source)
+    if not source.startswith("builtin:"):
+        paths.check_size(Path(path))
+    loaded = data.load(path, fmt)
+    paths.check_count(source_label(source), len(loaded.interactions))
+    return loaded
 
 
 def current() -> Dataset:
@@ -80,8 +131,11 @@ def checkpoints(source: str) -> list[checkpoint.CheckpointInfo]:
 # ---------------------------------------------------------------- naming sources
 def folder_source(path: str, format: str | None = None) -> str:
     """The source for a folder or file the user typed: absolute (a relative path starts at the repository root,
-    not at wherever the server was started), prefixed with ``FORMAT:`` when a layout is forced."""
-    resolved = str((state.ROOT / Path(path.strip()).expanduser()).resolve())
+    not at wherever the server was started), prefixed with ``FORMAT:`` when a layout is forced. Raises
+    paths.PathRefused, quoting what was typed, when it lies outside the allowed roots."""
+    roots = allowed_roots()
+    typed = path.strip()
+    resolved = str(paths.check_readable(state.ROOT / Path(typed).expanduser(), typed, roots, root_names(roots)))
     return f"{format}:{resolved}" if format else resolved
 
 
@@ -92,7 +146,7 @@ def source_kind(source: str) -> str:
     path = Path(path_and_format(source)[0])
     if path.parent == data_dir():
         return "downloaded"
-    return "upload" if path.parent == UPLOADS else "folder"
+    return "upload" if path.parent.parent == uploads_dir() else "folder"
 
 
 def source_label(source: str) -> str:
@@ -104,9 +158,13 @@ def source_label(source: str) -> str:
 
 
 def downloaded_sources() -> list[str]:
-    """The folders in the data folder whose files form a known layout (detected from the file names only)."""
+    """The folders in the data folder whose files form a known layout (detected from the file names only); a
+    symlink leading out of the allowed roots is left out."""
     found = []
+    roots = allowed_roots()
     for folder in sorted(data_dir().glob("*/")):
+        if not paths.is_within(folder, roots):
+            continue
         try:
             detect(folder)
         except RecAttnError:
@@ -116,12 +174,12 @@ def downloaded_sources() -> list[str]:
 
 
 def save_uploads(files: Sequence) -> str:
-    """Write uploaded files (Streamlit's UploadedFile: .name, .getvalue()) into a folder of their own, keeping their
-    names, and return that folder as a source.
+    """Write uploaded files (Streamlit's UploadedFile: .name, .getvalue()) into a folder of their own in the
+    session's uploads folder, keeping their names, and return that folder as a source.
 
     The folder is named after a hash of the names and contents, so uploading the same files again reuses it and
     its cached load. Files are written to a temporary folder first and renamed into place: a half-written upload
-    is never a source.
+    is never a source. Refused (RecAttnError) when all sessions' uploads would take more than UPLOADS_MAX_MB.
     """
     named = sorted((Path(f.name).name, f.getvalue()) for f in files)
     if not named:
@@ -129,10 +187,17 @@ def save_uploads(files: Sequence) -> str:
     digest = hashlib.sha256()
     for name, content in named:
         digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
-    target = UPLOADS / f"upload-{digest.hexdigest()[:12]}"
+    folder = session_uploads()
+    target = folder / f"upload-{digest.hexdigest()[:12]}"
     if not target.is_dir():
-        UPLOADS.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".part-", dir=UPLOADS))
+        incoming = sum(len(content) for _, content in named)
+        used = paths.folder_bytes(uploads_dir()) if uploads_dir().is_dir() else 0
+        if used + incoming > UPLOADS_MAX_MB * 2**20:
+            raise RecAttnError(f"the server's space for uploads is full ({used / 2**20:,.0f} of {UPLOADS_MAX_MB:,} "
+                               f"MB in use, this upload needs {incoming / 2**20:,.1f} MB more): try again later, or "
+                               "ask the person running the server to put the data in a data folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".part-", dir=folder))
         for name, content in named:
             (staging / name).write_bytes(content)
         try:
@@ -156,8 +221,9 @@ def set_source(new_source: str, model_dir: str | None = None) -> list[str]:
     `model_dir` sets the checkpoint for the new source; without it the source's preferred model is picked. When it
     has none, the shipped model comes back for the built-in films, and any other source keeps the current folder
     (the pages then say that no model matches and where to train one). Raises RecAttnError, state untouched, when
-    the source cannot be loaded.
+    the source cannot be loaded or lies outside the allowed roots.
     """
+    check_source(new_source)
     items = dataset(new_source).items
     if model_dir is None:
         model_dir = preferred_model(new_source)

@@ -1,5 +1,7 @@
-"""Training off the script thread: a worker per job, its epoch reports, a stop flag, and a server-wide cap on how
-many jobs train at once (the others wait for a slot and say so).
+"""Training off the script thread: a worker per job, its epoch reports, a stop flag, and a fair share of a
+machine many visitors use at once: at most MAX_RUNNING jobs train at a time (the others wait in a first-come queue
+and know their place), a run lasts at most MAX_MINUTES whatever the form says, and runs/ keeps at most RUNS_MAX_COUNT
+app-trained models in RUNS_MAX_MB (the oldest app-trained ones go; shipped and CLI-trained models are never touched).
 
 The page starts a job with `start`, draws `job()` from a fragment that reruns every second, and calls `adopt` on
 the script thread once the job is done: only the script thread writes the session contract.
@@ -8,15 +10,17 @@ the script thread once the job is done: only the script thread writes the sessio
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 import time
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 import streamlit as st
 
-from recattn import workflow
+from recattn import paths, workflow
 from recattn.config import MODEL_NAMES, ModelConfig, TrainConfig
 from recattn.data import Dataset
 from recattn.errors import RecAttnError
@@ -24,9 +28,49 @@ from recattn.train import EpochReport
 from ui import sources, state
 from ui.text import md
 
-MAX_RUNNING = 2  # training jobs at once on this server; a third waits for a slot
-_SLOTS = threading.BoundedSemaphore(MAX_RUNNING)
+MAX_RUNNING = 2  # training jobs at once on this server; a third waits in the queue
+MAX_MINUTES = 10.0  # the longest run the app starts, whatever the form was sent with
+RUNS_MAX_COUNT, RUNS_MAX_MB = 20, 500  # what app-trained models may take in runs/
+APP_MARK = ".trained-in-app"  # a file in each folder the app trained: only those are ever pruned
 _JOB = "_training_job"
+
+
+class Queue:
+    """Training slots handed out first come, first served (a semaphore wakes waiters in no set order)."""
+
+    def __init__(self, slots: int):
+        self.slots = slots
+        self._running = 0
+        self._waiting: deque[object] = deque()
+        self._changed = threading.Condition()
+
+    def acquire(self, who: object, give_up: threading.Event) -> bool:
+        """Wait for a slot in arrival order; False (and out of the queue) once `give_up` is set first."""
+        with self._changed:
+            self._waiting.append(who)
+            while not (self._waiting[0] is who and self._running < self.slots):
+                if give_up.is_set():
+                    self._waiting.remove(who)
+                    self._changed.notify_all()
+                    return False
+                self._changed.wait(0.2)
+            self._waiting.popleft()
+            self._running += 1
+            self._changed.notify_all()
+            return True
+
+    def release(self) -> None:
+        with self._changed:
+            self._running -= 1
+            self._changed.notify_all()
+
+    def place(self, who: object) -> int:
+        """1 for the next to start, 2 for the one after it...; 0 when not waiting."""
+        with self._changed:
+            return next((i + 1 for i, w in enumerate(self._waiting) if w is who), 0)
+
+
+_QUEUE = Queue(MAX_RUNNING)
 
 
 @dataclass
@@ -46,6 +90,7 @@ class Job:
     error: str | None = None
     thread: threading.Thread | None = None
     adopted: bool = False
+    pruned: list[str] = field(default_factory=list)  # app-trained models removed to make room for this one
 
     @property
     def name(self) -> str:
@@ -59,6 +104,11 @@ class Job:
     def stopped(self) -> bool:
         return self.stop.is_set()
 
+    @property
+    def place(self) -> int:
+        """Its place in the queue for a training slot (1: next); 0 once training or done."""
+        return _QUEUE.place(self)
+
 
 def _run(job: Job, dataset: Dataset, model_config: ModelConfig, train_config: TrainConfig) -> None:
     def on_epoch_end(report: EpochReport) -> bool:
@@ -66,21 +116,49 @@ def _run(job: Job, dataset: Dataset, model_config: ModelConfig, train_config: Tr
         return job.stop.is_set()
 
     try:
-        with _SLOTS:
-            if job.stop.is_set():
-                job.error = "stopped before it started"
-                return
+        if not _QUEUE.acquire(job, job.stop):
+            job.error = "stopped before it started"
+            return
+        try:
             job.training = True
             job.started = time.monotonic()
             result, metrics = workflow.train_and_save(dataset, model_config, train_config, job.out, on_epoch_end)
+            (job.out / APP_MARK).touch()
+            job.pruned = prune_runs(sources.runs_dir())
             job.seconds = result.seconds
             job.metrics = {**metrics, "best_epoch": result.best_epoch, "epochs_run": len(result.history)}
+        finally:
+            _QUEUE.release()
     except RecAttnError as e:
         job.error = str(e)
     except Exception as e:  # a bug: say so on the page instead of losing it in a thread
         job.error = f"training failed: {type(e).__name__}: {e}"
     finally:
         job.training = False
+
+
+def prune_runs(runs: Path) -> list[str]:
+    """Remove the oldest app-trained models in `runs` beyond RUNS_MAX_COUNT or RUNS_MAX_MB; return their names.
+    Only folders holding APP_MARK count, so shipped and CLI-trained models are never removed."""
+    trained = paths.entries(folder for folder in runs.glob("*/") if (folder / APP_MARK).is_file())
+    old = paths.oldest_over(trained, RUNS_MAX_COUNT, int(RUNS_MAX_MB * 2**20))
+    for folder in old:
+        shutil.rmtree(folder, ignore_errors=True)
+    return [folder.name for folder in old]
+
+
+def time_limited(train_config: TrainConfig) -> TrainConfig:
+    """`train_config` with its time limit cut to MAX_MINUTES (also when it has none): the server's own bound,
+    whatever a form sent."""
+    if train_config.max_minutes is not None and train_config.max_minutes <= MAX_MINUTES:
+        return train_config
+    return replace(train_config, max_minutes=MAX_MINUTES)
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 21st..."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def out_folder(source: str, kind: str) -> Path:
@@ -91,6 +169,7 @@ def out_folder(source: str, kind: str) -> Path:
 
 def start(model_config: ModelConfig, train_config: TrainConfig) -> Job:
     """Start training `model_config` on the session's data in a worker thread; the job becomes the session's."""
+    train_config = time_limited(train_config)
     source = state.source()
     dataset = sources.dataset(source)  # loaded here: the cache lives on the script thread
     job = Job(model_config.kind, source, out_folder(source, model_config.kind), train_config.epochs)
@@ -121,4 +200,6 @@ def adopt(finished: Job) -> None:
     state.flash("success", f"Trained {finished.name} in {finished.seconds:.0f} s ({finished.metrics['epochs_run']} "
                 f"epochs, best on epoch {finished.metrics['best_epoch']}{', stopped by you' if finished.stopped else ''})"
                 f": test NDCG@10 {test.get('ndcg@10', float('nan')):.3f}. Saved in {md(folder)}; it is now the "
-                "app's model.", "train")
+                "app's model." + (f" To keep runs/ within {RUNS_MAX_COUNT} models and {RUNS_MAX_MB} MB, the oldest "
+                                  f"app-trained ones were removed: {', '.join(md(n) for n in finished.pruned)}."
+                                  if finished.pruned else ""), "train")

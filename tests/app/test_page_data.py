@@ -5,7 +5,39 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.app.conftest import ATTENTION, DATA, HOME, charts, go, has_tooltips
+import os
+
+import pytest
+from streamlit.runtime import caching
+
+from recattn import paths
+from tests.app.conftest import ATTENTION, DATA, HISTORY, HOME, charts, go, has_tooltips
+from ui.text import md
+
+
+@pytest.fixture
+def roots(tmp_path, monkeypatch) -> Path:
+    """tmp_path/allowed as the one extra data root (RECATTN_DATA_ROOTS); uploads in tmp_path/uploads."""
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    monkeypatch.setenv(paths.ROOTS_ENV, str(allowed))
+    monkeypatch.setenv("RECATTN_UPLOADS_DIR", str(tmp_path / "uploads"))
+    return allowed
+
+
+def write_log(folder: Path) -> Path:
+    """A small interactions.csv: 20 users, 6 items each, 30 items."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = "".join(f"u{u},i{(u * 7 + t) % 30},{1_600_000_000 + t}\n" for u in range(20) for t in range(6))
+    (folder / "interactions.csv").write_text("user,item,timestamp\n" + rows)
+    return folder
+
+
+def load_folder(at, typed: str) -> None:
+    at.segmented_control(key="data_source").set_value("folder").run()
+    at.text_input(key="data_folder").input(typed).run()
+    at.button(key="data_load_folder").click().run()
+    assert not at.exception
 
 
 def test_data_page_shows_both_builtin_worlds(at):
@@ -41,17 +73,12 @@ def test_switching_to_news_drops_the_films_and_picks_its_model(at):
     assert "Model: SASRec · shipped" in at.info[0].value
 
 
-def test_data_without_a_model_says_where_to_train_one(at, tmp_path):
-    folder = tmp_path / "log"
-    folder.mkdir()
-    rows = "".join(f"u{u},i{(u * 7 + t) % 30},{1_600_000_000 + t}\n" for u in range(20) for t in range(6))
-    (folder / "interactions.csv").write_text("user,item,timestamp\n" + rows)
+def test_data_without_a_model_says_where_to_train_one(at, roots):
+    folder = write_log(roots / "log")
     at.session_state["history"] = ["1"]  # a film: dropped, so the note is a warning
     go(at, DATA)
-    at.segmented_control(key="data_source").set_value("folder").run()
-    at.text_input(key="data_folder").input(str(folder)).run()
-    at.button(key="data_load_folder").click().run()
-    assert not at.exception and at.session_state["source"] == str(folder)
+    load_folder(at, str(folder))
+    assert at.session_state["source"] == str(folder)
     assert "No model is trained on this data yet" in at.warning[0].value
     # The sidebar, Home and Attention say where to train one.
     assert not at.sidebar.selectbox and "none trained on this data" in at.sidebar.caption[-1].value
@@ -62,7 +89,8 @@ def test_data_without_a_model_says_where_to_train_one(at, tmp_path):
     assert {m.label: m.value for m in at.metric}["Model"] == "—" and at.page_link[0].proto.page == "train"
 
 
-def test_a_bad_local_folder_is_an_error_and_the_source_stays(at, tmp_path):
+def test_a_bad_local_folder_is_an_error_and_the_source_stays(at, roots):
+    tmp_path = roots
     at.session_state["history"] = ["1", "2"]
     go(at, DATA)
     at.segmented_control(key="data_source").set_value("folder").run()
@@ -79,8 +107,9 @@ def test_a_bad_local_folder_is_an_error_and_the_source_stays(at, tmp_path):
     assert "no known data layout" in at.error[0].value and at.session_state["source"] == "builtin:films"
 
 
-def test_a_local_folder_of_real_data_loads(at, shared_data_dir):
+def test_a_local_folder_of_real_data_loads(at, shared_data_dir, monkeypatch):
     folder = shared_data_dir("ml-latest-small")
+    monkeypatch.setenv(paths.ROOTS_ENV, str(folder.parent))  # how a lecturer allows ../shared/data
     go(at, DATA)
     at.segmented_control(key="data_source").set_value("folder").run()
     at.text_input(key="data_folder").input("../shared/data/ml-latest-small").run()  # relative to the repo root
@@ -140,3 +169,107 @@ def test_the_model_picker_lists_the_shipped_sasrec_and_sets_model_dir(at, runs_d
     assert [o for o in picker.options if o.startswith("SASRec · ") and o != "SASRec · shipped"]
     picker.set_value(str(runs_dir / "films-copy")).run()
     assert at.session_state["model_dir"] == str(runs_dir / "films-copy")
+
+
+def refused(typed: str, names: str) -> str:
+    """The error a user sees for a path outside the allowed folders (as markdown: md-escaped)."""
+    return md(f"“{typed}” is outside the folders this app may read ({names}). Put the data in one of them, or ask "
+              f"the person running the server to add its folder to the {paths.ROOTS_ENV} setting (folders separated "
+              f"by “{os.pathsep}”) and restart the app.")
+
+
+def test_paths_outside_the_allowed_folders_are_refused_alike(at, roots, tmp_path):
+    outside = write_log(tmp_path / "outside")  # readable data, just not under a root
+    (roots / "escape").symlink_to(outside, target_is_directory=True)
+    (roots / "alias").symlink_to(write_log(roots / "log"), target_is_directory=True)
+    at.session_state["history"] = ["1", "2"]
+    go(at, DATA)
+    names = f"data/, {roots}/"
+    for typed in ("/etc", "/etc/passwd", "/no/such/folder", "data/../../../etc", str(outside),
+                  str(roots / "log" / ".." / ".." / "outside"), str(roots / "escape"), "~"):
+        load_folder(at, typed)
+        assert [e.value for e in at.error] == [refused(typed, names)], typed
+        assert at.session_state["source"] == "builtin:films" and at.session_state["history"] == ["1", "2"]
+        assert {m.label: m.value for m in at.metric}["Users"] == "3,000"
+    # the same words whether the path exists or not: nothing to probe with
+    assert refused("/etc", names).replace("/etc", "X") == refused("/etc-nope", names).replace("/etc-nope", "X")
+    assert md(str(roots)) in at.text_input(key="data_folder").help and paths.ROOTS_ENV in at.text_input(
+        key="data_folder").help
+
+    load_folder(at, str(roots / "alias"))  # a symlink inside the roots, to a folder inside them: fine
+    assert not at.error and at.session_state["source"] == str((roots / "log").resolve())
+
+
+def test_downloaded_symlinks_and_share_links_out_of_the_roots_are_refused(tmp_path, monkeypatch, roots):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    monkeypatch.setenv("RECATTN_DATA_DIR", str(tmp_path / "data"))
+    write_log(tmp_path / "data" / "tiny")
+    (tmp_path / "data" / "evil").symlink_to(write_log(tmp_path / "outside"), target_is_directory=True)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["source"] = str(tmp_path / "data" / "evil")
+    at.query_params["history"] = "i1"
+    at.run()
+    assert not at.exception and at.session_state["source"] == "builtin:films"
+    go(at, HISTORY)
+    assert any("Unknown data source" in w.value for w in at.warning)
+    go(at, DATA)
+    at.segmented_control(key="data_source").set_value("downloaded").run()
+    assert at.selectbox(key="data_downloaded").options == ["tiny"]
+
+
+def test_data_too_large_for_the_app_points_to_the_cli(at, roots, monkeypatch):
+    big = roots / "big"
+    big.mkdir()
+    with open(big / "interactions.csv", "wb") as f:  # sparse: its size without the disk
+        f.truncate(2 * paths.MAX_DATA_BYTES)
+    go(at, DATA)
+    load_folder(at, str(big))
+    assert at.error[0].value == md("big: 200 MB of data files is more than this app loads (100 MB, about 2,000,000 "
+                                   "interactions); train on it from a terminal instead: python -m recattn train "
+                                   "--data PATH")
+    assert at.session_state["source"] == "builtin:films"
+    assert any("Up to 2,000,000 interactions" in c.value for c in at.caption)
+
+    monkeypatch.setattr(paths, "MAX_INTERACTIONS", 100)  # the count, once loaded (120 interactions here)
+    load_folder(at, str(write_log(roots / "log")))
+    assert at.error[0].value == md("log: 120 interactions is more than this app handles (100); train on it from a "
+                                   "terminal instead: python -m recattn train --data PATH")
+    assert at.session_state["source"] == "builtin:films"
+
+
+def upload(at, name: str = "interactions.csv", rows: int = 20) -> None:
+    body = "".join(f"u{u},i{(u * 7 + t) % 30},{1_600_000_000 + t}\n" for u in range(rows) for t in range(6))
+    at.segmented_control(key="data_source").set_value("upload").run()
+    at.file_uploader(key="data_uploads").set_value([(name, ("user,item,timestamp\n" + body).encode(),
+                                                     "text/csv")]).run()
+    at.button(key="data_load_upload").click().run()
+    assert not at.exception
+
+
+def test_uploads_are_bounded_private_and_removed_when_the_session_ends(at, roots, tmp_path, monkeypatch):
+    from ui import sources
+
+    go(at, DATA)
+    upload(at)
+    source = Path(at.session_state["source"])
+    assert source.parent.parent == tmp_path / "uploads" and (source / "interactions.csv").is_file()
+    assert {m.label: m.value for m in at.metric}["Users"] == "20"
+    assert at.segmented_control(key="data_source").value == "upload"
+
+    # Another session's upload is not a folder to type in: the uploads folder is no data root.
+    load_folder(at, str(source))
+    assert at.error[0].value == refused(str(source), f"data/, {roots}/")
+
+    # Past the bound on all uploads, a new upload is refused and the source stays.
+    monkeypatch.setattr(sources, "UPLOADS_MAX_MB", 0)
+    upload(at, rows=21)
+    assert at.error[0].value.startswith(md("the server's space for uploads is full (0 of 0 MB in use, this upload "
+                                           "needs 0.0 MB more)"))
+    assert at.session_state["source"] == str(source)
+
+    # The session ends (Streamlit releases its session-scoped resources): its uploads go, the data stays loaded.
+    caching.clear_session_resource_cache("test session id")  # AppTest's session id
+    assert not source.parent.exists() and (tmp_path / "uploads").is_dir()
