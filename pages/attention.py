@@ -65,8 +65,7 @@ with left:
 
     st.subheader(f"History · {len(history)}")
     state.pop_flash("history")
-    if len(rec.used_history) < len(history):
-        st.caption(f"The model reads only the last {plural(len(rec.used_history), 'item')}.")
+    widgets.cut_note(len(history), {"The model": len(rec.used_history)})
     ids, titles = sources.item_options(source)
     st.selectbox("Add an item", ids, index=None, key="attention_add", format_func=titles.get, filter_mode="contains",
                  placeholder="Type a title to add it…", on_change=state.quick_add, args=("attention_add",))

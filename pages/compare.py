@@ -100,10 +100,11 @@ with lists_box:
     st.subheader(f"Top {K} of every model")
     history = widgets.require_history(f"every model's top {K} side by side")
     with state.guard():
-        lists = [comparison.ranked_list(name, models.recommender(c.path, source), history, K)
-                 for name, c in zip(names, found)]
+        readers = {name: models.recommender(c.path, source) for name, c in zip(names, found)}
+        lists = [comparison.ranked_list(name, r, history, K) for name, r in readers.items()]
     titles = sources.item_options(source)[1]
     st.caption(f"After the {plural(len(history), 'item')} of the history; items already in it are never suggested.")
+    widgets.cut_note(len(history), {name: r.max_len for name, r in readers.items()})
     st.dataframe(comparison.side_by_side(lists, titles), key="compare_lists")
     left, right = st.columns(2, gap="large")
     with left:

@@ -45,6 +45,7 @@ with state.guard():  # an id this catalogue lacks is an error box
 recommended = {}
 if history:
     rec = widgets.recommend(recommender, history, K)
+    widgets.cut_note(len(history), {"The model": len(rec.used_history)})
     recommended = {int(index([item.id])[0] - 1): rank for rank, item in enumerate(rec.items, 1)}
 else:
     st.info("The history is empty: the map shows every item. Add a few items to see where they and the model's "

@@ -23,11 +23,11 @@ with state.guard():
 st.subheader("What is loaded")
 test = info.test if info else {}
 c1, c2, c3, c4 = st.columns(4, border=True)
-c1.metric("Data", sources.source_label(source),
+c1.metric("Data", md(sources.source_label(source)),
           help=f"{summary['catalogue']:,} items · {summary['users']:,} users · {summary['interactions']:,} interactions")
 c1.caption(f"{summary['catalogue']:,} items · {summary['users']:,} users")
 if info:
-    c2.metric("Model", info.name, help=f"trained on {info.source}")
+    c2.metric("Model", info.name, help=f"trained on {md(info.source)}")
     c2.caption(md(info.shape))
 else:
     c2.metric("Model", "—")

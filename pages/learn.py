@@ -43,6 +43,8 @@ def grid(panels: list[figs.Panel], per_row: int) -> None:
 
 
 sasrec, additive, gru = loaded("sasrec"), loaded("additive"), loaded("gru")
+widgets.cut_note(len(history), {name: r.max_len for name, r in (("SASRec", sasrec), ("The additive model", additive),
+                                                                ("GRU4Rec", gru)) if r is not None})
 tabs = st.tabs(["1 · Embeddings", "2 · One attention head", "3 · Block → scores", "4 · Additive attention",
                 "5 · Transformer vs RNN"])
 if sasrec is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-_SPECIAL = set("\\`*_[]<>#|$~:")
+_SPECIAL = set("\\`*_[]<>#|$~:&")  # "&": "&lt;" stays as typed, not "<"
 
 
 def md(text: object) -> str:
@@ -19,8 +19,9 @@ def plural(n: int, noun: str, nouns: str | None = None) -> str:
 
 
 def describe(row: pd.Series) -> str:
-    """ "Genre · genre — year" for one catalogue row (missing parts left out)."""
-    genres = str(row.get("genres") or "").replace("|", " · ")
+    """ "Genre · genre — year" for one catalogue row (missing parts left out), as markdown: genres come from user
+    files and go through `md`."""
+    genres = md(str(row.get("genres") or "").replace("|", " · "))
     year = row.get("year")
     year = "" if year is None or pd.isna(year) else str(int(year))
     return " — ".join(p for p in (genres, year) if p)

@@ -3,7 +3,7 @@ list and the layer/head selector. User text goes through `ui.text.md`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import streamlit as st
 
@@ -49,6 +49,15 @@ def recommend(recommender: Recommender, history: Sequence[str], k: int = 10) -> 
     """`recommender.recommend` with a RecAttnError shown as an error box that stops the page."""
     with state.guard():
         return recommender.recommend(list(history), k=k)
+
+
+def cut_note(history_length: int, windows: Mapping[str, int]) -> None:
+    """A caption when a history is longer than what a model reads. windows: a model's name ("The model" for a
+    page's only one) → its window, the number of latest items it reads; nothing is shown when all read it whole."""
+    cut = [f"{md(name)} reads only the last {plural(n, 'item')}" for name, n in windows.items() if n < history_length]
+    if cut:
+        st.caption(f"{'; '.join(cut)} of the {history_length} in the history: the older ones are left out.",
+                   help="The window is the model's maximum length, set when it was trained.")
 
 
 def top_list(items: Sequence[RecItem], key: str, ranks_before: dict[str, int] | None = None) -> None:

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from recattn.trace import AttentionTrace
+from recattn.viz.text import plot_text
 
 # One sequential scale everywhere. It starts at a visible light blue, not white, so that a weight of 0.0 that the
 # model chose still looks different from a masked cell, which is drawn blank (the white page background).
@@ -93,11 +94,12 @@ def attention_grid(
 
     # Numeric axes with tick text, not categorical ones: plotly merges equal category names, which would
     # fold a film seen twice (or two titles that cut to the same text) into one row.
+    # Titles come from user files: plot_text keeps them literal (plotly reads HTML in ticks and hover).
     q_ticks = [f"{i + 1}. {short_label(t, label_width)}" for i, t in enumerate(query_labels)]
     k_ticks = [f"{i + 1}. {short_label(t, label_width)}" for i, t in enumerate(key_labels)]
     custom = np.empty((n_q, n_k, 2), dtype=object)
-    custom[..., 0] = np.asarray([f"{i + 1}. {t}" for i, t in enumerate(query_labels)], dtype=object)[:, None]
-    custom[..., 1] = np.asarray([f"{j + 1}. {t}" for j, t in enumerate(key_labels)], dtype=object)[None, :]
+    custom[..., 0] = np.asarray([f"{i + 1}. {plot_text(t)}" for i, t in enumerate(query_labels)], dtype=object)[:, None]
+    custom[..., 1] = np.asarray([f"{j + 1}. {plot_text(t)}" for j, t in enumerate(key_labels)], dtype=object)[None, :]
 
     # Sizes in pixels: a panel grows with the history (compact when it is short), and the gap between layer
     # rows only has to hold the next row's panel titles (rows share their x axis, labelled once at the bottom).
@@ -138,15 +140,15 @@ def attention_grid(
     step = 1 if titled_columns else int(np.ceil(n_k / 12))
     tick_font = dict(size=11 if n_q <= 25 else 9)
     fig.update_xaxes(
-        tickvals=list(range(0, n_k, step)), ticktext=k_ticks[::step] if titled_columns else
+        tickvals=list(range(0, n_k, step)), ticktext=[plot_text(t) for t in k_ticks[::step]] if titled_columns else
         [str(j + 1) for j in range(0, n_k, step)], tickangle=-45 if titled_columns else 0,
         tickfont=dict(size=11 if titled_columns else 10), showgrid=False, zeroline=False, range=[-0.5, n_k - 0.5],
     )
     # Oldest history item at the top, like a matrix: the last row (the recommendation) is at the bottom.
-    fig.update_yaxes(tickvals=list(range(n_q)), ticktext=q_ticks, tickfont=tick_font, showgrid=False,
-                     zeroline=False, range=[n_q - 0.5, -0.5])
+    fig.update_yaxes(tickvals=list(range(n_q)), ticktext=[plot_text(t) for t in q_ticks], tickfont=tick_font,
+                     showgrid=False, zeroline=False, range=[n_q - 0.5, -0.5])
     labels = 7 * max(len(t) for t in k_ticks) if titled_columns else 20
-    top = 70 if title else 30  # room for the figure's title above the panel titles
+    margin_top = 70 if title else 30  # room for the figure's title above the panel titles
     fig.update_layout(
         coloraxis=dict(
             colorscale=ATTENTION_COLORSCALE, cmin=0.0, cmax=top,
@@ -155,9 +157,9 @@ def attention_grid(
                           lenmode="pixels", len=240, thickness=10, title=dict(text="attention weight", side="right"),
                           tickformat=".2f"),
         ),
-        title=dict(text=title, x=0, xanchor="left") if title else None,
-        height=grid_height + labels + top + 70,  # + x tick labels, top margin, colour bar
-        margin=dict(l=10, r=10, t=top, b=70),
+        title=dict(text=plot_text(title), x=0, xanchor="left") if title else None,
+        height=grid_height + labels + margin_top + 70,  # + x tick labels, top margin, colour bar
+        margin=dict(l=10, r=10, t=margin_top, b=70),
         plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
         hoverlabel=dict(bgcolor="white", font_size=13),
     )

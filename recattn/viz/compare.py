@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from recattn.viz.attention import ATTENTION_COLORSCALE, short_label
+from recattn.viz.text import plot_text
 
 NAME_WIDTH = 18  # model labels on the axes ("Additive attention · shipped" is cut, the hover has it whole)
 
@@ -19,7 +18,7 @@ def overlap_heatmap(matrix: pd.DataFrame, k: int) -> go.Figure:
     Numeric axes with tick text, as in `attention_grid`: two models whose labels cut to the same text stay apart."""
     names = [str(n) for n in matrix.index]
     n = len(names)
-    full = [html.escape(name) for name in names]  # hover labels render a subset of HTML
+    full = [plot_text(name) for name in names]  # ticks and hover read a subset of HTML
     custom = np.empty((n, n, 2), dtype=object)
     custom[..., 0] = np.asarray(full, dtype=object)[:, None]
     custom[..., 1] = np.asarray(full, dtype=object)[None, :]
@@ -35,7 +34,7 @@ def overlap_heatmap(matrix: pd.DataFrame, k: int) -> go.Figure:
         hovertemplate=("%{customdata[0]}<br>%{customdata[1]}<br>"
                        f"share %{{customdata[2]}} of their top {k}: <b>%{{z:.2f}}</b><extra></extra>"),
     ))
-    axis = dict(tickvals=list(range(n)), ticktext=ticks, showgrid=False, zeroline=False)
+    axis = dict(tickvals=list(range(n)), ticktext=[plot_text(t) for t in ticks], showgrid=False, zeroline=False)
     fig.update_xaxes(title_text="model", tickangle=-45, range=[-0.5, n - 0.5], **axis)
     fig.update_yaxes(title_text="model", range=[n - 0.5, -0.5], **axis)
     fig.update_layout(

@@ -3,13 +3,13 @@ marked (arrays in, a plotly scatter out)."""
 
 from __future__ import annotations
 
-import html
 from typing import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
 from recattn.viz.attention import HIGHLIGHT
+from recattn.viz.text import plot_text
 
 # Mid-tone colours, readable on light and dark backgrounds, without the highlights' orange and red.
 # Plotly's T10 and Bold palettes less their oranges and reds: 18 colours.
@@ -33,8 +33,8 @@ def embedding_map(coords: np.ndarray, titles: Sequence[str], genres: Sequence[st
     coords = np.asarray(coords, dtype=float)
     first = np.asarray([str(g).split("|")[0] or "(none)" for g in genres], dtype=object)
     status = np.asarray([_status(i, history, recommended) for i in range(len(titles))], dtype=object)
-    custom = np.stack([np.asarray([html.escape(str(t)) for t in titles], dtype=object),
-                       np.asarray([html.escape(str(g).replace("|", " · ")) for g in genres], dtype=object),
+    custom = np.stack([np.asarray([plot_text(t) for t in titles], dtype=object),
+                       np.asarray([plot_text(str(g).replace("|", " · ")) for g in genres], dtype=object),
                        status], axis=1)
     template = ("<b>%{customdata[0]}</b><br>%{customdata[1]}<br>%{customdata[2]}"
                 "<br>PC1 %{x:.2f} · PC2 %{y:.2f}<extra></extra>")
@@ -43,7 +43,7 @@ def embedding_map(coords: np.ndarray, titles: Sequence[str], genres: Sequence[st
     for n, genre in enumerate(order):
         rows = np.flatnonzero(first == genre)
         fig.add_trace(go.Scattergl(
-            x=coords[rows, 0], y=coords[rows, 1], mode="markers", name=html.escape(genre),
+            x=coords[rows, 0], y=coords[rows, 1], mode="markers", name=plot_text(genre),
             marker=dict(size=6, color=GENRE_COLORS[n % len(GENRE_COLORS)], opacity=0.7),
             customdata=custom[rows], hovertemplate=template,
         ))

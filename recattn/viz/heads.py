@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 
 from recattn.trace import AttentionTrace
 from recattn.viz.attention import ATTENTION_COLORSCALE, attention_grid, short_label
+from recattn.viz.text import plot_text
 
 BIG_CELL = 34  # pixels a row of the enlarged map gets (the grid's panels use 9–22)
 
@@ -45,8 +46,8 @@ def row_bars(trace: AttentionTrace, candidate: int = 0) -> go.Figure:
     rows = deciding_rows(trace, candidate)
     n_layers, n_heads, n_k = rows.shape
     query = trace.query_labels[-1 if trace.produced_by_last_row else candidate]
-    ticks = [f"{j + 1}. {short_label(t, 22)}" for j, t in enumerate(trace.key_labels)]
-    full = [f"{j + 1}. {t}" for j, t in enumerate(trace.key_labels)]
+    ticks = [f"{j + 1}. {plot_text(short_label(t, 22))}" for j, t in enumerate(trace.key_labels)]
+    full = [f"{j + 1}. {plot_text(t)}" for j, t in enumerate(trace.key_labels)]
     # A bar a few pixels high for a long history (labels on every `step`-th bar, the hover has them all).
     bar = 18 if n_k <= 12 else 12 if n_k <= 25 else 8
     step = 1 if n_k <= 25 else int(np.ceil(n_k / 25))
@@ -73,7 +74,7 @@ def row_bars(trace: AttentionTrace, candidate: int = 0) -> go.Figure:
     for h in range(n_heads):
         fig.update_xaxes(title_text="attention weight", row=n_layers, col=h + 1)
     fig.update_layout(
-        title=dict(text=f"What {short_label(query, 30)} reads", x=0, font_size=15),
+        title=dict(text=f"What {plot_text(short_label(query, 30))} reads", x=0, font_size=15),
         coloraxis=dict(colorscale=ATTENTION_COLORSCALE, cmin=0.0, cmax=top, showscale=False),
         height=grid_height + 130, showlegend=False, bargap=0.15,
         margin=dict(l=10, r=10, t=70, b=50), plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",

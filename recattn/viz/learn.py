@@ -15,6 +15,7 @@ from recattn.contrast import CrossAttention, Influence, ListChange
 from recattn.learn import LayerSteps, Walkthrough, cosine_similarity
 from recattn.recommend import RecItem
 from recattn.viz.attention import ATTENTION_COLORSCALE, HIGHLIGHT, TITLED_COLUMNS, short_label
+from recattn.viz.text import plot_text
 
 SIGNED_COLORSCALE = "RdBu_r"  # diverging: blue below 0, red above, white at 0
 MASK_COLORSCALE = [[0.0, "#d9d9d9"], [0.5, "#d9d9d9"], [0.5, "#525252"], [1.0, "#525252"]]  # blocked / allowed: greys,
@@ -26,10 +27,10 @@ _LAYOUT = dict(plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", hove
 
 
 def numbered(labels: Sequence[str], width: int = LABEL_WIDTH) -> tuple[list[str], list[str]]:
-    """Tick text ("1. Short title…") and hover text ("1. Full title") for a list of titles; numbers keep an item
-    seen twice on two rows."""
-    return ([f"{i + 1}. {short_label(t, width)}" for i, t in enumerate(labels)],
-            [f"{i + 1}. {t}" for i, t in enumerate(labels)])
+    """Tick text ("1. Short title…") and hover text ("1. Full title") for a list of titles, made literal for plotly
+    (`plot_text`); numbers keep an item seen twice on two rows."""
+    return ([f"{i + 1}. {plot_text(short_label(t, width))}" for i, t in enumerate(labels)],
+            [f"{i + 1}. {plot_text(t)}" for i, t in enumerate(labels)])
 
 
 def matrix_figure(z: np.ndarray, rows: Sequence[str], columns: Sequence[str], *, title: str, x_title: str,
@@ -47,8 +48,9 @@ def matrix_figure(z: np.ndarray, rows: Sequence[str], columns: Sequence[str], *,
         raise ValueError(f"{len(rows)} row / {len(columns)} column labels for a matrix of shape {z.shape}")
     if masked is not None:
         z = np.where(masked, np.nan, z)
-    row_ticks, row_hover = numbered(rows) if titled_rows else (list(rows), list(rows))
-    col_ticks, col_hover = numbered(columns) if titled_columns else (list(columns), list(columns))
+    plain = [plot_text(r) for r in rows], [plot_text(c) for c in columns]  # positions, dimensions: literal too
+    row_ticks, row_hover = numbered(rows) if titled_rows else (plain[0], plain[0])
+    col_ticks, col_hover = numbered(columns) if titled_columns else (plain[1], plain[1])
     if titled_columns and len(columns) > TITLED_COLUMNS:  # titles would overlap: numbers, as the rows have them
         col_ticks, titled_columns = [str(j + 1) for j in range(len(columns))], False
     custom = np.empty(z.shape + (2,), dtype=object)
@@ -143,7 +145,8 @@ def influence_figure(influences: Mapping[str, tuple[Influence, Sequence[str]]]) 
     for model, (inf, titles) in influences.items():
         top = float(np.abs(inf.drops).max()) or 1.0
         order = np.argsort(inf.distance)
-        custom = np.stack([np.asarray(titles, dtype=object)[order], inf.drops[order]], axis=1)
+        custom = np.stack([np.asarray([plot_text(t) for t in titles], dtype=object)[order], inf.drops[order]],
+                          axis=1)
         fig.add_trace(go.Scatter(
             x=inf.distance[order], y=inf.drops[order] / top, mode="lines+markers", name=model,
             line=dict(color=MODEL_COLORS.get(model)), customdata=custom,

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from recattn.viz.attention import HIGHLIGHT
+from recattn.viz.text import plot_text
 
 LINE = "#2171b5"
 
@@ -33,6 +34,6 @@ def training_curves(epochs: Sequence[int], loss: Sequence[float], valid_ndcg: Se
     fig.update_xaxes(title_text="epoch", rangemode="tozero")
     fig.update_yaxes(title_text="loss", row=1, col=1)
     fig.update_yaxes(title_text="NDCG@10", row=1, col=2)
-    fig.update_layout(title=title, height=320, showlegend=False, margin=dict(l=10, r=10, t=60, b=40),
+    fig.update_layout(title=plot_text(title), height=320, showlegend=False, margin=dict(l=10, r=10, t=60, b=40),
                       plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)")
     return fig
