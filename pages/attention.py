@@ -83,8 +83,10 @@ with right:
             icon=":material/visibility_off:")
         st.stop()
     st.subheader(f"Attention · {plural(trace.layers, 'layer')} × {plural(trace.heads, 'head')}")
-    choice = st.segmented_control("Layers", ["All layers"] + [f"Layer {i + 1}" for i in range(trace.layers)],
-                                  default="All layers", key="attention_layers", label_visibility="collapsed")
+    options = ["All layers"] + [f"Layer {i + 1}" for i in range(trace.layers)]
+    if st.session_state.get("attention_layers") not in options:  # first visit, or a model with fewer layers
+        st.session_state["attention_layers"] = "All layers"  # not default=: it would fight remember()
+    choice = st.segmented_control("Layers", options, key="attention_layers", label_visibility="collapsed")
     layers = None if choice in (None, "All layers") else [int(choice.split()[-1]) - 1]
     if trace.kind == "target":
         st.caption(

@@ -44,22 +44,26 @@ busy = job is not None and not job.done
 kind = st.selectbox("Model", MODEL_KINDS, format_func=MODEL_NAMES.get, key="train_kind",
                     help="Outside the form, so that the sizes below start from this kind's defaults.")
 base = defaults.model_config(kind)
-state.remember("train_kind", "train_position", "train_epochs", "train_minutes",
-               *(f"train_{name}_{kind}" for name in ("hidden", "layers", "heads", "max_len")))
+DEFAULTS = {f"train_hidden_{kind}": base.hidden, f"train_layers_{kind}": base.layers,
+            f"train_heads_{kind}": base.heads, f"train_max_len_{kind}": base.max_len, "train_position": "learned",
+            "train_epochs": 30, "train_minutes": 0.75}
+for key, value in DEFAULTS.items():  # defaults through session_state: a value= would fight remember()
+    st.session_state.setdefault(key, value)
+state.remember("train_kind", *DEFAULTS)
 with st.form("train_form", border=True):
     a, b, c, d = st.columns(4)
-    a.select_slider("Hidden size", [16, 32, 64, 128, 256], value=base.hidden, key=f"train_hidden_{kind}")
-    b.number_input("Layers", 1, 6, base.layers, key=f"train_layers_{kind}",
+    a.select_slider("Hidden size", [16, 32, 64, 128, 256], key=f"train_hidden_{kind}")
+    b.number_input("Layers", 1, 6, key=f"train_layers_{kind}",
                    help="Transformer blocks (SASRec, BERT4Rec) or GRU layers.")
-    c.selectbox("Heads", [1, 2, 4, 8], index=[1, 2, 4, 8].index(base.heads), key=f"train_heads_{kind}",
+    c.selectbox("Heads", [1, 2, 4, 8], key=f"train_heads_{kind}",
                 help="Attention heads per layer (SASRec, BERT4Rec); the hidden size must divide by it.")
-    d.number_input("Max length", 5, 200, base.max_len, key=f"train_max_len_{kind}",
+    d.number_input("Max length", 5, 200, key=f"train_max_len_{kind}",
                    help="How many of the latest items the model reads.")
     e, f, g = st.columns(3)
     e.radio("Positions", ["learned", "sinusoidal"], horizontal=True, key="train_position",
             help="A learned table, or the fixed sin/cos encoding of “Attention Is All You Need”.")
-    f.number_input("Epochs", 1, 500, 30, key="train_epochs", help="At most this many passes over the data.")
-    g.number_input("Time limit (minutes)", 0.25, training.MAX_MINUTES, 0.75, step=0.25, key="train_minutes",
+    f.number_input("Epochs", 1, 500, key="train_epochs", help="At most this many passes over the data.")
+    g.number_input("Time limit (minutes)", 0.25, training.MAX_MINUTES, step=0.25, key="train_minutes",
                    help=f"Training stops after the epoch that passes this time; at most {training.MAX_MINUTES:g} "
                         "minutes on this server, a shared machine.")
     st.caption("Popularity and ItemKNN count in one pass: epochs and sizes do not apply to them.")

@@ -10,7 +10,7 @@ from tests.app.conftest import APP, ATTENTION, HISTORY, HOME, go
 
 def test_home_shows_data_model_and_stored_metrics(at):
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Data"] == "builtin:films" and metrics["Model"] == "SASRec"
+    assert metrics["Data"] == "builtin\\:films" and metrics["Model"] == "SASRec"  # shown as typed: md() escapes it
     stored = json.loads((Path(APP).parent / "assets/models/films-sasrec/metrics.json").read_text())["test"]
     assert metrics["Test NDCG@10"] == f"{stored['ndcg@10']:.3f}"
     assert metrics["Test HR@10"] == f"{stored['hr@10']:.3f}"
