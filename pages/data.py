@@ -97,6 +97,8 @@ with state.guard():
 st.subheader(md(sources.source_label(source)))
 if source not in BUILTIN:
     st.caption(f"{md(profile['format'])} layout · {md(source)}")
+for note in profile.get("notes", ()):  # what the reader changed while loading (units, dropped duplicates)
+    st.info(md(note), icon=":material/info:")
 users, count, catalogue, inter = st.columns(4, border=True)
 users.metric("Users", f"{profile['users']:,}")
 count.metric("Items with interactions", f"{profile['items']:,}",

@@ -27,15 +27,17 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 expect.set_options(timeout=30_000)  # the first page that imports torch and loads the catalogue takes seconds
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server():
-    """One `streamlit run app.py` for the session, offline, on a free port; its log goes to e2e-artifacts/."""
+    """One `streamlit run app.py` for this file, offline, on a free port; its log goes to e2e-artifacts/."""
     with serve(ARTIFACTS / "server.log") as url:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: the sync API's event loop must be closed before another file (the hostile-text and load tests)
+    # starts its own Playwright.
     with sync_playwright() as p:
         b = launch(p)
         yield b

@@ -198,12 +198,14 @@ def save_uploads(files: Sequence) -> str:
                                "ask the person running the server to put the data in a data folder")
         folder.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".part-", dir=folder))
-        for name, content in named:
-            (staging / name).write_bytes(content)
         try:
+            for name, content in named:
+                (staging / name).write_bytes(content)
             staging.rename(target)
-        except OSError:  # another session renamed the same upload into place first
+        except OSError as e:
             shutil.rmtree(staging, ignore_errors=True)
+            if not target.is_dir():  # not another session that renamed the same upload into place first
+                raise RecAttnError(f"the upload could not be saved ({e.strerror or e}): try again later") from e
     return str(target)
 
 

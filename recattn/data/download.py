@@ -102,10 +102,14 @@ def fetch(archive: Archive, dest: str | Path = "data", *, base_url: str | None =
             _get(url, out, archive, target, on_progress)
         staging = Path(tempfile.mkdtemp(prefix=f".{archive.name}-", dir=dest))
         _unpack(Path(part), archive, staging, url, target)
-        if target.exists():
-            shutil.rmtree(target)
+        old = None
+        if target.exists():  # parked, not deleted, until the new copy is in place
+            old = Path(tempfile.mkdtemp(prefix=f".{archive.name}-old-", dir=dest))
+            os.replace(target, old / "data")
         os.replace(staging, target)
         staging = None
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     finally:
         Path(part).unlink(missing_ok=True)
         if staging is not None:

@@ -273,3 +273,18 @@ def test_uploads_are_bounded_private_and_removed_when_the_session_ends(at, roots
     # The session ends (Streamlit releases its session-scoped resources): its uploads go, the data stays loaded.
     caching.clear_session_resource_cache("test session id")  # AppTest's session id
     assert not source.parent.exists() and (tmp_path / "uploads").is_dir()
+
+
+def test_what_the_reader_changed_is_said_on_the_page(at, roots):
+    """Timestamps in milliseconds and a duplicated row: the data loads, and the page says what was converted and
+    dropped."""
+    folder = roots / "ms"
+    folder.mkdir(parents=True)
+    rows = "".join(f"u{u},i{(u * 7 + t) % 30},{(1_600_000_000 + t) * 1000}\n" for u in range(20) for t in range(6))
+    (folder / "interactions.csv").write_text("user,item,timestamp\n" + rows + rows.splitlines(keepends=True)[0])
+    go(at, DATA)
+    load_folder(at, str(folder))
+    notes = " ".join(i.value for i in at.info)
+    assert at.session_state["source"] == str(folder)
+    assert "milliseconds" in notes and "duplicated row" in notes
+    assert {m.label: m.value for m in at.metric}["Interactions"] == "120"
