@@ -138,7 +138,8 @@ with tabs[4]:
             with col:
                 show(f"learn_ranks_{name.lower()}", figs.rank_figure(change, title=f"{name}: where its top 10 go"),
                      "Each cell is the new rank of an original top-10 item when the history is changed (shuffle "
-                     f"seed {contrast.SHUFFLE_SEED}); 'positions off' zeroes SASRec's position embeddings.")
+                     f"seed {contrast.SHUFFLE_SEED})"
+                     + ("; 'positions off' zeroes the position embeddings." if name == "SASRec" else "."))
         show("learn_overlap", figs.overlap_figure(changes), "How many of the original top 10 stay in the top 10 "
              "(an order-blind model would keep all of them); the GRU has no positions to switch off.")
         influence = {name: (contrast.occlusion(r, history), sources.titles_of(source, history))

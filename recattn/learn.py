@@ -19,7 +19,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from recattn.models.transformer import SequentialTransformer, sinusoidal_positions
-from recattn.recommend import RecItem, Recommender
 
 
 @dataclass(frozen=True)

@@ -49,9 +49,8 @@ def test_bidirectional_sees_the_future():
 def test_scores_equal_with_and_without_return_attention(kind, position):
     model = _model(kind, position=position)
     plain = model.score(SEQS).scores
-    out = model.score(SEQS, return_attention=True)
-    traced, maps = out.scores, out.attention
-    assert torch.allclose(plain, traced, atol=1e-5)
+    traced = model.score(SEQS, return_attention=True)
+    assert traced.attention is not None and torch.allclose(plain, traced.scores, atol=1e-5)
     # the fused fast path and the hand-written one give the same hidden states
     assert torch.allclose(model(SEQS).hidden, model(SEQS, return_attention=True).hidden, atol=1e-5)
     assert plain[:, 0].eq(float("-inf")).all()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
