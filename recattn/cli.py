@@ -20,16 +20,25 @@ def _progress(report) -> None:
     sys.stderr.flush()
 
 
-def cmd_train(args) -> dict:
-    from recattn import defaults
+def cmd_train(args) -> dict | None:
+    """Train and save. Under `torchrun --nproc_per_node N` the N processes train one model together
+    (recattn.distributed); rank 0 shows the progress, writes the checkpoint and returns the result, the other
+    ranks return None."""
+    from recattn import defaults, distributed
     from recattn.data import load
+    from recattn.train import resolve_device
     from recattn.workflow import train_and_save
 
-    dataset = load(args.data, format=args.format)
-    model_cfg = defaults.model_config(args.model, **{k: getattr(args, k) for k in MODEL_FLAGS})
-    train_cfg = defaults.train_config(args.model, n_items=len(dataset.items), seed=args.seed, device=args.device,
-                                      max_minutes=args.max_minutes, **{k: getattr(args, k) for k in TRAIN_FLAGS})
-    result, metrics = train_and_save(dataset, model_cfg, train_cfg, args.out, None if args.json else _progress)
+    with distributed.session(resolve_device(args.device).type):
+        main = distributed.is_main()
+        dataset = load(args.data, format=args.format)
+        model_cfg = defaults.model_config(args.model, **{k: getattr(args, k) for k in MODEL_FLAGS})
+        train_cfg = defaults.train_config(args.model, n_items=len(dataset.items), seed=args.seed, device=args.device,
+                                          max_minutes=args.max_minutes, **{k: getattr(args, k) for k in TRAIN_FLAGS})
+        result, metrics = train_and_save(dataset, model_cfg, train_cfg, args.out if main else None,
+                                         None if args.json else _progress)
+    if not main:
+        return None
     if not args.json:
         sys.stderr.write("\n")
     return {"out": args.out, **metrics}
@@ -48,7 +57,7 @@ def cmd_compare(args) -> dict:
             sys.stderr.write(f"\n[{n + 1}/{total}] {kind}\n")
 
     report = compare(load(args.data, format=args.format), kinds, protocols, not args.keep_seen, overrides, on_model,
-                     None if args.json else _progress)
+                     None if args.json else _progress, model_overrides={"repeat_bias": args.repeat_bias})
     if not args.json:
         sys.stderr.write("\n" + table(report) + "\n")
     return report
@@ -80,7 +89,7 @@ def cmd_recommend(args) -> dict:
     }
 
 
-MODEL_FLAGS = ("max_len", "hidden", "layers", "heads", "dropout", "position")
+MODEL_FLAGS = ("max_len", "hidden", "layers", "heads", "dropout", "position", "repeat_bias")
 TRAIN_FLAGS = ("epochs", "batch_size", "lr", "patience", "objective", "window_stride", "ema_decay", "schedule",
                "warmup_steps", "precision", "label_smoothing")
 
@@ -142,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-minutes", type=float, help="time budget per model")
     c.set_defaults(run=cmd_compare)
 
+    for s in (t, c):
+        s.add_argument("--repeat-bias", action=argparse.BooleanOptionalAction,
+                       help="learn a score offset for items already in the history (default: the model's own)")
     for s in (t, e, r, c):
         s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
         s.add_argument("--format", help="the layout of --data when it is a folder or file (default: detected)")
@@ -159,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     except RecAttnError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if result is None:  # a torchrun rank other than 0: rank 0 prints the result
+        return 0
     if args.json:
         print(json.dumps(result))
     else:

@@ -14,12 +14,14 @@ from recattn.train import EpochReport, fit, model_scorer, resolve_device
 def compare(dataset: Dataset, kinds: Sequence[str], protocols: Sequence[str] = ("full",), exclude_seen: bool = True,
             train_overrides: dict | None = None,
             on_model: Callable[[str, int, int], None] | None = None,
-            on_epoch_end: Callable[[EpochReport], bool | None] | None = None, *, seen_kept_too: bool = False) -> dict:
+            on_epoch_end: Callable[[EpochReport], bool | None] | None = None, *, seen_kept_too: bool = False,
+            model_overrides: dict | None = None) -> dict:
     """{"models": {kind: {"ndcg@10", "hr@10", "train_seconds", "protocols": {protocol: metrics}}}}.
 
     The first protocol's NDCG@10 and HR@10 are the headline figures. Every model sees the same split,
     the same seed and the same sampled negatives (the evaluation seed is fixed). `seen_kept_too` adds
     "full_keep_seen": full ranking with the history's items ranked too (RecBole's sequential protocol).
+    `model_overrides` change every model's architecture defaults (None values ignored).
     """
     vocab, split = prepare(dataset)
     counts = split.item_counts()
@@ -27,7 +29,7 @@ def compare(dataset: Dataset, kinds: Sequence[str], protocols: Sequence[str] = (
     for n, kind in enumerate(kinds):
         if on_model is not None:
             on_model(kind, n, len(kinds))
-        model_cfg = defaults.model_config(kind, n_items=vocab.size)
+        model_cfg = defaults.model_config(kind, n_items=vocab.size, **(model_overrides or {}))
         train_cfg = defaults.train_config(kind, n_items=vocab.size, **(train_overrides or {}))
         result = fit(build_model(model_cfg, seed=train_cfg.seed), split, train_cfg, on_epoch_end)
         scorer = model_scorer(result.model, resolve_device(train_cfg.device))

@@ -1,7 +1,13 @@
 """Leave-one-out evaluation: full ranking over the catalogue or the true item against sampled negatives.
 
-Ranks are 0-based: rank 0 is the top. Ties with the true item share the middle of their range (half
-of the tied items count as ranked above it), so constant scores earn no credit for luck.
+Ranks are 0-based: rank 0 is the top. Ties with the true item share the middle of their range: the rank is
+the number of candidates scored above it plus half of those tied with it (a fraction, the same rule for every
+model), so constant scores earn no credit for luck. A model must give its target a finite score, and no score
+may be NaN: anything else is a broken output and raises RecAttnError rather than earning a rank.
+
+Seen items: with `exclude_seen` the items of a user's history are not recommendations, and a target that is
+itself one of them (a repeat) is treated the same way: it can never be shown, so it counts as a miss (rank
+infinity). `seen_targets` in the output counts those users. Without `exclude_seen` everything is ranked.
 """
 
 from __future__ import annotations
@@ -15,12 +21,14 @@ from recattn.errors import RecAttnError
 
 PROTOCOLS = ("full", "uniform100", "popular100")
 KS = (5, 10, 20)
+SEEN_KEPT = "seen_kept"  # where evaluate_seen_both nests the figures with seen items ranked too
 
 Scorer = Callable[[Sequence[np.ndarray]], torch.Tensor]  # histories -> (batch, n_items + 1) scores
 
 
 def metrics_from_ranks(ranks: np.ndarray, ks: Sequence[int] = KS) -> dict[str, float]:
-    """HR@k, NDCG@k and MRR@k (reciprocal rank, 0 beyond k) averaged over users."""
+    """HR@k, NDCG@k and MRR@k averaged over users, from 0-based ranks that may be fractional (ties) or
+    infinite (never shown): a hit is rank < k, its gain 1 / log2(rank + 2) and 1 / (rank + 1), 0 beyond k."""
     ranks = np.asarray(ranks, dtype=np.float64)
     out: dict[str, float] = {}
     for k in ks:
@@ -32,24 +40,50 @@ def metrics_from_ranks(ranks: np.ndarray, ks: Sequence[int] = KS) -> dict[str, f
 
 
 def rank_of_target(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """0-based rank of each row's target among that row's finite candidates; ties count half."""
+    """0-based rank (float64) of each row's target: the candidates scored above it plus half of those tied."""
     target_score = scores.gather(1, targets[:, None])
     above = (scores > target_score).sum(1)
     ties = (scores == target_score).sum(1) - 1
-    return above + ties // 2
+    return above.double() + ties.double() / 2
 
 
-def _exclude_seen(scores: torch.Tensor, histories, targets: torch.Tensor) -> None:
-    rows = np.concatenate([np.full(len(h), r) for r, h in enumerate(histories)]) if len(histories) else np.array([])
-    cols = np.concatenate(list(histories)) if len(histories) else np.array([])
-    if len(rows):
-        keep = scores.gather(1, targets[:, None]).clone()  # a repeat of a seen item still counts
-        scores[torch.as_tensor(rows, dtype=torch.long), torch.as_tensor(cols, dtype=torch.long)] = float("-inf")
-        scores.scatter_(1, targets[:, None], keep)
+def check_scores(scores: torch.Tensor, targets: torch.Tensor) -> None:
+    """Raise RecAttnError when a model's scores (batch, n_items + 1) cannot be ranked: a target's score that is
+    not finite (NaN, +inf, -inf) or a NaN anywhere. Column 0 (padding) is not looked at."""
+    target_score = scores.gather(1, targets[:, None])[:, 0]  # (batch,)
+    bad = ~torch.isfinite(target_score)
+    nan_rows = torch.isnan(scores[:, 1:]).any(1)
+    if not (bad.any() or nan_rows.any()):
+        return
+    if bad.any():
+        row = int(bad.nonzero()[0, 0])
+        what = (f"a non-finite score ({float(target_score[row])}) for the target item of {int(bad.sum())} of "
+                f"{len(bad)} users (first: item index {int(targets[row])})")
+    else:
+        what = f"NaN scores for {int(nan_rows.sum())} of {len(nan_rows)} users"
+    raise RecAttnError(f"the model's output is broken: it gave {what}. Every item needs a finite score to be "
+                       "ranked; retrain the model (a learning rate too high can make its weights overflow) or "
+                       "check the checkpoint's weights.")
 
 
-def _sample_candidates(rng, histories, targets, n_items, counts, protocol, n=100):
-    """Per user: the true item then n negatives not in the history, uniform or by training popularity."""
+def seen_targets(histories: Sequence[np.ndarray], targets: np.ndarray) -> np.ndarray:
+    """(batch,) bool: whether each target is already in its history (a repeat)."""
+    return np.array([bool(np.isin(t, h)) for h, t in zip(histories, targets)], dtype=bool)
+
+
+def _exclude_seen(scores: torch.Tensor, histories) -> None:
+    """Set the scores of every history's items to -inf in place, a target among them included."""
+    if not sum(map(len, histories)):
+        return
+    rows = np.concatenate([np.full(len(h), r) for r, h in enumerate(histories)])
+    cols = np.concatenate(list(histories))
+    scores[torch.as_tensor(rows, dtype=torch.long), torch.as_tensor(cols, dtype=torch.long)] = float("-inf")
+
+
+def sample_candidates(rng: np.random.Generator, histories: Sequence[np.ndarray], targets: np.ndarray, n_items: int,
+                      counts: np.ndarray, protocol: str, n: int = 100) -> np.ndarray:
+    """(users, n + 1) indices per user: the true item, then n distinct negatives that are neither in the history
+    nor the target, drawn uniformly (uniform100) or in proportion to the training `counts` (popular100)."""
     weights = None
     if protocol == "popular100":
         weights = counts[1:].astype(np.float64) + 1e-9
@@ -71,42 +105,71 @@ def _sample_candidates(rng, histories, targets, n_items, counts, protocol, n=100
     return cands
 
 
-def evaluate(scorer: Scorer, histories: Sequence[np.ndarray], targets: np.ndarray, n_items: int, *,
-             protocol: str = "full", exclude_seen: bool = True, item_counts: np.ndarray | None = None,
-             ks: Sequence[int] = KS, batch_size: int = 256, seed: int = 0) -> dict[str, float]:
-    """Metrics for predicting `targets` from `histories` (index arrays), plus coverage@10 and the mean
-    training popularity of the top-10 (full protocol). `item_counts` (training counts per index) is needed
-    for popular100 and the popularity figure."""
+def _evaluate(scorer: Scorer, histories, targets, n_items: int, protocol: str, rules: Sequence[bool],
+              counts: np.ndarray, ks: Sequence[int], batch_size: int, seed: int) -> list[dict[str, float]]:
+    """The metrics under each rule for seen items in `rules` (True: excluded), from one scoring pass."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
     rng = np.random.default_rng(seed)
-    counts = item_counts if item_counts is not None else np.ones(n_items + 1)
-    all_ranks = []
-    recommended = np.zeros(n_items + 1, dtype=bool)
-    top_pop = []
+    ranks: list[list[np.ndarray]] = [[] for _ in rules]
+    recommended = [np.zeros(n_items + 1, dtype=bool) for _ in rules]
+    top_pop: list[list[np.ndarray]] = [[] for _ in rules]
+    n_seen = 0
     for start in range(0, len(targets), batch_size):
         hist = histories[start: start + batch_size]
         tgt = torch.as_tensor(targets[start: start + batch_size], dtype=torch.long)
-        scores = scorer(hist).float().cpu()
+        scores = scorer(hist).float().cpu()  # (batch, n_items + 1)
+        check_scores(scores, tgt)
         scores[:, 0] = float("-inf")
+        seen = torch.as_tensor(seen_targets(hist, tgt.numpy()))
+        n_seen += int(seen.sum())
+        if protocol != "full":
+            cands = torch.as_tensor(sample_candidates(rng, hist, tgt.numpy(), n_items, counts, protocol))
+            sampled = rank_of_target(scores.gather(1, cands), torch.zeros(len(tgt), dtype=torch.long))
+        for j, exclude in enumerate(rules):
+            if protocol == "full":
+                ruled = scores.clone() if exclude else scores
+                if exclude:
+                    _exclude_seen(ruled, hist)
+                rank = rank_of_target(ruled, tgt)
+                top = ruled.topk(min(10, n_items), dim=1)
+                shown = torch.isfinite(top.values).numpy()  # excluded items are not recommendations
+                idx = top.indices.numpy()
+                recommended[j][idx[shown]] = True
+                top_pop[j].append(counts[idx[shown]])
+            else:
+                rank = sampled
+            # an excluded target is never shown, whatever its score: a miss
+            ranks[j].append(torch.where(seen, torch.inf, rank).numpy() if exclude else rank.numpy())
+    results = []
+    for j in range(len(rules)):
+        flat = np.concatenate(ranks[j]) if ranks[j] else np.array([])
+        out = metrics_from_ranks(flat, ks)
+        out["users"] = int(len(flat))
+        out["seen_targets"] = n_seen
         if protocol == "full":
-            if exclude_seen:
-                _exclude_seen(scores, hist, tgt)
-            all_ranks.append(rank_of_target(scores, tgt).numpy())
-            top = scores.topk(min(10, n_items), dim=1)
-            shown = torch.isfinite(top.values).numpy()  # excluded items are not recommendations
-            idx = top.indices.numpy()
-            recommended[idx[shown]] = True
-            top_pop.append(counts[idx[shown]])
-        else:
-            cands = torch.as_tensor(_sample_candidates(rng, hist, tgt.numpy(), n_items, counts, protocol))
-            sub = scores.gather(1, cands)
-            all_ranks.append(rank_of_target(sub, torch.zeros(len(tgt), dtype=torch.long)).numpy())
-    ranks = np.concatenate(all_ranks) if all_ranks else np.array([])
-    out = metrics_from_ranks(ranks, ks)
-    out["users"] = int(len(ranks))
-    if protocol == "full":
-        out["coverage@10"] = float(recommended[1:].sum() / n_items)
-        pops = np.concatenate(top_pop) if top_pop else np.array([])
-        out["popularity@10"] = float(pops.mean()) if len(pops) else 0.0
-    return out
+            out["coverage@10"] = float(recommended[j][1:].sum() / n_items)
+            pops = np.concatenate(top_pop[j]) if top_pop[j] else np.array([])
+            out["popularity@10"] = float(pops.mean()) if len(pops) else 0.0
+        results.append(out)
+    return results
+
+
+def evaluate(scorer: Scorer, histories: Sequence[np.ndarray], targets: np.ndarray, n_items: int, *,
+             protocol: str = "full", exclude_seen: bool = True, item_counts: np.ndarray | None = None,
+             ks: Sequence[int] = KS, batch_size: int = 256, seed: int = 0) -> dict[str, float]:
+    """Metrics for predicting `targets` from `histories` (index arrays), plus `users`, `seen_targets` (users
+    whose target is already in their history: misses when seen items are excluded), and for the full protocol
+    coverage@10 and the mean training popularity of the top-10. `item_counts` (training counts per index) is
+    needed for popular100 and the popularity figure."""
+    counts = item_counts if item_counts is not None else np.ones(n_items + 1)
+    return _evaluate(scorer, histories, targets, n_items, protocol, (exclude_seen,), counts, ks, batch_size, seed)[0]
+
+
+def evaluate_seen_both(scorer: Scorer, histories: Sequence[np.ndarray], targets: np.ndarray, n_items: int, *,
+                       item_counts: np.ndarray | None = None, ks: Sequence[int] = KS, batch_size: int = 256) -> dict:
+    """Full ranking under both rules for seen items from one scoring pass: the seen-excluded metrics (as
+    `evaluate` gives them; `ndcg@10` is the selection metric) with the seen-kept ones nested under "seen_kept"."""
+    counts = item_counts if item_counts is not None else np.ones(n_items + 1)
+    excluded, kept = _evaluate(scorer, histories, targets, n_items, "full", (True, False), counts, ks, batch_size, 0)
+    return {**excluded, SEEN_KEPT: kept}

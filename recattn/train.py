@@ -10,12 +10,13 @@ from typing import Callable
 
 import numpy as np
 import torch
+from torch.nn.parallel import DistributedDataParallel
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from recattn.config import TrainConfig
 from recattn.data.sequences import Split, left_pad
-from recattn.evaluate import evaluate
-from recattn import objectives
+from recattn.evaluate import evaluate_seen_both
+from recattn import distributed, objectives
 
 
 @dataclass
@@ -92,10 +93,28 @@ def model_scorer(model: torch.nn.Module, device: torch.device):
     return score
 
 
-def validate(model, split: Split, device) -> dict[str, float]:
+def validate(model, split: Split, device) -> dict:
+    """Validation under the test's two full-ranking protocols: seen items excluded (its `ndcg@10` is what early
+    stopping selects on) with the seen-kept figures nested under "seen_kept", so that choices which only move
+    seen items (the repeat offset) can be judged on validation too."""
     model.eval()
-    return evaluate(model_scorer(model, device), split.valid_inputs, split.valid_targets, split.n_items,
-                    item_counts=split.item_counts())
+    return evaluate_seen_both(model_scorer(model, device), split.valid_inputs, split.valid_targets, split.n_items,
+                              item_counts=split.item_counts())
+
+
+class _Loss(torch.nn.Module):
+    """A model's training loss as a module's forward. DistributedDataParallel synchronises the gradients of what
+    its wrapper's forward computes, and the objectives reach the model through more than its forward (the item
+    table, `logits`, the additive model's own `train_loss`): wrapping the whole loss keeps them all inside."""
+
+    def __init__(self, model: torch.nn.Module, cfg: TrainConfig, generator: torch.Generator):
+        super().__init__()
+        self.model, self.cfg, self.generator = model, cfg, generator
+
+    def forward(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        cfg = self.cfg
+        return objectives.loss(self.model, inputs, targets, cfg.objective, cfg.negatives, self.generator,
+                               cfg.label_smoothing)
 
 
 def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
@@ -103,11 +122,19 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
     """Train in place and return the model holding its best-validation weights.
 
     `on_epoch_end` gets an EpochReport after every epoch; returning True stops training.
+
+    Inside a process group of several ranks (see recattn.distributed) each rank trains on its shard of every
+    epoch's windows, the gradients are averaged by DistributedDataParallel, and rank 0 alone validates and
+    calls `on_epoch_end`; its score, its callback's answer and its clock decide for all, so every rank keeps the
+    same weights and stops at the same step.
     """
     started = time.perf_counter()
-    device = resolve_device(cfg.device)
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
+    device = distributed.local_device(resolve_device(cfg.device))
+    shared = distributed.active()
+    torch.manual_seed(cfg.seed + distributed.rank())  # dropout differs between ranks
+    rng = np.random.default_rng(cfg.seed)  # the epochs' order: the same on every rank, which shards it
+    # masking draws of its own on each rank, or the ranks would hide the same positions of different windows
+    draw_rng = np.random.default_rng([cfg.seed, distributed.rank()]) if shared else rng
     model.to(device)
     if hasattr(model, "fit_counts"):  # count-based baselines learn in one pass
         model.fit_counts(split)
@@ -119,7 +146,10 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
     windows = objectives.training_windows(split.train, mcfg.max_len, causal, cfg.window_stride)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     amp_dtype = autocast_dtype(cfg.precision, device)
-    gen = torch.Generator(device=device).manual_seed(cfg.seed)
+    gen = torch.Generator(device=device).manual_seed(cfg.seed + distributed.rank())
+    step_loss = _Loss(model, cfg, gen)
+    if shared:  # every parameter takes part in every loss, so no search for unused ones
+        step_loss = DistributedDataParallel(step_loss, device_ids=[device.index] if device.type == "cuda" else None)
     # validation and the kept weights use an exponential moving average of the weights when asked:
     # it smooths the step-to-step noise that a small dataset's gradients carry
     averaged = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True)
@@ -131,19 +161,31 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
     budget = 60 * cfg.max_minutes if cfg.max_minutes is not None else float("inf")
     # the last validation's and the last step's seconds, held in reserve so that the whole run fits the budget
     valid_cost = step_cost = 0.0
-    total_steps = cfg.epochs * math.ceil(len(windows) / cfg.batch_size)
+    total_steps = cfg.epochs * math.ceil(len(windows) // distributed.world_size() / cfg.batch_size)
     step = 0
+    # under a time budget rank 0's clock decides for all ranks: one that stopped a step early would leave the
+    # others waiting for its gradients
+    synced_clock = shared and cfg.max_minutes is not None
 
     def out_of_budget() -> bool:
-        return time.perf_counter() - started > budget - valid_cost - step_cost
+        late = time.perf_counter() - started > budget - valid_cost - step_cost
+        return bool(distributed.from_main([late], device)[0]) if synced_clock else late
 
     def progress() -> float:  # how far through the run: the epochs or the time budget, whichever ends it first
-        return max(step / total_steps, (time.perf_counter() - started) / budget)
+        done = max(step / total_steps, (time.perf_counter() - started) / budget)
+        return distributed.from_main([done], device)[0] if synced_clock else done
+
+    def judge() -> dict:  # rank 0 validates; the others learn its NDCG@10, all that they decide by
+        valid = validate(judged, split, device) if distributed.is_main() else {}
+        if not shared:
+            return valid
+        ndcg = distributed.from_main([valid.get("ndcg@10", 0.0)], device)[0]
+        return valid if distributed.is_main() else {"ndcg@10": ndcg}
 
     for epoch in range(1, cfg.epochs + 1):
         t0 = time.perf_counter()
         model.train()
-        order = rng.permutation(len(windows))
+        order = distributed.shard(rng.permutation(len(windows)))
         total, count, out_of_time = 0.0, 0, False
         for start in range(0, len(order), cfg.batch_size):
             if out_of_budget():  # checked every step: one epoch may outlast the budget
@@ -154,13 +196,13 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
             if causal:
                 x, y = objectives.next_item_batch(chunk, mcfg.max_len)
             else:
-                x, y = objectives.masked_item_batch(chunk, mcfg.max_len, model.mask_token, cfg.mask_prob, rng)
+                x, y = objectives.masked_item_batch(chunk, mcfg.max_len, model.mask_token, cfg.mask_prob, draw_rng)
             x = torch.as_tensor(x, device=device)
             y = torch.as_tensor(y, device=device)
             for group in opt.param_groups:
                 group["lr"] = cfg.lr * lr_factor(cfg.schedule, step, cfg.warmup_steps, progress())
             with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                loss = objectives.loss(model, x, y, cfg.objective, cfg.negatives, gen, cfg.label_smoothing)
+                loss = step_loss(x, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -173,10 +215,11 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
         if out_of_time and count == 0:
             stopped = "time"
             break
+        total, count = distributed.all_sum([total, count], device)  # the epoch's loss over all ranks
         valid = {}
         if out_of_time or epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
             v0 = time.perf_counter()
-            valid = validate(judged, split, device)
+            valid = judge()
             valid_cost = time.perf_counter() - v0
         if valid and valid["ndcg@10"] > best_ndcg:
             best_ndcg, best_epoch, best_valid = valid["ndcg@10"], epoch, valid
@@ -184,7 +227,8 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
         report = EpochReport(epoch, cfg.epochs, total / max(count, 1), valid, time.perf_counter() - t0,
                              best_epoch, best_ndcg, opt.param_groups[0]["lr"])
         history.append(report)
-        if on_epoch_end is not None and on_epoch_end(report):
+        asked = bool(on_epoch_end(report)) if on_epoch_end is not None and distributed.is_main() else False
+        if distributed.from_main([asked], device)[0]:
             stopped = "callback"
             break
         if valid and epoch - best_epoch >= cfg.patience:

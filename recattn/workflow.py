@@ -8,21 +8,22 @@ from typing import Callable
 from recattn import checkpoint
 from recattn.config import ModelConfig, TrainConfig, replace
 from recattn.data import Dataset, prepare
-from recattn.evaluate import evaluate
+from recattn.evaluate import evaluate, evaluate_seen_both
 from recattn.models import build_model
 from recattn.train import EpochReport, FitResult, fit, model_scorer, resolve_device
 
 
 def train_and_save(dataset: Dataset, model_config: ModelConfig, train_config: TrainConfig, out: str | Path | None,
                    on_epoch_end: Callable[[EpochReport], bool | None] | None = None) -> tuple[FitResult, dict]:
-    """Fit on the leave-one-out split, evaluate on the test items (full ranking, seen items excluded),
-    and save the checkpoint with its metrics when `out` is given."""
+    """Fit on the leave-one-out split, evaluate on the test items, and save the checkpoint with its metrics when
+    `out` is given. "test" and "valid" hold full ranking with seen items excluded (the headline and selection
+    figures), each with the seen-kept figures nested under "seen_kept"."""
     vocab, split = prepare(dataset)
     cfg = replace(model_config, n_items=vocab.size)
     result = fit(build_model(cfg, seed=train_config.seed), split, train_config, on_epoch_end)
     device = resolve_device(train_config.device)
-    test = evaluate(model_scorer(result.model, device), split.test_inputs, split.test_targets, split.n_items,
-                    item_counts=split.item_counts())
+    test = evaluate_seen_both(model_scorer(result.model, device), split.test_inputs, split.test_targets,
+                              split.n_items, item_counts=split.item_counts())
     metrics = {
         "protocol": "full", "exclude_seen": True, "test": test, "valid": result.best_valid,
         "best_epoch": result.best_epoch, "epochs_run": len(result.history), "train_seconds": round(result.seconds, 2),

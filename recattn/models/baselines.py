@@ -50,14 +50,16 @@ def follower_matrix(train, n_items: int) -> tuple[np.ndarray, np.ndarray, np.nda
     """
     n = n_items + 1
     flat = np.concatenate(train) if len(train) else np.zeros(0, dtype=np.int64)
-    owner = np.repeat(np.arange(len(train)), [len(s) for s in train])
-    src, dst, weight = [], [], []
+    owner = np.repeat(np.arange(len(train), dtype=np.int32), [len(s) for s in train])
+    keys, weight = [], []
     for d in range(1, WINDOW + 1):
         same = owner[:-d] == owner[d:]  # both ends in one user's sequence
-        src.append(flat[:-d][same])
-        dst.append(flat[d:][same])
-        weight.append(np.full(int(same.sum()), 1.0 / d))
-    pairs, inverse = np.unique(np.concatenate(src) * n + np.concatenate(dst), return_inverse=True)  # sorted: CSR order
+        # each distance counted on its own before the merge: at MovieLens-25M size the working set stays a few
+        # copies of the interactions rather than WINDOW copies with a weight and an inverse index for each
+        pair, count = np.unique(flat[:-d][same] * n + flat[d:][same], return_counts=True)
+        keys.append(pair)
+        weight.append(count / d)
+    pairs, inverse = np.unique(np.concatenate(keys), return_inverse=True)  # sorted: CSR order
     val = np.bincount(inverse, weights=np.concatenate(weight), minlength=len(pairs))
     rows, col = pairs // n, pairs % n
     val /= np.bincount(rows, weights=val, minlength=n)[rows]
