@@ -12,16 +12,18 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
 
 from recattn import __version__
 from recattn.config import MODEL_KINDS, MODEL_NAMES, ModelConfig, TrainConfig, to_dict, validate
 from recattn.errors import RecAttnError
-from recattn.models import build_model
+
+# torch is imported where weights are read or written: listing checkpoints (the app's first page) needs only their
+# JSON, and importing torch takes seconds.
+if TYPE_CHECKING:
+    import torch
 
 CONFIG, WEIGHTS, METRICS = "config.json", "model.safetensors", "metrics.json"
 
@@ -71,6 +73,13 @@ def save(path: str | Path, model: torch.nn.Module, train_config: TrainConfig, so
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def save_file(tensors: dict[str, torch.Tensor], filename: str) -> None:
+    """safetensors.torch.save_file, imported on first use (it imports torch)."""
+    from safetensors.torch import save_file as save
+
+    save(tensors, filename)
 
 
 def _old(path: Path) -> Path:
@@ -167,6 +176,8 @@ def check_weights(file: Path, expected: dict[str, torch.Tensor]) -> None:
 
 def _check_values(file: Path, state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
     """Same dtypes as the model's, and finite floats (a flipped byte can make a NaN that would rank nothing)."""
+    import torch
+
     for name, tensor in state.items():
         if tensor.dtype != expected[name].dtype:
             raise RecAttnError(f"{file}: tensor {name} is {tensor.dtype}, the model needs {expected[name].dtype}. "
@@ -178,6 +189,11 @@ def _check_values(file: Path, state: dict[str, torch.Tensor], expected: dict[str
 
 def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
     """Load a checkpoint folder into a model in eval mode; a RecAttnError says what is wrong with a bad one."""
+    import torch
+    from safetensors.torch import load_file
+
+    from recattn.models import build_model
+
     path = Path(path)
     model_cfg, train_cfg, source, fingerprint = parse_config(read_config(path), str(path / CONFIG))
     with torch.device("meta"):  # the shapes the config implies, without allocating them

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from recattn import checkpoint
 from recattn.errors import RecAttnError
-from recattn.recommend import Recommender
 from ui import sources, state
+
+if TYPE_CHECKING:  # recattn.recommend imports torch (seconds): imported when a model is first loaded
+    from recattn.recommend import Recommender
 
 FALLBACK_MAX_LEN = 50  # used only when no model can be loaded to tell its own max_len
 PICKER = "sidebar_model"  # the sidebar's model selectbox
@@ -32,7 +38,20 @@ def recommender(model_dir: str, source: str) -> Recommender:
 @st.cache_resource(show_spinner="Loading the model…")
 def _recommender(path: str, fingerprint: str, version: int, source: str) -> Recommender:
     # fingerprint and version are only part of the cache key.
+    from recattn.recommend import Recommender
+
     return Recommender.from_checkpoint(path, sources.dataset(source))
+
+
+@functools.cache
+def preload() -> threading.Thread:
+    """Import the model code (torch takes seconds) on a background thread, once per server process. app.py calls it
+    after a page is out, so the first page that loads a model finds torch imported while the first page did not
+    wait for it."""
+    thread = threading.Thread(target=importlib.import_module, args=("recattn.recommend",), name="recattn-preload",
+                              daemon=True)
+    thread.start()
+    return thread
 
 
 def current() -> Recommender:

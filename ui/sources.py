@@ -29,7 +29,6 @@ from recattn.data import Dataset
 from recattn.data.info import profile
 from recattn.data.loaders import FORMATS, detect
 from recattn.errors import RecAttnError
-from recattn.recommend import search_titles
 from ui import state
 from ui.text import md, plural
 
@@ -280,6 +279,8 @@ def find_items(source: str, query: str, limit: int = 8) -> pd.DataFrame:
     items = dataset(source).items
     query = query.strip()
     if query:
+        from recattn.recommend import search_titles  # here: recattn.recommend imports torch (seconds)
+
         return search_titles(items, query, limit)
     return items.set_index(items["item_id"].astype(str)).loc[_popular_ids(source, limit)].reset_index(drop=True)
 

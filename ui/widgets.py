@@ -4,13 +4,16 @@ list and the layer/head selector. User text goes through `ui.text.md`."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from recattn.errors import RecAttnError
-from recattn.recommend import Recommendation, RecItem, Recommender
 from ui import models, sources, state
 from ui.text import md, plural
+
+if TYPE_CHECKING:  # recattn.recommend imports torch (seconds), which the first page does not need
+    from recattn.recommend import Recommendation, RecItem, Recommender
 
 
 def sidebar_status() -> None:

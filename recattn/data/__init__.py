@@ -17,14 +17,17 @@ _loaded: OrderedDict[tuple, Dataset] = OrderedDict()
 
 @lru_cache(maxsize=4)
 def _builtin(name: str) -> Dataset:
+    """A built-in world, generated once per generator version and read from the disk cache after that."""
+    from recattn.data.cache import cached
+
     if name == "builtin:films":
         from recattn.data.builtin import generate_films
 
-        return generate_films()
+        return cached(generate_films)
     if name == "builtin:news":
         from recattn.data.news import generate_news
 
-        return generate_news()
+        return cached(generate_news)
     raise RecAttnError(f"unknown built-in source {name!r}; choose one of {', '.join(BUILTIN)}")
 
 
