@@ -89,6 +89,36 @@ def cmd_recommend(args) -> dict:
     }
 
 
+def cmd_explain_benchmark(args) -> list | None:
+    """Score the explanation methods against the planted causes; with --json the list of per-model objects (one
+    JSON line), else a table on stdout. --out also writes the results file with the command and commit."""
+    from recattn import explain_benchmark as bench
+    from recattn.data import load
+
+    if args.users is not None and args.users < 1:
+        raise RecAttnError(f"--users takes a positive number of users, not {args.users}")
+    dataset = load(args.data)
+    paths = args.checkpoint or bench.shipped_checkpoints(args.data)
+    if not paths:
+        raise RecAttnError(f"no shipped models for {args.data}: name the models to explain with --checkpoint DIR")
+
+    def on_case(label, done, total):
+        sys.stderr.write(f"\r{label}: {done}/{total} cases ")
+        sys.stderr.write("\n" if done == total else "")
+        sys.stderr.flush()
+
+    results = bench.run(dataset, paths, args.users, None if args.json else on_case)
+    if args.out:
+        command = " ".join(["python -m recattn explain-benchmark --data", args.data,
+                            *(f"--checkpoint {p}" for p in args.checkpoint or ()),
+                            *(["--users", str(args.users)] if args.users is not None else []), "--out", args.out])
+        bench.write_results(args.out, results, command, args.data)
+    if args.json:
+        return results
+    print(bench.table(results))
+    return None
+
+
 MODEL_FLAGS = ("max_len", "hidden", "layers", "heads", "dropout", "position", "repeat_bias")
 TRAIN_FLAGS = ("epochs", "batch_size", "lr", "patience", "objective", "window_stride", "ema_decay", "schedule",
                "warmup_steps", "precision", "label_smoothing")
@@ -157,6 +187,16 @@ def build_parser() -> argparse.ArgumentParser:
     for s in (t, e, r, c):
         s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
         s.add_argument("--format", help="the layout of --data when it is a folder or file (default: detected)")
+
+    x = sub.add_parser("explain-benchmark", help="how often each explanation method ranks the planted cause first")
+    x.add_argument("--data", default="builtin:films", help="a built-in world: builtin:films or builtin:news")
+    x.add_argument("--checkpoint", nargs="+", action="extend", metavar="DIR",
+                   help="models to explain (default: the world's shipped models in assets/models/)")
+    x.add_argument("--users", type=int, metavar="N", help="explain at most N users' test items per model, a seeded sample "
+                   "(default: all; a few hundred for target attention, ~1 s each; the output says how many)")
+    x.add_argument("--out", metavar="FILE", help="also write the results, with the command and commit, to this JSON file")
+    x.add_argument("--json", action="store_true", help="print the list of per-model objects as one JSON line")
+    x.set_defaults(run=cmd_explain_benchmark)
 
     from recattn.data.commands import register
 
