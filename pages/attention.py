@@ -9,7 +9,7 @@ from recattn.viz.heads import head_figure, row_bars
 from ui import models, sources, state, widgets
 from ui.text import md, plural
 
-ATTENTION_KINDS = ("sasrec", "bert4rec", "additive")
+ATTENTION_KINDS = ("sasrec", "bert4rec", "additive", "narm")
 RANKS = "attention_ranks"  # (model, history, top-10 ranks, the ranks before the last edit), owned by this page
 MODEL = "attention_model"
 
@@ -49,7 +49,7 @@ if attentive:
     st.selectbox("Attention model", list(attentive), key=MODEL, format_func=lambda p: attentive[p].label,
                  placeholder="Pick a model with attention", on_change=picked_model, width=320,
                  help="The models of this data that have attention: SASRec (causal), BERT4Rec (bidirectional), "
-                      "additive (target attention).")
+                      "additive (target attention), NARM (additive attention over the history).")
 history = widgets.require_history()
 rec = widgets.recommend(recommender, history)
 
@@ -79,7 +79,7 @@ with right:
     if trace is None:
         st.info(f"This model ({md(recommender.kind)}) has no attention to show: " + (
             "pick an attention model above." if attentive else
-            "no SASRec, BERT4Rec or additive model is trained on this data yet; train one on the Train page."),
+            "no SASRec, BERT4Rec, additive or NARM model is trained on this data yet; train one on the Train page."),
             icon=":material/visibility_off:")
         st.stop()
     st.subheader(f"Attention · {plural(trace.layers, 'layer')} × {plural(trace.heads, 'head')}")

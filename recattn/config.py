@@ -14,9 +14,9 @@ from recattn.errors import RecAttnError
 
 T = TypeVar("T")
 
-MODEL_KINDS = ("sasrec", "bert4rec", "additive", "gru", "pop", "itemknn")
-MODEL_NAMES = {"sasrec": "SASRec", "bert4rec": "BERT4Rec", "additive": "Additive attention", "gru": "GRU4Rec",
-               "pop": "Popularity", "itemknn": "ItemKNN"}  # what people read
+MODEL_KINDS = ("sasrec", "bert4rec", "additive", "narm", "gru", "pop", "itemknn")
+MODEL_NAMES = {"sasrec": "SASRec", "bert4rec": "BERT4Rec", "additive": "Additive attention", "narm": "NARM (additive)",
+               "gru": "GRU4Rec", "pop": "Popularity", "itemknn": "ItemKNN"}  # what people read
 OBJECTIVES = ("ce", "bce", "sampled_softmax")
 
 

@@ -124,8 +124,9 @@ class Recommender:
             q_ids, k_ids = tuple(item.id for item in items), used
         elif out.kind == "bidirectional":
             q_ids = k_ids = (used + (MASK_SLOT,))[-self.max_len:]
-        else:
-            q_ids = k_ids = used
+        else:  # causal: a row per position (SASRec), or the last position's row alone (NARM)
+            k_ids = used
+            q_ids = used[len(used) - maps[0].shape[-2]:]
         weights = torch.stack([m[0] for m in maps]).float().numpy()
         return AttentionTrace(
             weights=weights,
@@ -138,7 +139,8 @@ class Recommender:
         )
 
     def _label(self, item_id: str) -> str:
-        return self.title(item_id) if item_id in self.vocab._index else item_id
+        index = self.vocab._index.get(item_id)  # one dict look-up: a trace labels up to 2 × max_len ids
+        return item_id if index is None else self._titles[index - 1]
 
 
 def _check_k(k: int) -> None:

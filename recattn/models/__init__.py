@@ -20,6 +20,10 @@ def build_model(cfg: ModelConfig, seed: int | None = None) -> nn.Module:
         from recattn.models.additive import AdditiveAttention
 
         return AdditiveAttention(cfg)
+    if cfg.kind == "narm":
+        from recattn.models.narm import NARM
+
+        return NARM(cfg)
     if cfg.kind == "gru":
         from recattn.models.gru import GRU4Rec
 

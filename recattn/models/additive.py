@@ -129,6 +129,17 @@ class AdditiveAttention(nn.Module):
         weights[:, 0] = 0.0
         return ModelOutput(scores, (weights[:, None],), self.attention_kind)
 
+    def score_candidates(self, seqs: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+        """The scores of some candidates per row, as `score` gives them: seqs (B, T) left-padded, candidates
+        (B, N) item indices → (B, N); index 0 (padding) scores -inf. Costs N, not n_items, candidates a row:
+        what makes this model affordable as a re-ranker of another model's top N (recattn.rerank)."""
+        seqs = seqs[:, -self.config.max_len:]
+        keys, values, present = self._history(seqs)
+        allowed = present[:, None, :]
+        scores = torch.cat([self._attend(keys, values, c, allowed)[0]
+                            for c in candidates.split(self._chunk(*seqs.shape), dim=1)], dim=1)
+        return scores.masked_fill(candidates == 0, float("-inf"))
+
     def train_loss(self, inputs: torch.Tensor, targets: torch.Tensor, objective: str, negatives: int,
                    generator: torch.Generator | None = None, label_smoothing: float = 0.0) -> torch.Tensor:
         """The next-item loss at every position with a target, as recattn.objectives.loss defines it.
