@@ -1,7 +1,8 @@
 """Story presets: short histories built from the planted causes of the built-in worlds, each with one sentence on
 what a model that learned those causes should pick up. Built from the catalogue alone, so always the same.
 
-The film world marks franchises with `franchise` (-1: none) and `part` (1, 2, …); the news world marks stories with
+The film world marks franchises with `franchise` (-1: none), `part` (1, 2, …) and `pace` (how many films after a part
+users come back to the next one); the news world marks stories with
 `story` (-1: none), `part` and `published`. Both join genres (topics) with "|". Other catalogues get no presets:
 their causes are unknown.
 """
@@ -16,6 +17,7 @@ from recattn.data.dataset import Dataset
 from recattn.data.news import WINDOW
 
 LEAD_IN = 3  # films of other genres before the first part of a trilogy
+PACES = range(4, 9)  # franchise paces for a history that ends where part 2 is due, a few films after part 1
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,8 @@ def presets(dataset: Dataset) -> list[Preset]:
     """The story presets of a data set: the film or news world's planted causes, or [] for other data."""
     items = dataset.items
     if {"franchise", "part"} <= set(items.columns):
-        found = (trilogy(items), binge(items, "Sci-Fi", ("Family", "Animation"), "children's"), fan(items, "Noir"))
+        found = (trilogy(items), binge(items, "Sci-Fi", ("Family", "Animation"), "children's"), fan(items, "Noir"),
+                 come_back(items))
         return [p for p in found if p is not None]
     if {"story", "part", "published"} <= set(items.columns):
         return [p for p in (following_story(items), switch_topic(items, "Sports", "Politics")) if p is not None]
@@ -58,21 +61,56 @@ def _ids(rows: pd.DataFrame) -> tuple[str, ...]:
 
 
 # ---------------------------------------------------------------- films
-def trilogy(items: pd.DataFrame) -> Preset | None:
-    """A few films of other genres, then part 1 of the most popular franchise with at least three parts."""
-    parts = items[items["franchise"] >= 0].groupby("franchise")["part"].max()
-    firsts = items[(items["part"] == 1) & items["franchise"].isin(parts[parts >= 3].index)]
+def _opening(items: pd.DataFrame, paces: range, n_parts: int) -> tuple[pd.Series, pd.DataFrame] | None:
+    """Part 1 of the most popular franchise with at least `n_parts` parts whose pace is in `paces` (any pace where
+    the catalogue has none), and the films outside franchises sharing no genre with it, most popular first."""
+    members = items[items["franchise"] >= 0]
+    parts = members.groupby("franchise")["part"].max()
+    keep = parts[parts >= n_parts].index
+    if "pace" in items:
+        paced = members.groupby("franchise")["pace"].first()
+        keep = keep.intersection(paced[paced.isin(paces)].index)
+    firsts = items[(items["part"] == 1) & items["franchise"].isin(keep)]
     if firsts.empty:
         return None
     first = _by_appeal(firsts, "popularity").iloc[0]
     genres = tuple(str(first["genres"]).split("|"))
-    others = _by_appeal(items[(items["franchise"] < 0) & ~_has(items, genres)], "popularity").head(LEAD_IN)
-    second = items[(items["franchise"] == first["franchise"]) & (items["part"] == 2)]["title"].iloc[0]
+    return first, _by_appeal(items[(items["franchise"] < 0) & ~_has(items, genres)], "popularity")
+
+
+def _part_two(items: pd.DataFrame, first: pd.Series) -> str:
+    return items[(items["franchise"] == first["franchise"]) & (items["part"] == 2)]["title"].iloc[0]
+
+
+def trilogy(items: pd.DataFrame) -> Preset | None:
+    """A few films of other genres, then part 1 of the most popular franchise with at least three parts that
+    users watch back to back (pace 1)."""
+    found = _opening(items, range(1, 2), 3)
+    if found is None:
+        return None
+    first, others = found
+    n_parts = int(items.loc[items["franchise"] == first["franchise"], "part"].max())
     return Preset(
         "Finished part 1 of a trilogy",
-        f"The last film opens a franchise of {int(parts[first['franchise']])} parts: the model should put part 2, "
-        f"{second}, at the top, and attend to that last film most.",
-        _ids(others) + (str(first["item_id"]),),
+        f"The last film opens a franchise of {n_parts} parts that people watch back to back: the model should put "
+        f"part 2, {_part_two(items, first)}, at the top, and attend to that last film most.",
+        _ids(others.head(LEAD_IN)) + (str(first["item_id"]),),
+    )
+
+
+def come_back(items: pd.DataFrame) -> Preset | None:
+    """Part 1 of the most popular franchise with a pace of PACES, then films of other genres until part 2 is due."""
+    found = _opening(items, PACES, 2)
+    if found is None or "pace" not in items:
+        return None
+    first, others = found
+    pace = int(first["pace"])
+    return Preset(
+        "Part 1 a few films back",
+        f"Part 1 of a franchise came {pace} films ago, and people come back to this franchise {pace} films after a "
+        f"part: part 2, {_part_two(items, first)}, should top the list, and attention should reach back to part 1 "
+        "rather than stay on the last films.",
+        (str(first["item_id"]),) + _ids(others.head(pace - 1)),
     )
 
 

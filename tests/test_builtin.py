@@ -1,10 +1,13 @@
-"""The built-in film world: deterministic, labelled with its planted causes, and shaped as promised."""
+"""The built-in film world: deterministic, labelled with its planted causes and the films behind them, and shaped as
+promised."""
 
 import hashlib
 
 import numpy as np
 
-from recattn.data.builtin import CAUSES, generate_films
+from recattn.data import load
+from recattn.data.builtin import CAUSES, MAX_DELAY, RECENT, generate_films
+from recattn.data.info import cause_distances
 
 
 def _digest(ds) -> str:
@@ -30,6 +33,9 @@ def test_catalogue_shape():
     assert n_genres.between(1, 3).all()
     sizes = items[items["franchise"] >= 0].groupby("franchise").size()
     assert len(sizes) == 30 and sizes.between(2, 5).all()
+    paces = items[items["franchise"] >= 0].groupby("franchise")["pace"]
+    assert (paces.nunique() == 1).all() and paces.first().between(1, MAX_DELAY).all()  # one pace a franchise
+    assert (items.loc[items["franchise"] < 0, "pace"] == 0).all()
     # long tail: the top 10% of films hold far more than 10% of the popularity mass
     pop = np.sort(items["popularity"].to_numpy())[::-1]
     assert pop[:30].sum() / pop.sum() > 0.3
@@ -38,18 +44,40 @@ def test_catalogue_shape():
 def test_interactions_are_time_ordered_and_labelled():
     ds = generate_films(seed=3, n_films=300, n_users=100, n_franchises=30)
     inter = ds.interactions
+    assert list(inter.columns) == ["user_id", "item_id", "timestamp", "cause", "cause_item"]
     assert set(inter["cause"]) == set(CAUSES)
     assert (inter.groupby("user_id")["timestamp"].diff().dropna() > 0).all()
     assert not inter.duplicated(["user_id", "item_id"]).any()  # nobody watches a film twice
 
 
-def test_franchise_cause_means_the_next_part_of_the_previous_film():
+def test_cause_item_is_the_earlier_film_behind_each_interaction():
     ds = generate_films(seed=3, n_films=300, n_users=100, n_franchises=30)
     items = ds.items.set_index("item_id")
+    genres = items["genres"].str.split("|").map(set)
     inter = ds.interactions
-    prev = inter.groupby("user_id")["item_id"].shift()
-    rows = inter[inter["cause"] == "franchise"].assign(prev=prev)
-    assert len(rows) > 50
-    for item, before in zip(rows["item_id"], rows["prev"]):
-        assert items.loc[item, "franchise"] == items.loc[before, "franchise"]
+    distance = cause_distances(inter)
+    assert ((inter["cause_item"] == "") == inter["cause"].isin(["taste", "popular"])).all()
+    assert ((distance > 0) == (inter["cause_item"] != "")).all()  # always an earlier film of the same user
+    franchise = inter[inter["cause"] == "franchise"]
+    assert len(franchise) > 50
+    for item, before in zip(franchise["item_id"], franchise["cause_item"]):
+        assert items.loc[item, "franchise"] == items.loc[before, "franchise"] >= 0
         assert items.loc[item, "part"] == items.loc[before, "part"] + 1
+    genre = inter["cause"] == "genre"
+    assert distance[genre].min() == 1 and distance[genre].max() == RECENT
+    assert all(genres[i] & genres[b] for i, b in zip(inter.loc[genre, "item_id"], inter.loc[genre, "cause_item"]))
+
+
+def test_continuations_come_at_their_franchise_pace():
+    films = load("builtin:films")
+    inter = films.interactions
+    franchise = (inter["cause"] == "franchise").to_numpy()
+    assert 0.18 < franchise.mean() < 0.25  # the mix of causes as before delays came in
+    distance = cause_distances(inter)[franchise]
+    pace = films.items.set_index("item_id").loc[inter.loc[franchise, "cause_item"], "pace"].to_numpy()
+    late = distance - pace  # a film more for each other part due at the same time
+    assert late.min() == 0 and late.max() <= 5 and np.mean(late == 0) > 0.85
+    # test cases (each user's last film) in each distance bin, for benchmarks of explanations
+    last = (inter.groupby("user_id").cumcount(ascending=False) == 0).to_numpy()[franchise]
+    bins = np.digitize(distance[last], [2, 6])  # 0: distance 1, 1: 2-5, 2: 6 and more
+    assert (np.bincount(bins, minlength=3) >= 200).all()

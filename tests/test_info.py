@@ -6,7 +6,7 @@ import pandas as pd
 
 from recattn.cli import main
 from recattn.data.dataset import Dataset
-from recattn.data.info import summarize
+from recattn.data.info import cause_distances, summarize
 
 
 def dataset(users, items, times):
@@ -51,3 +51,12 @@ def test_cli_info_builtin(capsys):
     assert main(["data", "info", "builtin:films", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["format"] == "builtin" and out["users"] == 3000
+
+
+def test_cause_distances_count_back_within_each_user():
+    inter = pd.DataFrame({"user_id": ["u1", "u1", "u1", "u1", "u2", "u2"],
+                          "item_id": ["a", "b", "c", "d", "c", "a"],
+                          "timestamp": pd.array([1, 2, 3, 4, 1, 2], dtype="int64"),
+                          "cause_item": ["", "a", "a", "b", "", "c"]})
+    assert cause_distances(inter).tolist() == [0, 1, 2, 2, 0, 1]
+    assert cause_distances(inter.drop(columns="cause_item")).tolist() == [0] * 6  # real data: no causes

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from recattn.data import BUILTIN, load
+from recattn.data.info import cause_distances
 from recattn.data.news import CAUSES, TOPICS, generate_news
 
 
@@ -32,7 +33,7 @@ def test_size_and_contract(news):
     assert {"story", "part", "published"} <= set(items.columns)
     assert str(items["year"].dtype) == "Int64" and items["published"].dtype == "int64"
     assert all(set(g.split("|")) <= set(TOPICS) for g in items["genres"])
-    assert list(inter.columns) == ["user_id", "item_id", "timestamp", "cause"]
+    assert list(inter.columns) == ["user_id", "item_id", "timestamp", "cause", "cause_item"]
     assert inter["timestamp"].dtype == "int64"
     lengths = inter.groupby("user_id").size()
     assert len(lengths) == 3000 and lengths.between(20, 30).all()
@@ -67,6 +68,32 @@ def test_topic_clicks_share_a_topic_with_the_last_three(news):
         for k in np.flatnonzero(np.array(causes) == "topic"):
             recent = set().union(*(topics[i] for i in ids[max(0, k - 3):k]))
             assert topics[ids[k]] & recent
+
+
+def test_cause_item_is_the_earlier_click_behind_each_click(news):
+    items = news.items.set_index("item_id")
+    topics = items["genres"].str.split("|").map(set)
+    inter = news.interactions
+    distance = cause_distances(inter)
+    assert ((inter["cause_item"] == "") == inter["cause"].isin(["taste", "recent"])).all()
+    assert ((distance > 0) == (inter["cause_item"] != "")).all()  # always an earlier click of the same reader
+    story = inter[inter["cause"] == "story"]
+    clicked, before = items.loc[story["item_id"]], items.loc[story["cause_item"]]
+    assert len(story) > 1000 and (clicked["story"].to_numpy() == before["story"].to_numpy()).all()
+    assert (clicked["part"].to_numpy() == before["part"].to_numpy() + 1).all()
+    topic = inter["cause"] == "topic"
+    assert distance[topic].min() == 1 and distance[topic].max() == 3
+    assert all(topics[i] & topics[b] for i, b in zip(inter.loc[topic, "item_id"], inter.loc[topic, "cause_item"]))
+
+
+def test_story_parts_come_right_after_or_many_clicks_later(news):
+    inter = news.interactions
+    story = (inter["cause"] == "story").to_numpy()
+    distance = cause_distances(inter)[story]
+    # test cases (each reader's last click) in each distance bin, for benchmarks of explanations
+    last = (inter.groupby("user_id").cumcount(ascending=False) == 0).to_numpy()[story]
+    bins = np.digitize(distance[last], [2, 6])  # 0: distance 1, 1: 2-5, 2: 6 and more
+    assert (np.bincount(bins, minlength=3) >= 200).all()
 
 
 def test_sorted_per_user_in_time(news):

@@ -27,7 +27,7 @@ def _by_name(dataset: Dataset) -> dict:
 def test_every_preset_is_a_history_of_known_ids(world, request):
     dataset = request.getfixturevalue(world)
     found = presets(dataset)
-    assert len(found) == {"films": 3, "news": 2}[world]
+    assert len(found) == {"films": 4, "news": 2}[world]
     known = set(dataset.items["item_id"].astype(str))
     for preset in found:
         assert len(preset.item_ids) >= 3 and set(preset.item_ids) <= known, preset.name
@@ -40,7 +40,7 @@ def test_trilogy_ends_on_part_one_of_a_franchise_with_a_part_two(films):
     items = films.items.set_index("item_id")
     preset = _by_name(films)["Finished part 1 of a trilogy"]
     last = items.loc[preset.item_ids[-1]]
-    assert last["part"] == 1 and last["franchise"] >= 0
+    assert last["part"] == 1 and last["franchise"] >= 0 and last["pace"] == 1  # part 2 comes right after
     parts = items[items["franchise"] == last["franchise"]]
     assert parts["part"].max() >= 3
     second = parts[parts["part"] == 2]
@@ -48,6 +48,18 @@ def test_trilogy_ends_on_part_one_of_a_franchise_with_a_part_two(films):
     # The films before it are of other genres and outside any franchise.
     genres = set(last["genres"].split("|"))
     for item_id in preset.item_ids[:-1]:
+        assert items.loc[item_id, "franchise"] < 0 and not genres & set(items.loc[item_id, "genres"].split("|"))
+
+
+def test_come_back_ends_where_part_two_is_due(films):
+    items = films.items.set_index("item_id")
+    preset = _by_name(films)["Part 1 a few films back"]
+    first = items.loc[preset.item_ids[0]]
+    assert first["part"] == 1 and 4 <= first["pace"] <= 8 and len(preset.item_ids) == first["pace"]
+    second = items[(items["franchise"] == first["franchise"]) & (items["part"] == 2)]["title"].iloc[0]
+    assert second in preset.story and f"came {first['pace']} films ago" in preset.story
+    genres = set(first["genres"].split("|"))
+    for item_id in preset.item_ids[1:]:
         assert items.loc[item_id, "franchise"] < 0 and not genres & set(items.loc[item_id, "genres"].split("|"))
 
 

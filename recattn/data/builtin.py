@@ -1,8 +1,11 @@
 """The built-in film world: a catalogue and users generated from planted rules, offline and deterministic.
 
-Every interaction carries the rule that produced it (`cause`), so explanations can be checked against it:
-- franchise: the next part of a franchise whose previous part the user just watched;
-- genre: a film sharing a genre with one of the user's last few films;
+Every interaction carries the rule that produced it (`cause`) and, where one earlier film of the same user was
+behind it, that film's item_id (`cause_item`, "" otherwise), so explanations can be checked against it:
+- franchise: the next part of a franchise the user watched earlier; the user queues it on watching the previous
+  part (`cause_item`) and comes back to it at the franchise's `pace`: 1 to MAX_DELAY films later, the same for all
+  users (sagas spaced out, short series back to back), so the most recent film is often not the cause;
+- genre: a film sharing a genre with one of the user's last RECENT films (`cause_item`: the film whose genre it was);
 - taste: a film from the user's long-term favourite genres;
 - popular: a pick from the global long-tailed popularity.
 """
@@ -35,13 +38,36 @@ PLACES = (
 )
 ROMAN = ("", "II", "III", "IV", "V")
 
+CONTINUE = 0.95  # share of watched franchise parts whose next part the user queues
+MAX_DELAY = 20  # a queued part comes at most this many films later (a film more if another part is due then)
+RECENT = 3  # the genre rule looks at this many last films
+TRIES = 8  # popularity draws before a pick falls back to listing the unseen films
+
 # The rule behind each interaction and what it means, in the words the app shows.
 CAUSES = {
-    "franchise": "the next part of a franchise the user just watched",
-    "genre": "a film sharing a genre with one of the last few films",
+    "franchise": f"the next part of a franchise the user watched earlier: right before, or at the franchise's own "
+                 f"pace, up to about {MAX_DELAY} films back",
+    "genre": f"a film sharing a genre with one of the last {RECENT} films",
     "taste": "a pick from the user's long-term favourite genres",
     "popular": "a pick from the global, long-tailed popularity",
 }
+
+
+def _delay_weights(right_away: float, hazard: float, longest: int = MAX_DELAY) -> np.ndarray:
+    """Weights of coming back to a queued item 1..longest items later (distance 1: next): `right_away` on 1, the
+    rest geometric from 2 on (the same chance `hazard` at each longer delay), cut at `longest` and normalized."""
+    later = hazard * (1 - hazard) ** np.arange(longest - 1)
+    weights = np.concatenate([[right_away], (1 - right_away) * later / later.sum()])
+    return weights / weights.sum()
+
+
+def _draw(rng: np.random.Generator, cum: np.ndarray) -> int:
+    """An index drawn with the weights whose cumulative sum is `cum` (faster than rng.choice(p=...) per draw)."""
+    return int(np.searchsorted(cum, rng.random() * cum[-1], side="right"))
+
+
+# a franchise's pace: how many films after a part the users come back to the next one (cumulative weights)
+FILM_PACES = np.cumsum(_delay_weights(right_away=0.4, hazard=0.12))
 
 
 def generate_films(
@@ -103,6 +129,9 @@ def _catalogue(rng: np.random.Generator, n_films: int, n_franchises: int) -> pd.
             n += 1
         used.add(title)
         titles.append(title)
+    pace = np.zeros(n_films, dtype=int)  # drawn last, so the rest of the catalogue is what it was before paces
+    for f in range(n_franchises):
+        pace[franchise == f] = 1 + _draw(rng, FILM_PACES)
 
     return pd.DataFrame({
         "item_id": [str(i + 1) for i in range(n_films)],
@@ -111,71 +140,99 @@ def _catalogue(rng: np.random.Generator, n_films: int, n_franchises: int) -> pd.
         "year": pd.array(years, dtype="Int64"),
         "franchise": franchise,
         "part": part,
+        "pace": pace,
         "popularity": popularity.round(6),
     })
 
 
-def _histories(rng: np.random.Generator, items: pd.DataFrame, n_users: int) -> pd.DataFrame:
-    n_films = len(items)
-    genre_index = {g: k for k, g in enumerate(GENRES)}
-    genres = [[genre_index[g] for g in s.split("|")] for s in items["genres"]]
-    popularity = items["popularity"].to_numpy()
-    pop_p = popularity / popularity.sum()
-    franchise = items["franchise"].to_numpy()
-    part = items["part"].to_numpy()
-    next_part = np.full(n_films, -1)
-    for f in np.unique(franchise[franchise >= 0]):
-        members = np.flatnonzero(franchise == f)
-        members = members[np.argsort(part[members])]
-        for a, b in zip(members[:-1], members[1:]):
-            next_part[a] = b
-    by_genre = [np.flatnonzero([g in gs for gs in genres]) for g in range(len(GENRES))]
+EVERYTHING = len(GENRES)  # the pool of all films, after one pool per genre
 
-    users, films, times, causes = [], [], [], []
+
+class _Films:
+    """What a user's choices look up: next parts and their franchise's pace, genres, and the pools films are picked
+    from (one per genre, then the whole catalogue: `EVERYTHING`) with their cumulative popularity."""
+
+    def __init__(self, items: pd.DataFrame):
+        genre_index = {g: k for k, g in enumerate(GENRES)}
+        self.genres = [[genre_index[g] for g in s.split("|")] for s in items["genres"]]
+        self.popularity = items["popularity"].to_numpy()
+        franchise, part = items["franchise"].to_numpy(), items["part"].to_numpy()
+        self.next_part = np.full(len(items), -1)
+        self.pace = items["pace"].to_numpy()
+        for f in np.unique(franchise[franchise >= 0]):
+            members = np.flatnonzero(franchise == f)
+            members = members[np.argsort(part[members])]
+            self.next_part[members[:-1]] = members[1:]
+        on_genre = np.zeros((len(items), len(GENRES)), dtype=bool)
+        for film, gs in enumerate(self.genres):
+            on_genre[film, gs] = True
+        members = [np.flatnonzero(on_genre[:, g]) for g in range(len(GENRES))] + [np.arange(len(items))]
+        self.pools = [(m, np.cumsum(self.popularity[m])) for m in members]
+
+    def pick(self, rng: np.random.Generator, pool: int, seen: np.ndarray) -> int:
+        """A film of pool `pool` (a genre's index, or EVERYTHING) not yet seen, weighted by popularity; -1 if none
+        is left.
+
+        Draws from the whole pool and rejects seen films (exact, and cheap while few are seen); after TRIES
+        rejections it draws among the unseen ones directly."""
+        pool, cum = self.pools[pool]
+        for _ in range(TRIES):
+            film = int(pool[_draw(rng, cum)])
+            if not seen[film]:
+                return film
+        pool = pool[~seen[pool]]
+        if len(pool) == 0:
+            return -1
+        return int(pool[_draw(rng, np.cumsum(self.popularity[pool]))])
+
+
+def _histories(rng: np.random.Generator, items: pd.DataFrame, n_users: int) -> pd.DataFrame:
+    world = _Films(items)
+    ids = items["item_id"].to_numpy()
+    users, films, times, causes, cause_items = [], [], [], [], []
     t0 = 1_577_836_800  # 2020-01-01
     for u in range(n_users):
         taste = rng.choice(len(GENRES), size=int(rng.integers(2, 4)), replace=False)
         length = int(np.clip(rng.lognormal(3.3, 0.5), 8, 120))
-        seen = np.zeros(n_films, dtype=bool)
+        seen = np.zeros(len(items), dtype=bool)
         history: list[int] = []
+        queue: list[tuple[int, int, int]] = []  # (step it is due, next part, the part before it)
         t = t0 + int(rng.integers(0, 86_400 * 365))
-        for _ in range(length):
-            film, cause = _next_film(rng, history, seen, taste, next_part, genres, by_genre, pop_p)
+        for step in range(length):
+            film, cause, before = _next_film(rng, world, step, queue, history, seen, taste)
             seen[film] = True
             history.append(film)
+            queue = [q for q in queue if q[1] != film]
+            after = int(world.next_part[film])
+            if after >= 0 and not seen[after] and rng.random() < CONTINUE:
+                queue.append((step + int(world.pace[film]), after, film))
             t += int(rng.integers(3_600, 86_400 * 4))
             users.append(f"u{u + 1}")
-            films.append(str(film + 1))
+            films.append(ids[film])
             times.append(t)
             causes.append(cause)
+            cause_items.append(ids[before] if before >= 0 else "")
     frame = pd.DataFrame({"user_id": users, "item_id": films, "timestamp": np.array(times, dtype=np.int64),
-                          "cause": causes})
+                          "cause": causes, "cause_item": cause_items})
     return sort_interactions(frame)
 
 
-def _pick(rng: np.random.Generator, pool: np.ndarray, seen: np.ndarray, pop_p: np.ndarray) -> int:
-    """A film from `pool` not yet seen, weighted by popularity; -1 if none is left."""
-    pool = pool[~seen[pool]]
-    if len(pool) == 0:
-        return -1
-    w = pop_p[pool]
-    return int(pool[rng.choice(len(pool), p=w / w.sum())])
-
-
-def _next_film(rng, history, seen, taste, next_part, genres, by_genre, pop_p) -> tuple[int, str]:
-    last = history[-1] if history else -1
-    if last >= 0 and next_part[last] >= 0 and not seen[next_part[last]] and rng.random() < 0.8:
-        return int(next_part[last]), "franchise"
+def _next_film(rng, world: _Films, step: int, queue, history, seen, taste) -> tuple[int, str, int]:
+    """The film at `step`, its cause, and the earlier film behind it (-1: none)."""
+    due = [q for q in queue if q[0] <= step]
+    if due:  # the part due first (two due at once: the other waits a film)
+        _, film, before = min(due)
+        return film, "franchise", before
     roll = rng.random()
     if history and roll < 0.45:
-        recent = history[-3:]
-        g = int(rng.choice(genres[int(rng.choice(recent))]))
-        film = _pick(rng, by_genre[g], seen, pop_p)
+        recent = history[-RECENT:]
+        before = recent[int(rng.integers(len(recent)))]
+        gs = world.genres[before]
+        film = world.pick(rng, gs[int(rng.integers(len(gs)))], seen)
         if film >= 0:
-            return film, "genre"
+            return film, "genre", before
     if roll < 0.75:
-        g = int(rng.choice(taste))
-        film = _pick(rng, by_genre[g], seen, pop_p)
+        film = world.pick(rng, int(taste[int(rng.integers(len(taste)))]), seen)
         if film >= 0:
-            return film, "taste"
-    return _pick(rng, np.arange(len(pop_p)), seen, pop_p), "popular"
+            return film, "taste", -1
+    return world.pick(rng, EVERYTHING, seen), "popular", -1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import numpy as np
 import pandas as pd
 
 from recattn.data.dataset import Dataset
@@ -42,6 +43,19 @@ def cause_meanings(source: str) -> dict[str, str]:
     else:
         return {}
     return dict(CAUSES)
+
+
+def cause_distances(interactions: pd.DataFrame) -> np.ndarray:
+    """How many interactions back each row's `cause_item` lies in its user's history (1: the one just before), or 0
+    where the row has none: no single earlier item caused it, or the source has no `cause_item` column (only the
+    built-in worlds have one, and they never repeat an item in a history). Interactions sorted by user and time."""
+    if "cause_item" not in interactions:
+        return np.zeros(len(interactions), dtype=np.int64)
+    rows = interactions[["user_id", "item_id", "cause_item"]].assign(
+        position=interactions.groupby("user_id", sort=False).cumcount().to_numpy())
+    earlier = rows[["user_id", "item_id", "position"]].rename(columns={"item_id": "cause_item", "position": "at"})
+    joined = rows.merge(earlier, on=["user_id", "cause_item"], how="left")  # keeps the rows' order
+    return (joined["position"] - joined["at"]).fillna(0).astype(np.int64).to_numpy()
 
 
 def profile(dataset: Dataset) -> dict:

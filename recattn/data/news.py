@@ -2,9 +2,11 @@
 deterministically from planted rules.
 
 Articles come out over two months; a reader can only click what is already published and prefers fresh
-articles. Every click carries the rule that produced it (`cause`):
-- story: the next part of a story the reader has been following, once it is out;
-- topic: an article on the topic of one of the reader's last few clicks;
+articles. Every click carries the rule that produced it (`cause`) and, where one earlier click of the same reader was
+behind it, that article's item_id (`cause_item`, "" otherwise):
+- story: the next part of a story the reader has been following, once it is out (`cause_item`: the previous part,
+  often many clicks back, as parts come out hours or days apart);
+- topic: an article on the topic of one of the reader's last few clicks (`cause_item`: the click whose topic it was);
 - taste: an article on one of the reader's long-term favourite topics;
 - recent: whatever is fresh and popular right now, whatever its topic.
 """
@@ -140,10 +142,12 @@ class _World:
         story, part = items["story"].to_numpy(), items["part"].to_numpy()
         self.story = story
         self.next_part = np.full(len(items), -1)
+        self.previous_part = np.full(len(items), -1)
         for s in np.unique(story[story >= 0]):
             members = np.flatnonzero(story == s)
             members = members[np.argsort(part[members], kind="stable")]
             self.next_part[members[:-1]] = members[1:]
+            self.previous_part[members[1:]] = members[:-1]
 
     def pick(self, rng, t: int, seen: np.ndarray, topic: int | None, freshness: float) -> int:
         """An unseen article published in the last WINDOW before t (on `topic` if given), weighted by
@@ -162,7 +166,8 @@ class _World:
 
 def _clicks(rng: np.random.Generator, items: pd.DataFrame, n_readers: int, n_days: int) -> pd.DataFrame:
     world = _World(items)
-    users, articles, times, causes = [], [], [], []
+    ids = items["item_id"].to_numpy()
+    users, articles, times, causes, cause_items = [], [], [], [], []
     for u in range(n_readers):
         taste = rng.choice(len(TOPICS), size=int(rng.integers(1, 4)), replace=False).tolist()
         seen = np.zeros(len(items), dtype=bool)
@@ -172,7 +177,7 @@ def _clicks(rng: np.random.Generator, items: pd.DataFrame, n_readers: int, n_day
         for _ in range(int(rng.integers(20, 31))):
             # mostly a few minutes within a visit, sometimes the next visit hours or days later
             t += int(rng.integers(2 * 60, 40 * 60)) if rng.random() < 0.75 else int(rng.integers(6 * HOUR, 2 * DAY))
-            article, cause = _next_article(rng, world, t, seen, history, following, taste)
+            article, cause, before = _next_article(rng, world, t, seen, history, following, taste)
             if article < 0:
                 continue
             seen[article] = True
@@ -181,26 +186,29 @@ def _clicks(rng: np.random.Generator, items: pd.DataFrame, n_readers: int, n_day
             if world.next_part[article] >= 0 and not seen[world.next_part[article]]:
                 following.append(int(world.next_part[article]))
             users.append(f"r{u + 1}")
-            articles.append(f"N{article + 1}")
+            articles.append(ids[article])
             times.append(t)
             causes.append(cause)
+            cause_items.append(ids[before] if before >= 0 else "")
     frame = pd.DataFrame({"user_id": users, "item_id": articles, "timestamp": np.array(times, dtype=np.int64),
-                          "cause": causes})
+                          "cause": causes, "cause_item": cause_items})
     return sort_interactions(frame)
 
 
-def _next_article(rng, world: _World, t: int, seen, history, following, taste) -> tuple[int, str]:
+def _next_article(rng, world: _World, t: int, seen, history, following, taste) -> tuple[int, str, int]:
+    """The article clicked at time t (-1: nothing to click), its cause, and the earlier click behind it (-1: none)."""
     out = [a for a in following if world.published[a] <= t]
     if out and rng.random() < 0.6:
-        return min(out, key=lambda a: world.published[a]), "story"
+        article = min(out, key=lambda a: world.published[a])
+        return article, "story", int(world.previous_part[article])
     roll = rng.random()
     if history and roll < 0.4:
-        topic = _one(rng, world.topics[_one(rng, history[-3:])])
-        article = world.pick(rng, t, seen, topic, freshness=1.5 * DAY)
+        before = _one(rng, history[-3:])
+        article = world.pick(rng, t, seen, _one(rng, world.topics[before]), freshness=1.5 * DAY)
         if article >= 0:
-            return article, "topic"
+            return article, "topic", before
     if roll < 0.7:
         article = world.pick(rng, t, seen, _one(rng, taste), freshness=1.5 * DAY)
         if article >= 0:
-            return article, "taste"
-    return world.pick(rng, t, seen, None, freshness=0.3 * DAY), "recent"
+            return article, "taste", -1
+    return world.pick(rng, t, seen, None, freshness=0.3 * DAY), "recent", -1
