@@ -6,7 +6,7 @@ st.navigation, Streamlit does not auto-discover pages/: only the pages listed he
 
 import streamlit as st
 
-from ui import share, state, widgets
+from ui import models, share, state, widgets
 
 st.set_page_config(page_title="recattn", page_icon=":material/visibility:", layout="wide")
 state.init()
@@ -18,6 +18,7 @@ PAGES = {
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/history.py", title="Build history", icon=":material/playlist_add:"),
         st.Page("pages/attention.py", title="Attention", icon=":material/grid_on:"),
+        st.Page("pages/explain.py", title="Explain", icon=":material/lightbulb:"),
     ],
     "Learn": [
         st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
@@ -34,3 +35,4 @@ page = st.navigation(PAGES)
 widgets.sidebar_status()
 share.sync()  # the address bar follows the state (callbacks have already run)
 page.run()
+models.preload()  # torch for the model pages, imported while the reader looks at this one

@@ -21,6 +21,7 @@ from recattn.viz import attention_grid, genre_chart, popularity_chart, short_lab
 from recattn.viz import learn as figs
 from recattn.viz.compare import overlap_heatmap
 from recattn.viz.embeddings import embedding_map
+from recattn.viz.explain import method_bars
 from recattn.viz.heads import head_figure, row_bars
 from recattn.viz.text import plot_text
 from recattn.viz.training import training_curves
@@ -167,6 +168,16 @@ def test_walkthrough_panels():
     panels += [p for row in figs.head_panels(walk.layers[0], 0, HOSTILE) for p in row]
     for panel in panels:
         assert_literal(panel.figure)
+
+
+def test_explain_method_bars():
+    n = len(HOSTILE)
+    weights = {"attention": np.full(n, 1 / n), "occlusion": np.linspace(-1, 1, n)}
+    fig = method_bars(weights, HOSTILE, HOSTILE[2], rank_change=np.arange(n) - 2)
+    assert_literal(fig)
+    assert fig.layout.title.text.startswith("Why &lt;b&gt;bold&lt;/b&gt;?")
+    assert fig.layout.xaxis2.ticktext[3] == "4. &#36;x&#36;"  # the bottom panel carries the titles
+    assert fig.data[1].customdata[0, 0] == "1. " + SHOWN
 
 
 # ------------------------------------------------------------------------------------------- altair: text as it is

@@ -18,7 +18,8 @@ class Dataset:
 
     items: one row per catalogue item — item_id (str), title (str), genres ("|"-joined str, may be ""),
         year (Int64, may be NA); sources may add columns (e.g. franchise, part, published).
-    interactions: user_id (str), item_id (str), timestamp (int64 seconds), optionally cause (str);
+    interactions: user_id (str), item_id (str), timestamp (int64 seconds), optionally cause (str) and cause_item
+        (str: the earlier item behind the interaction, "" when none);
         sorted by user, then time, with a stable tie-break on the original order.
     notes: what loading changed or what a person should know about the data (duplicated rows dropped,
         timestamps converted from milliseconds, users too short to validate on), in words; `data info` and

@@ -64,7 +64,8 @@ def finish(raw: Raw, *, name: str, format: str, min_rating: float | None = None,
         raise DataError("no interactions are left" + (" after filtering" if min_rating or kcore else ""),
                         path=str(raw.interactions.path),
                         hint="lower min_rating or kcore" if min_rating or kcore else "the file has a header only")
-    columns = ["user_id", "item_id", "timestamp"] + (["cause"] if "cause" in inter.columns else [])
+    # planted causes (a simulated world's) travel with the interactions, so explanations can be scored on them
+    columns = ["user_id", "item_id", "timestamp"] + [c for c in ("cause", "cause_item") if c in inter.columns]
     inter = inter[columns].reset_index(drop=True).astype({"user_id": "str", "item_id": "str",
                                                            "timestamp": "int64"})
     return Dataset(name=name, format=format, items=_tidy(items), interactions=sort_interactions(inter),
