@@ -106,8 +106,10 @@ def sample_candidates(rng: np.random.Generator, histories: Sequence[np.ndarray],
 
 
 def _evaluate(scorer: Scorer, histories, targets, n_items: int, protocol: str, rules: Sequence[bool],
-              counts: np.ndarray, ks: Sequence[int], batch_size: int, seed: int) -> list[dict[str, float]]:
-    """The metrics under each rule for seen items in `rules` (True: excluded), from one scoring pass."""
+              counts: np.ndarray, ks: Sequence[int], batch_size: int,
+              seed: int) -> list[tuple[dict[str, float], np.ndarray]]:
+    """The metrics and the (users,) ranks under each rule for seen items in `rules` (True: excluded), from one
+    scoring pass."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
     rng = np.random.default_rng(seed)
@@ -151,7 +153,7 @@ def _evaluate(scorer: Scorer, histories, targets, n_items: int, protocol: str, r
             out["coverage@10"] = float(recommended[j][1:].sum() / n_items)
             pops = np.concatenate(top_pop[j]) if top_pop[j] else np.array([])
             out["popularity@10"] = float(pops.mean()) if len(pops) else 0.0
-        results.append(out)
+        results.append((out, flat))
     return results
 
 
@@ -163,7 +165,8 @@ def evaluate(scorer: Scorer, histories: Sequence[np.ndarray], targets: np.ndarra
     coverage@10 and the mean training popularity of the top-10. `item_counts` (training counts per index) is
     needed for popular100 and the popularity figure."""
     counts = item_counts if item_counts is not None else np.ones(n_items + 1)
-    return _evaluate(scorer, histories, targets, n_items, protocol, (exclude_seen,), counts, ks, batch_size, seed)[0]
+    return _evaluate(scorer, histories, targets, n_items, protocol, (exclude_seen,), counts, ks, batch_size,
+                     seed)[0][0]
 
 
 def evaluate_seen_both(scorer: Scorer, histories: Sequence[np.ndarray], targets: np.ndarray, n_items: int, *,
@@ -171,5 +174,15 @@ def evaluate_seen_both(scorer: Scorer, histories: Sequence[np.ndarray], targets:
     """Full ranking under both rules for seen items from one scoring pass: the seen-excluded metrics (as
     `evaluate` gives them; `ndcg@10` is the selection metric) with the seen-kept ones nested under "seen_kept"."""
     counts = item_counts if item_counts is not None else np.ones(n_items + 1)
-    excluded, kept = _evaluate(scorer, histories, targets, n_items, "full", (True, False), counts, ks, batch_size, 0)
+    (excluded, _), (kept, _) = _evaluate(scorer, histories, targets, n_items, "full", (True, False), counts, ks,
+                                         batch_size, 0)
     return {**excluded, SEEN_KEPT: kept}
+
+
+def ranks(scorer: Scorer, histories: Sequence[np.ndarray], targets: np.ndarray, n_items: int, *,
+          exclude_seen: bool = True, batch_size: int = 256) -> np.ndarray:
+    """(users,) float64: each user's full-ranking rank of its target, exactly as `evaluate` ranks it (0-based,
+    ties fractional; with `exclude_seen` a target already in its history is never shown: infinity), for paired
+    comparisons over users. `metrics_from_ranks` of them gives `evaluate`'s HR, NDCG and MRR."""
+    return _evaluate(scorer, histories, targets, n_items, "full", (exclude_seen,), np.ones(n_items + 1), KS,
+                     batch_size, 0)[0][1]

@@ -14,7 +14,7 @@ from recattn.cli import build_parser, main
 from recattn.config import ModelConfig, TrainConfig
 from recattn.data import Dataset, prepare
 from recattn.errors import RecAttnError
-from recattn.evaluate import (SEEN_KEPT, evaluate, evaluate_seen_both, metrics_from_ranks, rank_of_target,
+from recattn.evaluate import (SEEN_KEPT, evaluate, evaluate_seen_both, metrics_from_ranks, rank_of_target, ranks,
                               sample_candidates)
 from recattn.models import build_model
 from recattn.train import model_scorer, validate
@@ -147,6 +147,21 @@ def test_seen_both_matches_each_rule_from_one_scoring_pass():
     assert {k: v for k, v in both.items() if k != SEEN_KEPT} == evaluate(order, hist, targets, 6, ks=(1, 5))
     assert both[SEEN_KEPT] == evaluate(order, hist, targets, 6, ks=(1, 5), exclude_seen=False)
     assert both["hr@1"] == pytest.approx(2 / 3) and both[SEEN_KEPT]["hr@1"] == pytest.approx(1 / 3)
+
+
+def test_per_user_ranks_are_those_the_metrics_average():
+    order = _fixed_scorer([3, 1, 4, 2, 5, 6])
+    hist = [np.array([3]), np.array([1, 4]), np.array([2]), np.array([6])]
+    targets = np.array([1, 3, 2, 4])  # the third user repeats item 2
+    excluded = ranks(order, hist, targets, 6, batch_size=3)
+    kept = ranks(order, hist, targets, 6, exclude_seen=False)
+    # user 0: 1 is first once 3 is out; user 1: 3 is first; user 2: a repeat, never shown; user 3: 3 and 1 above 4
+    assert excluded.tolist() == [0.0, 0.0, INF, 2.0]
+    assert kept.tolist() == [1.0, 0.0, 3.0, 2.0]
+    assert metrics_from_ranks(excluded) == {k: v for k, v in evaluate(order, hist, targets, 6).items()
+                                           if k in metrics_from_ranks(excluded)}
+    tied = ranks(_constant_scorer(5), [np.array([1])], np.array([3]), 5)
+    assert tied.tolist() == [1.5]  # four candidates tied: the middle of ranks 0..3
 
 
 def _tiny_dataset(n_users=40, n_items=25, length=8, seed=0) -> Dataset:

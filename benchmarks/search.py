@@ -1,0 +1,406 @@
+"""Equal search: every neural model gets the same number of configurations and minutes, chosen on validation only.
+
+    python benchmarks/search.py --data SOURCE [--models sasrec,bert4rec,gru,narm,additive] [--configs 8]
+                                [--minutes 3] [--top 2] [--seeds 0,1,2] [--references pop,itemknn]
+                                [--threads N] [--device auto] [--out benchmarks/results/search-<name>]
+
+For each kind:
+1. `--configs` configurations from its fixed search space (SPACE below): the first is today's default
+   (recattn/defaults.py), the rest drawn without repeats from the space with a seed of their own (SEARCH_SEED and
+   the kind's name), so a rerun tries the same ones. Each trains with seed 0 for `--minutes` (early stopping as
+   usual) and is judged by its best validation NDCG@10 (seen items excluded), nothing else.
+2. The best `--top` are retrained with every seed of `--seeds`, seed 0 included (reusing the search's seed-0 run
+   would favour the configuration that got lucky there); the winner has the best MEAN validation NDCG@10.
+3. Only then are test figures computed, for the winner's seeds alone (full ranking, seen items excluded and
+   kept): mean ± sd over seeds. Selection runs on a copy of the split without its test users (`without_test`),
+   so no choice can read them.
+Popularity and item-to-item (`--references`) are counted once on the same split, untuned, as reference rows.
+PAIRS are then compared over the test users: each user's NDCG@10 averaged over the seeds, a paired sign test
+and a paired bootstrap 95% CI of the mean difference (BOOTSTRAP resamples, a fixed seed); "beyond noise" when
+the CI excludes 0.
+
+Writes <out>.md (the table and the paired tests) and <out>.json (every try with its settings, validation
+figures, seconds and epochs; the command, commit, date, seeds, budget, threads and machine). Progress goes to
+stderr. A run costs about kinds × (configs + top × seeds) × minutes, printed before it starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import math
+import os
+import statistics
+import sys
+import time
+import zlib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.load import percentile  # noqa: E402
+from benchmarks.quality import SHARED_ML  # noqa: E402
+from benchmarks.run_all import commit, machine  # noqa: E402
+from recattn import defaults  # noqa: E402
+from recattn.config import MODEL_NAMES, ModelConfig, TrainConfig  # noqa: E402
+from recattn.data import Dataset, load, prepare  # noqa: E402
+from recattn.data.sequences import Split  # noqa: E402
+from recattn.evaluate import metrics_from_ranks, ranks  # noqa: E402
+from recattn.models import build_model  # noqa: E402
+from recattn.train import FitResult, fit, model_scorer, resolve_device  # noqa: E402
+
+NEURAL = ("sasrec", "bert4rec", "gru", "narm", "additive")
+REFERENCES = ("pop", "itemknn")
+# The search space of each kind, one grid for every axis a kind has: lr is TrainConfig's, the rest ModelConfig's.
+# Every default of recattn/defaults.py lies on its kind's grid.
+LR = (1e-3, 3e-3, 1e-2)
+HIDDEN = (32, 64, 128)
+DROPOUT = (0.0, 0.1, 0.2, 0.3, 0.5)
+MAX_LEN = (25, 50, 100, 200)
+_TRANSFORMER = {"lr": LR, "hidden": HIDDEN, "dropout": DROPOUT, "max_len": MAX_LEN, "layers": (1, 2, 3),
+                "heads": (1, 2, 4), "repeat_bias": (True, False)}  # the repeat offset: Transformers only
+_RNN = {"lr": LR, "hidden": HIDDEN, "dropout": DROPOUT, "max_len": MAX_LEN, "layers": (1, 2)}
+SPACE: dict[str, dict[str, tuple]] = {
+    "sasrec": _TRANSFORMER, "bert4rec": _TRANSFORMER, "gru": _RNN, "narm": _RNN,
+    "additive": {"lr": LR, "hidden": HIDDEN, "dropout": DROPOUT, "max_len": MAX_LEN},
+}
+SEARCH_SEED = 12
+PAIRS = (("sasrec", "gru"), ("sasrec", "bert4rec"), ("narm", "gru"))  # (a, b): is a better than b beyond noise?
+BOOTSTRAP = 2_000
+BOOTSTRAP_SEED = 0
+K = 10
+_MODEL_FIELDS = {f.name for f in dataclasses.fields(ModelConfig)}
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What every neural kind gets: `configs` tries of `minutes` each, then its best `top` once per seed."""
+
+    configs: int = 8
+    minutes: float = 3.0
+    top: int = 2
+    seeds: tuple[int, ...] = (0, 1, 2)
+    device: str = "auto"
+
+
+@dataclass
+class Try:
+    """One training run: its settings, seed, stage ("search", "seeds" or "counted") and what validation made of it."""
+
+    kind: str
+    settings: dict
+    seed: int
+    stage: str
+    valid: dict
+    seconds: float
+    epochs: int
+    best_epoch: int
+    stopped: str
+
+
+# ---------------------------------------------------------------- the search space
+def default_settings(kind: str) -> dict:
+    """Today's defaults of `kind` on the axes of its search space."""
+    model, train = defaults.model_config(kind), defaults.train_config(kind)
+    return {k: getattr(model if k in _MODEL_FIELDS else train, k) for k in SPACE[kind]}
+
+
+def configurations(kind: str, n: int) -> list[dict]:
+    """`n` distinct settings of `kind`: the defaults first, then points of SPACE[kind] in a seeded random order."""
+    axes = SPACE[kind]
+    first = default_settings(kind)
+    points = [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
+    if n > len(points):
+        raise ValueError(f"{kind}'s search space holds {len(points)} configurations, fewer than the {n} asked")
+    rng = np.random.default_rng([SEARCH_SEED, zlib.crc32(kind.encode())])  # not hash(): stable across runs
+    drawn = (points[i] for i in rng.permutation(len(points)) if points[i] != first)
+    return [first, *itertools.islice(drawn, n - 1)]
+
+
+def configs_for(kind: str, settings: dict, n_items: int, minutes: float | None, seed: int,
+                device: str) -> tuple[ModelConfig, TrainConfig]:
+    """The model and training configs of one try: the kind's defaults with `settings` on top."""
+    model = defaults.model_config(kind, n_items=n_items, **{k: v for k, v in settings.items() if k in _MODEL_FIELDS})
+    train = defaults.train_config(kind, n_items=n_items, seed=seed, device=device, max_minutes=minutes,
+                                  **{k: v for k, v in settings.items() if k not in _MODEL_FIELDS})
+    return model, train
+
+
+def shown(settings: dict) -> str:
+    """Settings as people read them: `lr 0.01, hidden 64, …, repeat offset on`."""
+    return ", ".join(f"repeat offset {'on' if v else 'off'}" if k == "repeat_bias" else f"{k} {v:g}"
+                     for k, v in settings.items())
+
+
+# ---------------------------------------------------------------- training and figures
+def without_test(split: Split) -> Split:
+    """The split with no test users: what selection sees, so that no choice can read a test figure."""
+    return dataclasses.replace(split, test_inputs=(), test_targets=np.empty(0, dtype=np.int64))
+
+
+def _valid_figures(valid: dict) -> dict:
+    kept = valid["seen_kept"]
+    return {"ndcg@10": valid["ndcg@10"], "hr@10": valid["hr@10"],
+            "seen_kept": {"ndcg@10": kept["ndcg@10"], "hr@10": kept["hr@10"]}}
+
+
+def train_try(kind: str, settings: dict, seed: int, stage: str, split: Split, minutes: float | None,
+              device: str) -> tuple[Try, FitResult]:
+    """Train one configuration with one seed; its Try and the fitted model (best validation weights)."""
+    model_cfg, train_cfg = configs_for(kind, settings, split.n_items, minutes, seed, device)
+    result = fit(build_model(model_cfg, seed=seed), split, train_cfg)
+    if not result.best_valid:
+        raise ValueError(f"{kind} ({shown(settings)}) used its {minutes} min before one epoch was validated; "
+                         "give it more --minutes")
+    done = Try(kind, settings, seed, stage, _valid_figures(result.best_valid), round(result.seconds, 2),
+               len(result.history), result.best_epoch, result.stopped)
+    return done, result
+
+
+def test_figures(model: torch.nn.Module, split: Split, device: str) -> dict:
+    """The test figures of a frozen model: full ranking with seen items excluded (and its per-user ranks, for the
+    paired tests) and with them kept. The only place the test users are read."""
+    scorer = model_scorer(model, resolve_device(device))
+    excluded = ranks(scorer, split.test_inputs, split.test_targets, split.n_items)
+    kept = metrics_from_ranks(ranks(scorer, split.test_inputs, split.test_targets, split.n_items,
+                                    exclude_seen=False), (K,))
+    m = metrics_from_ranks(excluded, (K,))
+    return {"ndcg@10": m["ndcg@10"], "hr@10": m["hr@10"],
+            "seen_kept": {"ndcg@10": kept["ndcg@10"], "hr@10": kept["hr@10"]}, "ranks": excluded}
+
+
+def spread(values: list[float]) -> dict:
+    """Mean and sample standard deviation (None for one value), with the values."""
+    return {"mean": statistics.fmean(values), "sd": statistics.stdev(values) if len(values) > 1 else None,
+            "values": values}
+
+
+# ---------------------------------------------------------------- one kind
+Log = Callable[[str], None]
+
+
+def select(kind: str, split: Split, budget: Budget, log: Log) -> dict:
+    """Stages 1 and 2 on validation alone: every try, the top configurations, their seed runs and the winner,
+    with the winner's fitted models (one per seed) under "models"."""
+    space = configurations(kind, budget.configs)
+    tries = []
+    for n, settings in enumerate(space):
+        done, _ = train_try(kind, settings, 0, "search", split, budget.minutes, budget.device)
+        tries.append(done)
+        log(f"{kind} config {n + 1}/{len(space)}: {shown(settings)} -> valid NDCG@10 {done.valid['ndcg@10']:.4f} "
+            f"({done.epochs} epochs, {done.seconds:.0f} s, {done.stopped})")
+    top = sorted(range(len(tries)), key=lambda i: -tries[i].valid["ndcg@10"])[:budget.top]  # ties: the earlier
+    runs: dict[int, list[tuple[Try, FitResult]]] = {}
+    for i in top:
+        runs[i] = []
+        for seed in budget.seeds:
+            done, result = train_try(kind, space[i], seed, "seeds", split, budget.minutes, budget.device)
+            runs[i].append((done, result))
+            log(f"{kind} config {i + 1} seed {seed} -> valid NDCG@10 {done.valid['ndcg@10']:.4f} "
+                f"({done.epochs} epochs, {done.seconds:.0f} s)")
+    mean_valid = {i: statistics.fmean(t.valid["ndcg@10"] for t, _ in runs[i]) for i in top}
+    winner = max(top, key=lambda i: mean_valid[i])  # max keeps the first of equals: the better search score
+    return {"tries": tries, "top": top, "seed_runs": [t for i in top for t, _ in runs[i]],
+            "mean_valid": mean_valid, "winner": winner, "settings": space[winner],
+            "models": [r.model for _, r in runs[winner]]}
+
+
+def run_kind(kind: str, split: Split, budget: Budget, log: Log) -> dict:
+    """Select on validation, then test the winner's seeds once each."""
+    chosen = select(kind, without_test(split), budget, log)
+    tests = [test_figures(model, split, budget.device) for model in chosen.pop("models")]
+    winner_runs = [t for t in chosen["seed_runs"] if t.settings == chosen["settings"]]
+    log(f"{kind}: chose config {chosen['winner'] + 1} ({shown(chosen['settings'])}), mean valid NDCG@10 "
+        f"{chosen['mean_valid'][chosen['winner']]:.4f}; test NDCG@10 "
+        f"{statistics.fmean(t['ndcg@10'] for t in tests):.4f}")
+    return {**chosen, "is_default": chosen["winner"] == 0, "configs": budget.configs, "minutes": budget.minutes,
+            **_figures([t.valid for t in winner_runs], tests)}
+
+
+def run_reference(kind: str, split: Split, device: str, log: Log) -> dict:
+    """A counted baseline: one pass over the training data, no settings to tune, one test."""
+    done, result = train_try(kind, {}, 0, "counted", without_test(split), None, device)
+    log(f"{kind}: counted, valid NDCG@10 {done.valid['ndcg@10']:.4f}")
+    return {"tries": [done], "settings": {}, "configs": 0, "minutes": None,
+            **_figures([done.valid], [test_figures(result.model, split, device)])}
+
+
+def _figures(valids: list[dict], tests: list[dict]) -> dict:
+    return {"valid_ndcg": spread([v["ndcg@10"] for v in valids]),
+            "test_ndcg": spread([t["ndcg@10"] for t in tests]), "test_hr": spread([t["hr@10"] for t in tests]),
+            "test_ndcg_seen_kept": spread([t["seen_kept"]["ndcg@10"] for t in tests]),
+            "test_ranks": [t["ranks"] for t in tests]}
+
+
+# ---------------------------------------------------------------- paired comparison
+def user_ndcg(rank_runs: list[np.ndarray], k: int = K) -> np.ndarray:
+    """(users,) NDCG@k of each user, averaged over the runs (seeds) of one model."""
+    r = np.asarray(rank_runs, dtype=np.float64)  # (runs, users)
+    return np.where(r < k, 1.0 / np.log2(r + 2.0), 0.0).mean(0)
+
+
+def sign_test(wins: int, losses: int) -> float:
+    """Two-sided exact binomial p-value of `wins` against `losses` (ties dropped) under a fair coin."""
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, j) for j in range(min(wins, losses) + 1))
+    return min(1.0, 2 * tail / 2**n)
+
+
+def paired(a: np.ndarray, b: np.ndarray, resamples: int = BOOTSTRAP, seed: int = BOOTSTRAP_SEED) -> dict:
+    """Paired comparison of per-user figures `a` and `b` (same users, same order): the mean difference a - b, a
+    bootstrap 95% CI over users, the sign test, and the verdict: "no difference" (identical), "beyond noise"
+    (the CI excludes 0) or "within noise"."""
+    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    means = d[np.random.default_rng(seed).integers(0, len(d), size=(resamples, len(d)))].mean(1)
+    low, high = percentile(means, 2.5), percentile(means, 97.5)
+    wins, losses = int((d > 0).sum()), int((d < 0).sum())
+    verdict = "no difference" if not d.any() else "beyond noise" if low > 0 or high < 0 else "within noise"
+    return {"users": int(len(d)), "mean_diff": float(d.mean()), "ci95": [low, high], "wins": wins,
+            "losses": losses, "ties": int(len(d) - wins - losses), "sign_p": sign_test(wins, losses),
+            "verdict": verdict}
+
+
+# ---------------------------------------------------------------- the whole run
+def estimate_minutes(n_kinds: int, budget: Budget) -> float:
+    """Training minutes of a run (validation inside; early stopping can only shorten it)."""
+    return n_kinds * (budget.configs + min(budget.top, budget.configs) * len(budget.seeds)) * budget.minutes
+
+
+def search(dataset: Dataset, kinds: list[str], references: list[str], budget: Budget, log: Log) -> dict:
+    """The whole search on one dataset: rows per model (neural kinds, then references) and the paired tests."""
+    _, split = prepare(dataset)
+    # a process's first optimiser imports torch._dynamo (seconds on a loaded machine): not the first try's budget
+    torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))])
+    rows = {kind: run_kind(kind, split, budget, log) for kind in kinds}
+    rows.update({kind: run_reference(kind, split, budget.device, log) for kind in references})
+    pairs = [{"a": a, "b": b, **paired(user_ndcg(rows[a]["test_ranks"]), user_ndcg(rows[b]["test_ranks"]))}
+             for a, b in PAIRS if a in rows and b in rows]
+    source = dataset.name if dataset.name.startswith("builtin:") else Path(dataset.name).name
+    return {"source": source, "users": int(len(split.test_targets)), "models": rows, "paired": pairs}
+
+
+def _pm(s: dict) -> str:
+    return f"{s['mean']:.4f} ± {s['sd']:.4f}" if s["sd"] is not None else f"{s['mean']:.4f} (one run)"
+
+
+def markdown(report: dict) -> str:
+    """The results table, the paired tests and how they were made."""
+    head = ("| model | configs tried | minutes each | chosen settings | valid NDCG@10 | test NDCG@10 | test HR@10 | "
+            "test NDCG@10 seen kept |")
+    lines = [head, "|---|---:|---:|---|---:|---:|---:|---:|"]
+    for kind, row in report["models"].items():
+        chosen = "— (counted)" if not row["configs"] else (
+            shown(row["settings"]) + (" (the default)" if row["is_default"] else ""))
+        minutes = f"{row['minutes']:g}" if row["minutes"] else "—"
+        lines.append(f"| {MODEL_NAMES[kind]} | {row['configs'] or '—'} | {minutes} | {chosen} | "
+                     f"{_pm(row['valid_ndcg'])} | {_pm(row['test_ndcg'])} | {_pm(row['test_hr'])} | "
+                     f"{_pm(row['test_ndcg_seen_kept'])} |")
+    pairs = ["| comparison | users | mean Δ NDCG@10 | bootstrap 95% CI | better / worse / tied users | sign test p "
+             "| verdict |",
+             "|---|---:|---:|---|---|---:|---|"]
+    for p in report["paired"]:
+        pairs.append(f"| {MODEL_NAMES[p['a']]} − {MODEL_NAMES[p['b']]} | {p['users']} | {p['mean_diff']:+.4f} | "
+                     f"[{p['ci95'][0]:+.4f}, {p['ci95'][1]:+.4f}] | {p['wins']} / {p['losses']} / {p['ties']} | "
+                     f"{p['sign_p']:.3g} | {p['verdict']} |")
+    b, load_avg = report["budget"], report["load_average"]
+    intro = (f"**{report['source']}** — {report['users']} test users; full ranking, seen items excluded unless said; "
+             f"settings chosen by mean validation NDCG@10 over seeds {', '.join(map(str, b['seeds']))} after "
+             f"{b['configs']} configurations × {b['minutes']:g} min (seed 0) per neural model; test computed once "
+             "per winning seed. Mean ± sd over seeds.")
+    paired_intro = (f"Paired over test users (each user's NDCG@10 averaged over seeds; bootstrap {BOOTSTRAP:,} "
+                    f"resamples, seed {BOOTSTRAP_SEED}; beyond noise when the CI excludes 0):")
+    made = (f"`{report['command']}` — commit {report['commit'][:12]}{' (dirty tree)' if report['dirty'] else ''}, "
+            f"{report['date']}, {report['threads']} torch threads on {report['machine']['nproc']} cores "
+            f"(load {load_avg['before'][0]:.1f} → {load_avg['after'][0]:.1f}), {report['seconds'] / 60:.1f} min "
+            f"(estimated {report['estimate_minutes']:.1f}).")
+    paired_lines = pairs if report["paired"] else ["(no pair in this run)"]
+    return "\n".join([intro, "", *lines, "", paired_intro, "", *paired_lines, "", made, ""])
+
+
+def _json_ready(report: dict) -> dict:
+    """The report as JSON holds it: every try as a dict, the per-user test ranks (arrays) left out."""
+    out = {**report, "models": {}}
+    for kind, row in report["models"].items():
+        row = {k: v for k, v in row.items() if k != "test_ranks"}
+        row["tries"] = [dataclasses.asdict(t) for t in row["tries"]]
+        if "seed_runs" in row:
+            row["seed_runs"] = [dataclasses.asdict(t) for t in row["seed_runs"]]
+        out["models"][kind] = row
+    return out
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default=str(SHARED_ML), help="a source as the CLI names it (a folder, builtin:films)")
+    p.add_argument("--models", default=",".join(NEURAL))
+    p.add_argument("--references", default=",".join(REFERENCES), help="counted baselines ('' for none)")
+    p.add_argument("--configs", type=int, default=8)
+    p.add_argument("--minutes", type=float, default=3.0)
+    p.add_argument("--top", type=int, default=2)
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--out", default=None, help="path without suffix (default benchmarks/results/search-<name>)")
+    args = p.parse_args(argv)
+    args.command = " ".join(["python benchmarks/search.py", *(sys.argv[1:] if argv is None else argv)])
+    args.models = [k for k in args.models.split(",") if k]
+    args.references = [k for k in args.references.split(",") if k]
+    for kind in args.models:
+        if kind not in SPACE:
+            p.error(f"--models: {kind!r} has no search space; choose from {', '.join(SPACE)}")
+    for kind in args.references:
+        if kind not in REFERENCES:
+            p.error(f"--references: {kind!r} is not a counted baseline; choose from {', '.join(REFERENCES)}")
+    args.budget = Budget(args.configs, args.minutes, args.top, tuple(int(s) for s in args.seeds.split(",")),
+                         args.device)
+    return args
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+
+    def log(line: str) -> None:
+        print(f"[{time.perf_counter() - started:6.0f} s] {line}", file=sys.stderr, flush=True)
+
+    budget: Budget = args.budget
+    estimate = estimate_minutes(len(args.models), budget)
+    log(f"estimate: {len(args.models)} kinds × ({budget.configs} configs + {min(budget.top, budget.configs)} × "
+        f"{len(budget.seeds)} seeds) × {budget.minutes:g} min = {estimate:.1f} min of training")
+    load_before = os.getloadavg()
+    dataset = load(args.data)
+    report = search(dataset, args.models, args.references, budget, log)
+    report.update({
+        "command": args.command, **commit(), "date": date.today().isoformat(), "seeds": list(budget.seeds),
+        "budget": dataclasses.asdict(budget), "estimate_minutes": estimate, "threads": torch.get_num_threads(),
+        "machine": {**machine(), "nproc": len(os.sched_getaffinity(0))},
+        "load_average": {"before": load_before, "after": os.getloadavg()},
+        "seconds": round(time.perf_counter() - started, 1), "space": {k: SPACE[k] for k in args.models},
+    })
+    name = args.data.removeprefix("builtin:") if args.data.startswith("builtin:") else Path(args.data).name
+    out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / f"search-{name}"
+    out = out.with_suffix("") if out.suffix in (".md", ".json") else out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = markdown(report)
+    out.with_name(out.name + ".md").write_text(text)
+    out.with_name(out.name + ".json").write_text(json.dumps(_json_ready(report), indent=1) + "\n")
+    print(text)
+    log(f"written to {out}.md and {out}.json")
+    return report
+
+
+if __name__ == "__main__":
+    main()

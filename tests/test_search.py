@@ -1,0 +1,136 @@
+"""benchmarks/search.py: the search space starts at the defaults, the paired tests on known vectors, and one tiny
+run (two kinds, two configurations, two seeds) in which test figures are computed only for the winners."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks import search
+from recattn import defaults
+from recattn.data.builtin import generate_films
+
+KINDS = ("sasrec", "gru")
+SEEDS = (0, 1)
+
+
+@pytest.mark.parametrize("kind", sorted(search.SPACE))
+def test_the_first_configuration_trains_the_defaults_and_the_rest_are_fixed_draws(kind):
+    space = search.configurations(kind, 8)
+    model, train = search.configs_for(kind, space[0], 500, 3.0, 0, "cpu")
+    assert model == defaults.model_config(kind, n_items=500)
+    assert train == defaults.train_config(kind, n_items=500, max_minutes=3.0, seed=0, device="cpu")
+    assert space == search.configurations(kind, 8)  # drawn with a fixed seed: a rerun tries the same ones
+    assert len({json.dumps(s, sort_keys=True) for s in space}) == 8
+    for settings in space:
+        assert settings.keys() == search.SPACE[kind].keys()
+        assert all(v in search.SPACE[kind][k] for k, v in settings.items())  # the defaults lie on the grid too
+    assert search.configurations(kind, 3) == space[:3]
+
+
+def test_a_space_too_small_for_the_budget_is_refused():
+    with pytest.raises(ValueError, match="fewer than"):
+        search.configurations("gru", 10_000)
+
+
+def test_per_user_ndcg_averages_the_seeds():
+    got = search.user_ndcg([np.array([0.0, 1.0, 10.0]), np.array([1.0, math.inf, 9.0])])
+    assert got == pytest.approx([(1 + 1 / math.log2(3)) / 2, 1 / math.log2(3) / 2, 1 / math.log2(11) / 2])
+
+
+def test_sign_test_on_known_counts():
+    assert search.sign_test(0, 0) == 1.0
+    assert search.sign_test(3, 3) == 1.0
+    assert search.sign_test(5, 0) == pytest.approx(2 / 32)
+    assert search.sign_test(1, 9) == pytest.approx(2 * 11 / 1024)
+
+
+def test_paired_comparison_tells_noise_from_a_real_difference():
+    base = np.random.default_rng(1).uniform(0, 0.5, 300)
+    same = search.paired(base, base.copy())
+    assert same["verdict"] == "no difference" and same["ci95"] == [0.0, 0.0] and same["sign_p"] == 1.0
+    assert same["ties"] == 300
+    better = search.paired(base + 0.2, base)
+    assert better["verdict"] == "beyond noise" and better["wins"] == 300 and better["sign_p"] < 1e-80
+    assert better["mean_diff"] == pytest.approx(0.2) and better["ci95"][0] > 0
+    worse = search.paired(base, base + 0.2)
+    assert worse["verdict"] == "beyond noise" and worse["ci95"][1] < 0
+    swings = search.paired(base + np.where(np.arange(300) % 2, 0.1, -0.1), base)  # as many up as down
+    assert swings["verdict"] == "within noise" and swings["ci95"][0] < 0 < swings["ci95"][1]
+    assert swings["sign_p"] == 1.0
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One search on a tiny film world with spies on training and on the test evaluation."""
+    world = generate_films(seed=3, n_films=60, n_users=80, n_franchises=10)
+    events = []
+    fit, test_figures = search.fit, search.test_figures
+
+    def spy_fit(model, split, cfg, *args):
+        events.append(("fit", model.config.kind, len(split.test_targets)))
+        return fit(model, split, cfg, *args)
+
+    def spy_test(model, split, device):
+        events.append(("test", model.config.kind, model))
+        return test_figures(model, split, device)
+
+    out = tmp_path_factory.mktemp("search") / "search-tiny"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(search, "load", lambda source: world)
+        mp.setattr(search, "fit", spy_fit)
+        mp.setattr(search, "test_figures", spy_test)
+        search.main(["--data", "tiny", "--models", ",".join(KINDS), "--configs", "2", "--minutes", "0.03",
+                     "--top", "1", "--seeds", ",".join(map(str, SEEDS)), "--out", str(out)])
+    table, report = out.with_name("search-tiny.md").read_text(), out.with_name("search-tiny.json").read_text()
+    return events, table, json.loads(report)
+
+
+def test_the_test_set_is_read_only_for_the_winners_after_selection(tiny_run):
+    events, _, report = tiny_run
+    expected = []
+    for kind in KINDS:  # 2 configurations, then the top 1 with each seed; then the winner's seeds are tested
+        expected += [("fit", kind)] * (2 + len(SEEDS)) + [("test", kind)] * len(SEEDS)
+    expected += [("fit", "pop"), ("test", "pop"), ("fit", "itemknn"), ("test", "itemknn")]
+    assert [e[:2] for e in events] == expected
+    assert all(e[2] == 0 for e in events if e[0] == "fit")  # training and selection saw no test user
+    for kind in KINDS:
+        chosen = report["models"][kind]["settings"]
+        tested = [e[2] for e in events if e[:2] == ("test", kind)]
+        assert len({id(m) for m in tested}) == len(SEEDS)  # one model per seed
+        for model in tested:
+            assert {k: getattr(model.config, k) for k in chosen if k != "lr"} == \
+                   {k: v for k, v in chosen.items() if k != "lr"}
+
+
+def test_the_json_records_every_try_and_how_it_was_made(tiny_run):
+    _, _, report = tiny_run
+    for kind in KINDS:
+        row = report["models"][kind]
+        assert [t["settings"] for t in row["tries"]] == search.configurations(kind, 2)
+        assert [(t["seed"], t["stage"]) for t in row["tries"]] == [(0, "search")] * 2
+        assert [(t["seed"], t["stage"]) for t in row["seed_runs"]] == [(s, "seeds") for s in SEEDS]
+        assert all(t["settings"] == row["settings"] for t in row["seed_runs"])
+        assert all(t["seconds"] > 0 and t["epochs"] >= 1 and 0 <= t["valid"]["ndcg@10"] <= 1
+                   and "ndcg@10" in t["valid"]["seen_kept"] for t in row["tries"] + row["seed_runs"])
+        assert row["valid_ndcg"]["values"] == [t["valid"]["ndcg@10"] for t in row["seed_runs"]]
+        assert row["valid_ndcg"]["mean"] == pytest.approx(np.mean(row["valid_ndcg"]["values"]))
+        assert row["test_ndcg"]["sd"] == pytest.approx(np.std(row["test_ndcg"]["values"], ddof=1))
+        assert len(row["test_hr"]["values"]) == len(SEEDS)
+    assert report["models"]["pop"]["test_ndcg"]["sd"] is None  # counted once: no spread to give
+    assert len(report["commit"]) == 40 and isinstance(report["dirty"], bool)
+    assert report["seeds"] == list(SEEDS) and report["budget"]["configs"] == 2 and report["budget"]["minutes"] == 0.03
+    assert report["threads"] >= 1 and report["machine"]["nproc"] >= 1 and len(report["load_average"]["before"]) == 3
+    assert "--configs 2" in report["command"] and report["users"] == 80
+    assert report["estimate_minutes"] == pytest.approx(2 * (2 + 1 * 2) * 0.03)
+
+
+def test_the_table_has_every_model_and_the_paired_test(tiny_run):
+    _, table, report = tiny_run
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
+    assert [r.split(" | ")[0] for r in rows[1:5]] == ["| SASRec", "| GRU4Rec", "| Popularity", "| ItemKNN"]
+    assert "| SASRec − GRU4Rec | 80 |" in table
+    assert [(p["a"], p["b"]) for p in report["paired"]] == [("sasrec", "gru")]
