@@ -176,7 +176,7 @@ def test_explain_method_bars():
     fig = method_bars(weights, HOSTILE, HOSTILE[2], rank_change=np.arange(n) - 2)
     assert_literal(fig)
     assert fig.layout.title.text.startswith("Why &lt;b&gt;bold&lt;/b&gt;?")
-    assert fig.layout.xaxis2.ticktext[3] == "4. &#36;x&#36;"  # the bottom panel carries the titles
+    assert fig.layout.xaxis.ticktext[3] == "4. &#36;x&#36;"  # the one x axis, under the bottom panel
     assert fig.data[1].customdata[0, 0] == "1. " + SHOWN
 
 

@@ -1,0 +1,174 @@
+"""Explain: why the model recommends one item, by five explanation methods side by side, how well each finds the
+planted causes, the fewest items whose removal drops it, the heads that matter, and the model's health checks."""
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from recattn import checks, explain, explain_benchmark
+from recattn.config import MODEL_NAMES
+from recattn.data import prepare
+from recattn.errors import RecAttnError
+from recattn.viz import explain as figs
+from ui import models, sources, state, widgets
+from ui.text import md, plural
+
+state.init()
+CONFIG = {"displaylogo": False}
+ITEM, CHECKED = "explain_item", "explain_checked"  # the picked recommendation; the checkpoints whose checks ran
+BEFORE = "explain_before"  # (the history after the counterfactual, the top-10 ranks before it)
+GRADIENTS = "it has no item embeddings to take gradients on"
+MISSING = {"attention": "it has no attention", "rollout": "rollout needs self-attention stacked in layers",
+           "grad_x_input": GRADIENTS, "integrated_gradients": GRADIENTS}  # why a method does not apply
+
+
+@st.cache_data(show_spinner=False, max_entries=50)
+def recommended(source: str, path: str, version: int, history: tuple[str, ...]):
+    """The top-10 (no trace); `version` (the folder's mtime) is only part of the key, as in every cache here."""
+    return models.recommender(path, source).recommend(list(history), with_attention=False)
+
+
+@st.cache_data(show_spinner="Explaining…", max_entries=100)
+def explained(source: str, path: str, version: int, history: tuple[str, ...], item_id: str):
+    """Every applicable method's weights, occlusion, the counterfactual, head stats and head ablation."""
+    r = models.recommender(path, source)
+    model, seq, item = r.model, r.vocab.index(list(history)), int(r.vocab.index([item_id])[0])
+    methods = [m for m in explain.applicable_methods(model) if m != explain.OCCLUSION]  # occlusion: its ranks too
+    return ({e.method: e.weights for e in explain.explain(model, seq, item, methods)},
+            explain.occlusion(model, seq, item),
+            explain.counterfactual(model, seq, item), explain.head_stats(model, seq),
+            explain.ablate_heads(model, seq, item))
+
+
+@st.cache_data(show_spinner="Running the checks on 200 test histories…", max_entries=20)
+def checked(source: str, path: str, version: int) -> tuple[checks.Check, ...]:
+    """The model checks on 200 test histories of the source (seconds; the additive model half a minute)."""
+    r = models.recommender(path, source)
+    split = prepare(sources.dataset(source))[1]
+    return checks.run_checks(r.model, checks.sample_histories(split.test_inputs, r.max_len), split.item_counts())
+
+
+def listed(parts: list[str]) -> str:
+    """ "a", "a and b", "a, b and c". """
+    return " and ".join(filter(None, (", ".join(parts[:-1]), parts[-1]))) if parts else ""
+
+
+def apply_counterfactual(positions: tuple[int, ...], names: str, title: str, rank: int, top: list[str]) -> None:
+    """The counterfactual button: remove those history positions (latest first, so earlier ones stay put), and
+    keep the top-10 before it for the ▲/▼ badges."""
+    for p in sorted(positions, reverse=True):
+        state.remove_at(p)
+    st.session_state[BEFORE] = (tuple(state.history()), {item: r for r, item in enumerate(top, 1)})
+    state.flash("success", f"Removed {names}: **{md(title)}** is now #{rank}, out of the top 10.", "explain")
+
+
+st.title("Why this recommendation?")
+st.caption("Attention shows what a model looked at, not what made it choose. Here five methods explain one "
+           "recommendation side by side, the built-in worlds' planted causes say which of them is right, and "
+           "removing items shows what the recommendation really hangs on.")
+recommender = widgets.require_model()
+history = widgets.require_history("explanations of its recommendations")
+source, path = state.source(), state.model_dir()
+key = (source, str(Path(path).resolve()), Path(path).stat().st_mtime_ns, tuple(history))
+with state.guard():
+    rec = recommended(*key)
+name, one, many = MODEL_NAMES.get(recommender.kind, recommender.kind), *sources.nouns(source)
+ids = [item.id for item in rec.items]
+if st.session_state.get(ITEM) not in ids:  # first visit, or the history changed under the pick
+    st.session_state[ITEM] = ids[0]
+
+left, right = st.columns([1, 2], gap="large")
+with left:
+    state.pop_flash("explain")
+    item_id = st.selectbox(f"Explain one of {md(name)}'s top 10", ids, key=ITEM,
+                           format_func=lambda i: f"{ids.index(i) + 1}. {rec.items[ids.index(i)].title}")
+    title = rec.items[ids.index(item_id)].title
+    weights, occluded, cf, stats, ablations = explained(*key, item_id)
+    kept = st.session_state.get(BEFORE)
+    widgets.top_list(rec.items, key="explain_top10", ranks_before=kept[1] if kept and kept[0] == key[3] else None)
+
+    st.subheader("What it hangs on")
+    removed = listed([f"*{md(t)}*" for t in sources.titles_of(source, [history[p] for p in cf.removed_positions])])
+    these = f"these {plural(len(cf.removed_positions), one, many)}" if len(cf.removed_positions) > 1 else f"this {one}"
+    if cf.found:
+        st.markdown(f"Without {these}, {removed}, **{md(title)}** drops from #{cf.rank_before} to #{cf.rank_after}.")
+        st.button("Remove them from the history", key="explain_apply", icon=":material/content_cut:",
+                  on_click=apply_counterfactual, args=(cf.removed_positions, removed, title, cf.rank_after, ids))
+    else:
+        st.markdown(f"Even without {these} ({removed or 'none'}), **{md(title)}** stays at #{cf.rank_after}: no "
+                    "small removal takes it out of the top 10.")
+    st.caption("Found greedily: each step removes the item whose absence ranks it lowest, up to 5 items.")
+
+with right:
+    used = len(rec.used_history)
+    widgets.cut_note(len(history), {"The model": used})
+    shown = {m: (occluded.score_drop if m == explain.OCCLUSION else weights[m])[-used:]
+             for m in explain.applicable_methods(recommender.model)}
+    st.plotly_chart(figs.method_bars(shown, sources.titles_of(source, history[-used:]), title,
+                                     occluded.rank_change[-used:]), key="explain_methods", config=CONFIG)
+    missing = [m for m in explain.METHODS if m not in shown]
+    if missing:
+        reasons = sorted({MISSING[m] for m in missing})
+        st.info(f"{md(name)} gets {plural(len(shown), 'method')} of {len(explain.METHODS)}: "
+                f"{listed([figs.METHOD_LABELS[m].lower() for m in missing])} "
+                f"{'do' if len(missing) > 1 else 'does'} not apply, as {listed(reasons)}.", icon=":material/info:")
+    if explain.ATTENTION in shown:
+        rho = figs.spearman(shown[explain.ATTENTION], shown[explain.OCCLUSION])
+        st.markdown(f"**Raw attention vs occlusion on this history:** Spearman ρ = "
+                    f"{'undefined' if np.isnan(rho) else f'{rho:+.2f}'}")
+        st.caption("Rank correlation over the history items: +1 when the items the model looks at most are exactly "
+                   "those whose removal hurts most, 0 when attention says nothing about what matters. Undefined "
+                   "when either side gives every item the same weight.")
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Does each method find the planted cause?")
+    try:
+        report = explain_benchmark.load_results(source) if source.startswith("builtin:") else None
+    except RecAttnError as e:
+        report = None
+        widgets.model_error(e)
+    entry = next((e for e in (report or {}).get("models", ())
+                  if (explain_benchmark.ROOT / e.get("checkpoint", "")).resolve() == Path(key[1])), None)
+    if not source.startswith("builtin:"):
+        st.info("Only the built-in worlds know why each interaction happened, so only they can score the methods.")
+    elif report is None:
+        st.info(f"The benchmark has not been run on this world yet: `python -m recattn explain-benchmark --data "
+                f"{source} --out benchmarks/results/explain-{source.removeprefix('builtin:')}.json`",
+                icon=":material/science:")
+    elif entry is None:
+        covered = ", ".join(md(MODEL_NAMES.get(e.get("model"), e.get("model"))) for e in report["models"])
+        st.info(f"The benchmark covers the shipped models ({covered}): pick one of them in the sidebar to see how "
+                "its explanations score.", icon=":material/science:")
+    else:
+        cases = entry["baselines"]["random"]
+        st.dataframe(figs.agreement_table(entry), hide_index=True, key="explain_agreement",
+                     column_config={c: st.column_config.NumberColumn(format="%.2f") for c in
+                                    ("Top-1", "Top-1, cause ≥ 2 back")})
+        st.caption(f"Share of the {cases['cases']} test interactions with one planted cause in which each method "
+                   f"ranks that item first; “≥ 2 back” keeps the {cases['cases_far']} whose cause is not the "
+                   f"newest item, where the most-recent baseline scores 0. Measured by "
+                   f"{md(report.get('command', '?'))} on {md(report.get('date', '?'))}.")
+
+    st.subheader("Model checks")
+    if key[1:3] in st.session_state.get(CHECKED, set()):
+        for check in checked(*key[:3]):
+            verdict = ((":green-badge[:material/check: pass]" if check.passed else ":red-badge[:material/close: fail]")
+                       if check.applicable else ":gray-badge[n/a]")
+            st.markdown(f"{verdict} **{check.name.capitalize()}**: {md(check.reading)}")
+    else:
+        st.button("Run the model checks", key="explain_checks", icon=":material/rule:",
+                  on_click=lambda: st.session_state.setdefault(CHECKED, set()).add(key[1:3]),
+                  help="A causal leak, positions used or ignored, collapsed attention heads and popularity bias, on "
+                       "200 test histories: seconds (half a minute for the additive model); kept for this checkpoint.")
+
+with right:
+    st.subheader("Heads")
+    if stats and ablations:
+        st.plotly_chart(figs.head_figure(stats, ablations), key="explain_heads", config=CONFIG)
+        st.caption(f"Entropy, newest-item weight and look-back read each head's scoring row on this history; the last "
+                   f"two columns zero one head at a time: the share of the top 10 that stays, and where "
+                   f"**{md(title)}** (#{cf.rank_before} now) lands. The head that changes the most matters most.")
+    else:
+        st.info(f"{md(name)} has no self-attention heads to diagnose or ablate.", icon=":material/info:")
