@@ -27,6 +27,7 @@ PAGES = [
     ("Home", "What is loaded", "home"),
     ("Build history", "Your history", "history"),
     ("Attention", "What the model looks at", "attention"),
+    ("Explain", "Why this recommendation?", "explain"),
     ("Learn", "How attention computes a recommendation", "learn"),
     ("Compare models", "Top 10 of every model", "compare"),
     ("Embeddings", "Item embeddings", "embeddings"),

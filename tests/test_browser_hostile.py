@@ -138,7 +138,7 @@ def test_hostile_titles_stay_text_on_every_page(tmp_path):
                        "Embeddings": SHORT, "Data": SHORT}
         cut = f"reads only the last {WINDOW} items of the {len(IDS)} in the history"
         pages = [("Home", "recattn: see what a recommender looks at"), ("Build history", "Build a history"),
-                 ("Attention", "What the model looks at"), ("Learn", "How attention computes a recommendation"),
+                 ("Attention", "What the model looks at"), ("Explain", "Why this recommendation?"), ("Learn", "How attention computes a recommendation"),
                  ("Compare models", "Compare models"), ("Embeddings", "Item embeddings"), ("Data", "Data"),
                  ("Train", "Train a model")]
         for name, heading in pages:
