@@ -72,6 +72,7 @@ class Case:
     history: np.ndarray  # (T,) item indices, oldest first: everything the user had before `item`
     item: int  # the explained item: the interaction itself
     distance: int  # how many items back the cause lies: 1 = history[-1]
+    rule: str = ""  # the planted rule (`cause`): a continuation names its cause exactly, a genre rule less so
 
     @property
     def cause(self) -> int:
@@ -93,12 +94,13 @@ def planted_cases(dataset: Dataset, held_out: str = "test") -> tuple[Case, ...]:
     targets = split.test_targets if held_out == "test" else split.valid_targets
     distance = cause_distances(inter)
     users = inter["user_id"].to_numpy()
+    rules = inter["cause"].astype(str).to_numpy() if "cause" in inter else np.full(len(inter), "")
     # one contiguous run per user, in the order the split lists them (users too short to split are skipped there)
     starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
     ends = np.r_[starts[1:], len(users)]
     ends = ends[ends - starts >= MIN_SPLIT_LENGTH]
     rows = ends - (1 if held_out == "test" else 2)
-    return tuple(Case(str(users[row]), np.asarray(histories[j]), int(targets[j]), int(distance[row]))
+    return tuple(Case(str(users[row]), np.asarray(histories[j]), int(targets[j]), int(distance[row]), str(rules[row]))
                  for j, row in enumerate(rows) if distance[row] > 0)
 
 
@@ -127,15 +129,21 @@ def _mean(values: np.ndarray) -> float | None:
     return float(values.mean()) if len(values) else None
 
 
-def agreement(hits: Sequence[float], distances: Sequence[int]) -> dict:
+def agreement(hits: Sequence[float], distances: Sequence[int], rules: Sequence[str] | None = None) -> dict:
     """The share of cases credited (`hits` per case), over all, the far ones (distance ≥ 2) and per distance bin;
-    None where there are no cases."""
+    with `rules`, the same per planted rule (`by_cause`). None where there are no cases."""
     hits, d = np.asarray(hits, dtype=np.float64), np.asarray(distances)
     far = d >= 2
-    return {
+    out = {
         "top1": _mean(hits), "cases": len(hits), "top1_far": _mean(hits[far]), "cases_far": int(far.sum()),
         "by_distance": {name: _mean(hits[(d >= lo) & (d <= hi)]) for name, lo, hi in DISTANCE_BINS},
     }
+    if rules is not None:
+        r = np.asarray(rules)
+        out["by_cause"] = {rule: {"top1": _mean(hits[r == rule]), "cases": int((r == rule).sum()),
+                                  "top1_far": _mean(hits[(r == rule) & far]), "cases_far": int(((r == rule) & far).sum())}
+                           for rule in sorted(set(r.tolist()))}
+    return out
 
 
 def _select(cases: Sequence[Case], size: int, limit: int | None) -> list[Case]:
@@ -185,16 +193,16 @@ def benchmark(model: nn.Module, test: Sequence[Case], valid: Sequence[Case] = ()
     seconds = time.perf_counter() - started
     if head is not None and head["head"] in hits:
         hits[BEST_HEAD] = hits[head["head"]]
-    distances = [c.distance for c in cases]
+    distances, rules = [c.distance for c in cases], [c.rule for c in cases]
     return {
         "model": model.config.kind,
         "window": size,
         "cases": len(cases),
         "cases_available": sum(c.distance <= size for c in test),
-        "methods": {name: agreement(h, distances) for name, h in hits.items()},
+        "methods": {name: agreement(h, distances, rules) for name, h in hits.items()},
         "baselines": {
-            RANDOM: agreement([1 / min(size, len(c.history)) for c in cases], distances),
-            MOST_RECENT: agreement([float(c.distance == 1) for c in cases], distances),
+            RANDOM: agreement([1 / min(size, len(c.history)) for c in cases], distances, rules),
+            MOST_RECENT: agreement([float(c.distance == 1) for c in cases], distances, rules),
         },
         "best_head": head,
         "seconds_per_case": seconds / len(cases) if cases else None,
@@ -247,8 +255,10 @@ def table(results: Sequence[dict]) -> str:
             (f"{name} (baseline)", a) for name, a in r["baselines"].items()]
         for name, a in rows:
             d = a["by_distance"]
+            rules = "".join(f"  {rule} far {_cell(c['top1_far'])}" for rule, c in a.get("by_cause", {}).items()
+                            if c["cases_far"])
             lines.append(f"  {name:<28} {_cell(a['top1']):>5} {_cell(a['top1_far']):>5} {_cell(d['1']):>5} "
-                         f"{_cell(d['2-5']):>5} {_cell(d['6+']):>5}")
+                         f"{_cell(d['2-5']):>5} {_cell(d['6+']):>5}{rules}")
         if r["cases"]:
             a = r["baselines"][RANDOM]
             lines.append(f"  cases: {a['cases']}, far (distance ≥ 2): {a['cases_far']}")

@@ -17,7 +17,7 @@ from recattn.data.dataset import Dataset
 from recattn.errors import RecAttnError
 from recattn.models import build_model
 
-AGREEMENT_KEYS = {"top1", "cases", "top1_far", "cases_far", "by_distance"}
+AGREEMENT_KEYS = {"top1", "cases", "top1_far", "cases_far", "by_distance", "by_cause"}
 BINS = {"1", "2-5", "6+"}
 
 
@@ -34,6 +34,7 @@ def _dataset() -> Dataset:
     inter = pd.DataFrame(rows, columns=["user_id", "item_id", "cause_item"])
     inter.insert(2, "timestamp", np.arange(len(inter), dtype=np.int64))
     inter["cause"] = np.where(inter["cause_item"] == "", "taste", "genre")
+    inter.loc[7, "cause"] = "franchise"  # u2's test item continues the one before it
     return Dataset("builtin:films", "builtin", items, inter)
 
 
@@ -107,6 +108,10 @@ def test_oracle_scores_one_and_the_baselines_are_exact():
     assert b["most_recent"]["top1"] == pytest.approx(1 / 3)
     assert (b["most_recent"]["cases"], b["most_recent"]["cases_far"]) == (3, 2)
     assert b["most_recent"]["by_distance"] == {"1": 1.0, "2-5": 0.0, "6+": None}  # no case 6+ back
+    assert b["most_recent"]["by_cause"] == {  # per planted rule: u2's continuation is 1 back, the genre picks 3
+        "franchise": {"top1": 1.0, "cases": 1, "top1_far": None, "cases_far": 0},
+        "genre": {"top1": 0.0, "cases": 2, "top1_far": 0.0, "cases_far": 2}}
+    assert m["oracle"]["by_cause"]["genre"]["top1_far"] == 1.0
     # a window of 2 keeps only the case whose cause is 1 back
     short = eb.benchmark(_model(max_len=2), cases, explainer=explainer)
     assert (short["cases"], short["baselines"]["random"]["top1"]) == (1, 0.5)
