@@ -91,48 +91,59 @@ with st.container(border=True):
 
 state.pop_flash("source")
 
-with state.guard():
+@st.cache_data(show_spinner=False, max_entries=16)
+def summary(source: str) -> None:
+    """The data in numbers and charts, all of it from the source alone: drawn once per source, then replayed by
+    Streamlit on every later run (a history edit reruns this page too), without building or sending the charts'
+    specifications again."""
     profile = sources.data_profile(source)
 
-st.subheader(md(sources.source_label(source)))
-if source not in BUILTIN:
-    st.caption(f"{md(profile['format'])} layout · {md(source)}")
-for note in profile.get("notes", ()):  # what the reader changed while loading (units, dropped duplicates)
-    st.info(md(note), icon=":material/info:")
-users, count, catalogue, inter = st.columns(4, border=True)
-users.metric("Users", f"{profile['users']:,}")
-count.metric("Items with interactions", f"{profile['items']:,}",
-             help="Items someone interacted with; the models rank the whole catalogue.")
-catalogue.metric("Catalogue", f"{profile['catalogue']:,}", help="Items in the catalogue, with or without interactions.")
-inter.metric("Interactions", f"{profile['interactions']:,}")
-median, density, first, last = st.columns(4, border=True)
-median.metric("Median history", f"{profile['median_length']:g}", help="Interactions per user, median over users.")
-density.metric("Density", f"{profile['density']:.2%}",
-               help="Share of the user × item pairs (items with interactions) that have an interaction.")
-first.metric("First interaction", (profile["first_time"] or "—")[:10], help=profile["first_time"])
-last.metric("Last interaction", (profile["last_time"] or "—")[:10], help=profile["last_time"])
+    st.subheader(md(sources.source_label(source)))
+    if source not in BUILTIN:
+        st.caption(f"{md(profile['format'])} layout · {md(source)}")
+    for note in profile.get("notes", ()):  # what the reader changed while loading (units, dropped duplicates)
+        st.info(md(note), icon=":material/info:")
+    users, count, catalogue, inter = st.columns(4, border=True)
+    users.metric("Users", f"{profile['users']:,}")
+    count.metric("Items with interactions", f"{profile['items']:,}",
+                 help="Items someone interacted with; the models rank the whole catalogue.")
+    catalogue.metric("Catalogue", f"{profile['catalogue']:,}",
+                     help="Items in the catalogue, with or without interactions.")
+    inter.metric("Interactions", f"{profile['interactions']:,}")
+    median, density, first, last = st.columns(4, border=True)
+    median.metric("Median history", f"{profile['median_length']:g}", help="Interactions per user, median over users.")
+    density.metric("Density", f"{profile['density']:.2%}",
+                   help="Share of the user × item pairs (items with interactions) that have an interaction.")
+    first.metric("First interaction", (profile["first_time"] or "—")[:10], help=profile["first_time"])
+    last.metric("Last interaction", (profile["last_time"] or "—")[:10], help=profile["last_time"])
 
-news = source == "builtin:news" or profile["format"] == "mind"
-lengths, tail = st.columns(2, gap="large")
-with lengths:
-    st.caption("Users by their number of interactions; the dashed line marks the median.")
-    st.altair_chart(viz.history_length_chart(profile["lengths"]))
-with tail:
-    st.caption(f"Items ranked by interactions; the 10 % most popular take {profile['top_decile_share']:.0%} of them.")
-    st.altair_chart(viz.popularity_chart(profile["popular_titles"], profile["popular_counts"]))
-genres, causes = st.columns(2, gap="large")
-with genres:
-    noun = "category" if news else "genre"
-    if profile["genres"].empty:
-        st.caption(f"This catalogue has no {noun}s.")
-    else:
-        st.caption(f"Interactions with the items of each {noun}; an item with several counts for each.")
-        st.altair_chart(viz.genre_chart(profile["genres"], profile["interactions"], noun=noun,
-                                        title=f"Top {'categories' if news else 'genres'}"))
-if profile["causes"]:
-    with causes:
-        st.caption("Each generated interaction records the rule behind it: a ground truth to check the attention "
-                   "against. Hover a bar for the rule.")
-        st.altair_chart(viz.cause_chart(profile["causes"], profile["cause_meanings"]))
+    news = source == "builtin:news" or profile["format"] == "mind"
+    lengths, tail = st.columns(2, gap="large")
+    with lengths:
+        st.caption("Users by their number of interactions; the dashed line marks the median.")
+        st.altair_chart(viz.history_length_chart(profile["lengths"]))
+    with tail:
+        st.caption(f"Items ranked by interactions; the 10 % most popular take {profile['top_decile_share']:.0%} of "
+                   "them.")
+        st.altair_chart(viz.popularity_chart(profile["popular_titles"], profile["popular_counts"]))
+    genres, causes = st.columns(2, gap="large")
+    with genres:
+        noun = "category" if news else "genre"
+        if profile["genres"].empty:
+            st.caption(f"This catalogue has no {noun}s.")
+        else:
+            st.caption(f"Interactions with the items of each {noun}; an item with several counts for each.")
+            st.altair_chart(viz.genre_chart(profile["genres"], profile["interactions"], noun=noun,
+                                            title=f"Top {'categories' if news else 'genres'}"))
+    if profile["causes"]:
+        with causes:
+            st.caption("Each generated interaction records the rule behind it: a ground truth to check the attention "
+                       "against. Hover a bar for the rule.")
+            st.altair_chart(viz.cause_chart(profile["causes"], profile["cause_meanings"]))
+
+
+with state.guard():
+    sources.data_profile(source)  # an error box, and a stop, when the data cannot be profiled
+summary(source)
 
 st.page_link("pages/train.py", label="Train a model on this data", icon=":material/model_training:")

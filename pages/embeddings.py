@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from recattn.embeddings import EMBEDDING_KINDS, item_embeddings, pca
+from recattn.embeddings import EMBEDDING_KINDS, Projection, item_embeddings, pca
 from recattn.viz.embeddings import embedding_map
 from ui import models, sources, state, widgets
 from ui.text import md, plural
@@ -11,6 +11,13 @@ state.init()
 state.remember("embeddings_model")
 
 K = 10
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def projection_of(version: tuple[str, str, int], source: str) -> Projection:
+    """The 2-D map of the item vectors of a checkpoint (`models.version`): one SVD per checkpoint, not per run."""
+    return pca(item_embeddings(models.recommender(version[0], source).model))
+
 
 st.title("Item embeddings")
 st.caption("Every model that reads a history first turns each item into a vector it learned in training. Items "
@@ -36,7 +43,7 @@ path = st.selectbox("Model", list(found), key="embeddings_model", format_func=la
 
 with state.guard():
     recommender = models.recommender(path, source)
-projection = pca(item_embeddings(recommender.model))
+    projection = projection_of(models.version(path), source)
 items = recommender.items
 history = state.history()
 index = recommender.vocab.index

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from recattn.presets import Preset, presets
+from recattn.presets import Preset
 from ui import models, share, sources, state
 from ui.text import describe, md
 
@@ -15,7 +15,7 @@ many = sources.nouns(source)[1]
 st.caption(f"{many.capitalize()} in the order they were seen, oldest first. The model reads this list to guess what "
            "comes next; every change updates the recommendations on the Attention page.")
 with state.guard():
-    dataset = sources.dataset(source)
+    sources.dataset(source)  # an error box, and a stop, when the data cannot be loaded
 
 
 def load_preset(preset: Preset) -> None:
@@ -28,7 +28,7 @@ find, mine = st.columns([2, 3], gap="large")
 
 with find:
     st.subheader("Start from a story")
-    stories = presets(dataset)
+    stories = sources.presets(source)
     if not stories:
         st.caption("Stories are built from the causes planted in the built-in worlds (franchises, stories, genres); "
                    "this data has none of those marks, so there are no story presets: try a random user's history.")

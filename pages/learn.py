@@ -17,11 +17,24 @@ history = widgets.require_history("the model's computation on it, step by step")
 source = state.source()
 
 
-def loaded(kind: str):
-    """The session's model when it is of `kind`, else the first model of that kind on this data, or None."""
-    with state.guard():
-        info = models.current_info()
-        return models.current() if info is not None and info.kind == kind else models.first_of_kind(source, kind)
+def folder(kind: str, listed: list) -> str | None:
+    """The session's model folder when it is of `kind`, else the first of that kind on this data, or None."""
+    of_kind = [c.path for c in listed if c.kind == kind]
+    return state.model_dir() if state.model_dir() in of_kind else next(iter(of_kind), None)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def position_tables(version: tuple[str, str, int], source: str) -> None:
+    """The position tables of the SASRec in a checkpoint (`models.version`) side by side, each with the similarity
+    of its rows. They do not depend on the history: drawn once per checkpoint, then replayed by Streamlit on every
+    later run, without building or sending the figures again."""
+    sinusoidal, learned = learn.position_tables(models.recommender(version[0], source).model)
+    for col, name, table in zip(st.columns(2), ("sinusoidal", "learned by this model"), (sinusoidal, learned)):
+        with col:
+            if table is None:
+                st.info("This model uses the sinusoidal table: it has no learned one.")
+            for panel in figs.position_panels(name, table) if table is not None else []:
+                show(panel.key, panel.figure, panel.caption)
 
 
 def missing(name: str, what: str) -> None:
@@ -42,7 +55,11 @@ def grid(panels: list[figs.Panel], per_row: int) -> None:
                 show(panel.key, panel.figure, panel.caption)
 
 
-sasrec, additive, gru = loaded("sasrec"), loaded("additive"), loaded("gru")
+with state.guard():
+    listed = sources.checkpoints(source)
+    sasrec_dir, additive_dir, gru_dir = (folder(kind, listed) for kind in ("sasrec", "additive", "gru"))
+    sasrec, additive, gru = (None if path is None else models.recommender(path, source)
+                             for path in (sasrec_dir, additive_dir, gru_dir))
 widgets.cut_note(len(history), {name: r.max_len for name, r in (("SASRec", sasrec), ("The additive model", additive),
                                                                 ("GRU4Rec", gru)) if r is not None})
 tabs = st.tabs(["1 · Embeddings", "2 · One attention head", "3 · Block → scores", "4 · Additive attention",
@@ -62,14 +79,8 @@ else:
         grid(figs.embedding_panels(walk, used), 2)
         st.latex(r"PE_{(pos,\,2i)} = \sin\!\left(pos / 10000^{2i/d}\right)")
         st.latex(r"PE_{(pos,\,2i+1)} = \cos\!\left(pos / 10000^{2i/d}\right)")
-        sinusoidal, learned = learn.position_tables(sasrec.model)
-        cols = st.columns(2)
-        for col, name, table in zip(cols, ("sinusoidal", "learned by this model"), (sinusoidal, learned)):
-            with col:
-                if table is None:
-                    st.info("This model uses the sinusoidal table: it has no learned one.")
-                for panel in figs.position_panels(name, table) if table is not None else []:
-                    show(panel.key, panel.figure, panel.caption)
+        with state.guard():
+            position_tables(models.version(sasrec_dir), source)
 
     with tabs[1]:
         layer, head = widgets.layer_head(cfg.layers, cfg.heads, key="learn")

@@ -21,8 +21,9 @@ FALLBACK_MAX_LEN = 50  # used only when no model can be loaded to tell its own m
 PICKER = "sidebar_model"  # the sidebar's model selectbox
 
 
-def _version(model_dir: str) -> tuple[str, str, int]:
-    """What identifies a checkpoint's content: its folder, catalogue fingerprint and weights file version."""
+def version(model_dir: str) -> tuple[str, str, int]:
+    """What identifies a checkpoint's content: its folder, catalogue fingerprint and weights file version (the key
+    of every cache of what a model computes)."""
     path = Path(model_dir).resolve()
     config = checkpoint.read_config(path)  # RecAttnError when the folder is not a checkpoint
     weights = (path / checkpoint.WEIGHTS).stat()
@@ -32,7 +33,7 @@ def _version(model_dir: str) -> tuple[str, str, int]:
 
 def recommender(model_dir: str, source: str) -> Recommender:
     """The model in `model_dir` paired with `source`'s catalogue (RecAttnError if they do not belong together)."""
-    return _recommender(*_version(model_dir), source)
+    return _recommender(*version(model_dir), source)
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -76,12 +77,6 @@ def current_max_len() -> int:
 def of_kind(source: str, kinds: tuple[str, ...]) -> list[checkpoint.CheckpointInfo]:
     """The source's checkpoints of some kinds, in listing order (shipped first)."""
     return [c for c in sources.checkpoints(source) if c.kind in kinds]
-
-
-def first_of_kind(source: str, kind: str) -> Recommender | None:
-    """The first model of `kind` trained on `source` (the shipped one where there is one), or None."""
-    found = of_kind(source, (kind,))
-    return recommender(found[0].path, source) if found else None
 
 
 def picker() -> None:

@@ -29,6 +29,7 @@ from recattn.data import Dataset
 from recattn.data.info import profile
 from recattn.data.loaders import FORMATS, detect
 from recattn.errors import RecAttnError
+from recattn.presets import Preset, presets as story_presets
 from ui import state
 from ui.text import md, plural
 
@@ -123,8 +124,39 @@ def fingerprint(source: str) -> str:
 
 def checkpoints(source: str) -> list[checkpoint.CheckpointInfo]:
     """Every checkpoint trained on `source`'s catalogue: shipped (assets/models/) first, then runs/, newest first.
-    Only config.json and metrics.json are read, never the weights, so the list is always fresh."""
-    return checkpoint.find(fingerprint(source), shipped=[state.SHIPPED_MODELS], trained=[runs_dir()])
+    Only config.json and metrics.json are read, never the weights. The list is always fresh: it is kept only as
+    long as the folders' stamp (`_stamp`) is unchanged, and a page asks for it several times a run."""
+    shipped, trained = str(state.SHIPPED_MODELS), str(runs_dir())
+    return _checkpoints(fingerprint(source), shipped, trained, _stamp(shipped, trained))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _checkpoints(fingerprint: str, shipped: str, trained: str, stamp: tuple) -> list[checkpoint.CheckpointInfo]:
+    # stamp is only part of the key
+    return checkpoint.find(fingerprint, shipped=[Path(shipped)], trained=[Path(trained)])
+
+
+def _stamp(*folders: str) -> tuple:
+    """What `checkpoint.find` reads of some folders, by name, time and size: each folder, its subfolders and their
+    config.json and metrics.json. A save (a rename into place), a retrain, a removal or a metrics file written
+    later changes it; a few dozen stat calls instead of reading and parsing every config."""
+    stamp = []
+    for folder in folders:
+        try:
+            entries = sorted((e for e in os.scandir(folder) if e.is_dir()), key=lambda e: e.name)
+            stamp.append((folder, os.stat(folder).st_mtime_ns))
+        except OSError:  # no runs/ yet
+            stamp.append((folder, None))
+            continue
+        for entry in entries:
+            for file in (entry.path, os.path.join(entry.path, checkpoint.CONFIG),
+                         os.path.join(entry.path, checkpoint.METRICS)):
+                try:
+                    info = os.stat(file)
+                    stamp.append((file, info.st_mtime_ns, info.st_size))
+                except OSError:
+                    stamp.append((file, None))
+    return tuple(stamp)
 
 
 # ---------------------------------------------------------------- naming sources
@@ -274,27 +306,41 @@ def _popular_ids(source: str, limit: int) -> list[str]:
     return counts.index[:limit].tolist()
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
 def find_items(source: str, query: str, limit: int = 8) -> pd.DataFrame:
-    """Catalogue rows whose title contains `query`; with an empty query, the most watched items."""
-    items = dataset(source).items
+    """Catalogue rows whose title contains `query`; with an empty query, the most watched items. Cached: the
+    History page asks again on every rerun, for the same text."""
     query = query.strip()
     if query:
         from recattn.recommend import search_titles  # here: recattn.recommend imports torch (seconds)
 
-        return search_titles(items, query, limit)
-    return items.set_index(items["item_id"].astype(str)).loc[_popular_ids(source, limit)].reset_index(drop=True)
+        return search_titles(dataset(source).items, query, limit)
+    return _by_id(source).loc[_popular_ids(source, limit)].reset_index(drop=True)
+
+
+@st.cache_resource(show_spinner=False)
+def _by_id(source: str) -> pd.DataFrame:
+    # The catalogue indexed by id, built once per source (shared: only read, .loc makes new frames).
+    items = dataset(source).items
+    return items.set_index(items["item_id"].astype(str))
 
 
 def history_table(source: str, ids: Sequence[str]) -> pd.DataFrame:
     """The history as rows of the catalogue (title, genres, year), in history order; unknown ids are skipped."""
-    items = dataset(source).items
-    by_id = items.set_index(items["item_id"].astype(str))
+    by_id = _by_id(source)
     return by_id.loc[[i for i in ids if i in by_id.index]].reset_index(drop=True)
 
 
 @st.cache_data(show_spinner=False)
+def presets(source: str) -> list[Preset]:
+    """The story presets of a source (`recattn.presets`), built from its catalogue once."""
+    return story_presets(dataset(source))
+
+
+@st.cache_resource(show_spinner=False)
 def item_options(source: str) -> tuple[list[str], dict[str, str]]:
-    """All item ids and an id → title map, for a searchable selectbox."""
+    """All item ids and an id → title map, for a searchable selectbox. Shared by every session, not copied per
+    call (several a rerun): callers only read them."""
     items = dataset(source).items
     ids = items["item_id"].astype(str).tolist()
     return ids, dict(zip(ids, items["title"].astype(str)))

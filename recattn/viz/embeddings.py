@@ -38,12 +38,12 @@ def embedding_map(coords: np.ndarray, titles: Sequence[str], genres: Sequence[st
                        status], axis=1)
     template = ("<b>%{customdata[0]}</b><br>%{customdata[1]}<br>%{customdata[2]}"
                 "<br>PC1 %{x:.2f} · PC2 %{y:.2f}<extra></extra>")
-    fig = go.Figure()
+    traces = []
     order = sorted(set(first), key=lambda g: (-int((first == g).sum()), g))  # biggest genres first in the legend
     for n, genre in enumerate(order):
         rows = np.flatnonzero(first == genre)
-        fig.add_trace(go.Scattergl(
-            x=coords[rows, 0], y=coords[rows, 1], mode="markers", name=plot_text(genre),
+        traces.append(dict(
+            type="scattergl", x=coords[rows, 0], y=coords[rows, 1], mode="markers", name=plot_text(genre),
             marker=dict(size=6, color=GENRE_COLORS[n % len(GENRE_COLORS)], opacity=0.7),
             customdata=custom[rows], hovertemplate=template,
         ))
@@ -52,22 +52,23 @@ def embedding_map(coords: np.ndarray, titles: Sequence[str], genres: Sequence[st
         if not marks:
             continue
         rows = np.asarray(sorted(marks, key=marks.get), dtype=int)
-        fig.add_trace(go.Scatter(
-            x=coords[rows, 0], y=coords[rows, 1], mode="markers", name=name,
+        traces.append(dict(
+            type="scatter", x=coords[rows, 0], y=coords[rows, 1], mode="markers", name=name,
             marker=dict(size=14, symbol=symbol, color=color, line=dict(width=1.5, color=OUTLINE)),
             customdata=custom[rows], hovertemplate=template,
         ))
     share = list(explained) + [0.0] * (2 - len(explained))
-    fig.update_xaxes(title_text=f"component 1 ({share[0]:.0%} of the variance)", zeroline=False)
-    fig.update_yaxes(title_text=f"component 2 ({share[1]:.0%} of the variance)", zeroline=False)
-    fig.update_layout(
+    # One constructor: plotly validates each setting once (add_trace and update_* after it cost several times more).
+    fig = go.Figure(data=traces, layout=dict(
+        xaxis=dict(title=dict(text=f"component 1 ({share[0]:.0%} of the variance)"), zeroline=False),
+        yaxis=dict(title=dict(text=f"component 2 ({share[1]:.0%} of the variance)"), zeroline=False),
         title=dict(text="Item embeddings on two principal components", x=0, xanchor="left"),
         height=720, margin=dict(l=10, r=10, t=40, b=10),
         # Under the plot, in rows: a legend on the right would take the width a narrow screen needs.
         legend=dict(orientation="h", yanchor="top", y=-0.16, x=0, itemsizing="constant", title=dict(text=noun),
                     traceorder="normal"),
         plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", hoverlabel=dict(bgcolor="white"),
-    )
+    ))
     return fig
 
 

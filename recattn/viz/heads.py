@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from recattn.trace import AttentionTrace
-from recattn.viz.attention import ATTENTION_COLORSCALE, attention_grid, short_label
+from recattn.viz.attention import (ATTENTION_COLORSCALE, attention_grid, axis_ids, short_label, subplot_grid,
+                                   update_axes)
 from recattn.viz.text import plot_text
 
 BIG_CELL = 34  # pixels a row of the enlarged map gets (the grid's panels use 9–22)
@@ -53,32 +53,34 @@ def row_bars(trace: AttentionTrace, candidate: int = 0) -> go.Figure:
     step = 1 if n_k <= 25 else int(np.ceil(n_k / 25))
     panel, gap = max(120, bar * n_k), 40
     grid_height = n_layers * panel + (n_layers - 1) * gap
-    fig = make_subplots(rows=n_layers, cols=n_heads, shared_yaxes=True, shared_xaxes=True,
-                        horizontal_spacing=0.04, vertical_spacing=gap / grid_height if n_layers > 1 else 0.0,
-                        subplot_titles=[f"Layer {layer + 1} · head {h + 1}"
-                                        for layer in range(n_layers) for h in range(n_heads)])
+    layout = subplot_grid(n_layers, n_heads, [f"Layer {layer + 1} · head {h + 1}" for layer in range(n_layers)
+                                              for h in range(n_heads)],
+                          horizontal_spacing=0.04, vertical_spacing=gap / grid_height if n_layers > 1 else 0.0,
+                          title_size=12)
+    data = []
     for layer in range(n_layers):
         for h in range(n_heads):
-            fig.add_trace(go.Bar(
-                x=rows[layer, h], y=list(range(n_k)), orientation="h", customdata=full,
+            x, y = axis_ids(layer, h, n_heads)
+            data.append(dict(
+                type="bar", x=rows[layer, h], y=list(range(n_k)), orientation="h", customdata=full, xaxis=x, yaxis=y,
                 name=f"Layer {layer + 1} · head {h + 1}",
                 marker=dict(color=rows[layer, h], coloraxis="coloraxis"),
                 hovertemplate=(f"<b>Layer {layer + 1} · head {h + 1}</b><br>%{{customdata}}<br>"
                                "weight: <b>%{x:.4f}</b><extra></extra>"),
-            ), row=layer + 1, col=h + 1)
+            ))
     top = float(rows.max())
-    fig.update_yaxes(tickvals=list(range(0, n_k, step)), ticktext=ticks[::step], range=[n_k - 0.5, -0.5],
-                     tickfont_size=11 if n_k <= 25 else 9)
-    fig.update_xaxes(range=[0, max(top, 1e-9) * 1.05], tickformat=".1f", showgrid=True,
-                     gridcolor="rgba(128,128,128,0.25)")
+    update_axes(layout, "yaxis", dict(tickvals=list(range(0, n_k, step)), ticktext=ticks[::step],
+                                      range=[n_k - 0.5, -0.5], tickfont=dict(size=11 if n_k <= 25 else 9)))
+    update_axes(layout, "xaxis", dict(range=[0, max(top, 1e-9) * 1.05], tickformat=".1f", showgrid=True,
+                                      gridcolor="rgba(128,128,128,0.25)"))
     for h in range(n_heads):
-        fig.update_xaxes(title_text="attention weight", row=n_layers, col=h + 1)
-    fig.update_layout(
+        layout[axis_ids(n_layers - 1, h, n_heads)[0].replace("x", "xaxis")]["title"] = dict(text="attention weight")
+    layout.update(
         title=dict(text=f"What {plot_text(short_label(query, 30))} reads", x=0, font_size=15),
         coloraxis=dict(colorscale=ATTENTION_COLORSCALE, cmin=0.0, cmax=top, showscale=False),
         height=grid_height + 130, showlegend=False, bargap=0.15,
         margin=dict(l=10, r=10, t=70, b=50), plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
         hoverlabel=dict(bgcolor="white", font_size=13),
     )
-    fig.update_annotations(font_size=12)
+    fig = go.Figure(data=data, layout=layout)
     return fig

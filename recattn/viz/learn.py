@@ -53,9 +53,19 @@ def matrix_figure(z: np.ndarray, rows: Sequence[str], columns: Sequence[str], *,
     col_ticks, col_hover = numbered(columns) if titled_columns else (plain[1], plain[1])
     if titled_columns and len(columns) > TITLED_COLUMNS:  # titles would overlap: numbers, as the rows have them
         col_ticks, titled_columns = [str(j + 1) for j in range(len(columns))], False
-    custom = np.empty(z.shape + (2,), dtype=object)
-    custom[..., 0] = np.asarray(row_hover, dtype=object)[:, None]
-    custom[..., 1] = np.asarray(col_hover, dtype=object)[None, :]
+    # A row or column named by its own number (a position, a dimension) is the cell's y or x on hover; titles
+    # take a string per cell (customdata), most of a figure's bytes and of the time Streamlit takes to send it.
+    refs, named = [], []
+    for hover, axis, shape in ((row_hover, "y", (-1, 1)), (col_hover, "x", (1, -1))):
+        if hover == [str(i) for i in range(len(hover))]:
+            refs.append(f"%{{{axis}}}")
+        else:
+            refs.append("%{customdata}")
+            named.append(np.broadcast_to(np.asarray(hover, dtype=object).reshape(shape), z.shape))
+    if len(named) == 2:
+        refs, custom = ["%{customdata[0]}", "%{customdata[1]}"], np.stack(named, axis=-1)
+    else:
+        custom = named[0].copy() if named else None
     finite = z[np.isfinite(z)]
     if scale == "attention":
         colours = dict(colorscale=ATTENTION_COLORSCALE, zmin=0.0, zmax=float(finite.max()) if finite.size else 1.0)
@@ -64,38 +74,45 @@ def matrix_figure(z: np.ndarray, rows: Sequence[str], columns: Sequence[str], *,
     else:
         top = float(np.abs(finite).max()) if finite.size else 1.0
         colours = dict(colorscale=SIGNED_COLORSCALE, zmin=-top, zmax=top, zmid=0.0)
-    fig = go.Figure(go.Heatmap(
-        z=z, x=list(range(z.shape[1])), y=list(range(z.shape[0])), customdata=custom, name=title, hoverongaps=False,
-        xgap=1 if z.shape[1] <= GAPS_UP_TO else 0, ygap=1 if z.shape[0] <= GAPS_UP_TO else 0,
+    heatmap = dict(
+        type="heatmap", z=z, x=list(range(z.shape[1])), y=list(range(z.shape[0])), name=title,
+        hoverongaps=False, xgap=1 if z.shape[1] <= GAPS_UP_TO else 0, ygap=1 if z.shape[0] <= GAPS_UP_TO else 0,
         colorbar=dict(thickness=10, title=dict(text=value, side="right")), **colours,
-        hovertemplate=(f"{y_title}: %{{customdata[0]}}<br>{x_title}: %{{customdata[1]}}<br>"
-                       f"{value}: <b>%{{z:.4f}}</b><extra></extra>"),
-    ))
+        hovertemplate=f"{y_title}: {refs[0]}<br>{x_title}: {refs[1]}<br>{value}: <b>%{{z:.4f}}</b><extra></extra>",
+    )
+    if custom is not None:
+        heatmap["customdata"] = custom
     # Numeric axes with tick text: plotly would merge equal category names (a film seen twice).
     step = 1 if z.shape[1] <= TITLED_COLUMNS else int(np.ceil(z.shape[1] / 4))  # room for 4 ticks at 420 px
-    fig.update_xaxes(title=x_title, tickvals=list(range(0, z.shape[1], step)), ticktext=col_ticks[::step],
-                     tickangle=-45 if titled_columns else 0, showgrid=False, zeroline=False)
     row_step = 1 if z.shape[0] <= 20 else int(np.ceil(z.shape[0] / 10))
-    fig.update_yaxes(title=y_title, tickvals=list(range(0, z.shape[0], row_step)), ticktext=row_ticks[::row_step],
-                     range=[z.shape[0] - 0.5, -0.5], showgrid=False, zeroline=False, automargin=True)
     labels = 7 * max(len(t) for t in col_ticks) if titled_columns else 20
-    fig.update_layout(title=title, height=int(np.clip(22 * z.shape[0], 160, 420)) + labels + 90,
-                      margin=dict(l=10, r=10, t=50, b=10), **_LAYOUT)
-    return fig
+    return _figure([heatmap], title=title, height=int(np.clip(22 * z.shape[0], 160, 420)) + labels + 90,
+                   xaxis=dict(title=dict(text=x_title), tickvals=list(range(0, z.shape[1], step)),
+                              ticktext=col_ticks[::step], tickangle=-45 if titled_columns else 0, showgrid=False,
+                              zeroline=False),
+                   yaxis=dict(title=dict(text=y_title), tickvals=list(range(0, z.shape[0], row_step)),
+                              ticktext=row_ticks[::row_step], range=[z.shape[0] - 0.5, -0.5], showgrid=False,
+                              zeroline=False, automargin=True))
+
+
+def _figure(data: list[dict], *, title: str, height: int, **layout) -> go.Figure:
+    """A figure from plain trace dicts and layout settings, with the page's title, margins and backgrounds, built
+    in one go: plotly validates each setting once, where `update_layout` / `update_xaxes` after the fact cost
+    several times the figure itself (tens of ms per figure, and the Learn page draws about 25)."""
+    return go.Figure(data=data, layout=dict(title=dict(text=title), height=height,
+                                            margin=dict(l=10, r=10, t=50, b=10), **_LAYOUT, **layout))
 
 
 def scores_figure(items: Sequence[RecItem], *, title: str) -> go.Figure:
     """Horizontal bars of the top items' scores, the first on top."""
     ticks, hover = numbered([i.title for i in items])
-    fig = go.Figure(go.Bar(
-        x=[i.score for i in items], y=list(range(len(items))), orientation="h", marker_color="#4292c6",
-        customdata=hover, hovertemplate="%{customdata}<br>score: <b>%{x:.4f}</b><extra></extra>", name="score",
-    ))
-    fig.update_yaxes(title="recommended item", tickvals=list(range(len(items))), ticktext=ticks,
-                     range=[len(items) - 0.5, -0.5])
-    fig.update_xaxes(title="score (item embedding · final hidden state)")
-    fig.update_layout(title=title, height=120 + 26 * len(items), margin=dict(l=10, r=10, t=50, b=10), **_LAYOUT)
-    return fig
+    bars = dict(type="bar", x=[i.score for i in items], y=list(range(len(items))), orientation="h",
+                marker=dict(color="#4292c6"), customdata=hover, name="score",
+                hovertemplate="%{customdata}<br>score: <b>%{x:.4f}</b><extra></extra>")
+    return _figure([bars], title=title, height=120 + 26 * len(items),
+                   yaxis=dict(title=dict(text="recommended item"), tickvals=list(range(len(items))), ticktext=ticks,
+                              range=[len(items) - 0.5, -0.5]),
+                   xaxis=dict(title=dict(text="score (item embedding · final hidden state)")))
 
 
 def rank_figure(changes: Sequence[ListChange], *, title: str) -> go.Figure:
@@ -107,32 +124,29 @@ def rank_figure(changes: Sequence[ListChange], *, title: str) -> go.Figure:
     custom = np.empty(ranks.shape + (2,), dtype=object)
     custom[..., 0] = np.asarray(hover, dtype=object)[:, None]
     custom[..., 1] = np.asarray([c.variant for c in changes], dtype=object)[None, :]
-    fig = go.Figure(go.Heatmap(
-        z=np.log10(ranks), x=list(range(len(changes))), y=list(range(len(original))), customdata=custom,
-        text=ranks.astype(int), texttemplate="%{text}", colorscale="Oranges", zmin=0.0,
+    heatmap = dict(
+        type="heatmap", z=np.log10(ranks), x=list(range(len(changes))), y=list(range(len(original))),
+        customdata=custom, text=ranks.astype(int), texttemplate="%{text}", colorscale="Oranges", zmin=0.0,
         zmax=max(2.0, float(np.log10(ranks).max())), xgap=1, ygap=1, showscale=False, name=title,
         hovertemplate="%{customdata[0]}<br>%{customdata[1]}: rank <b>%{text}</b><extra></extra>",
-    ))
-    fig.update_xaxes(title="history variant", tickvals=list(range(len(changes))), tickangle=-45, automargin=True,
-                     ticktext=[c.variant for c in changes])
-    fig.update_yaxes(title="original top-10", tickvals=list(range(len(original))), ticktext=ticks,
-                     range=[len(original) - 0.5, -0.5])
-    fig.update_layout(title=title, height=160 + 26 * len(original), margin=dict(l=10, r=10, t=50, b=10), **_LAYOUT)
-    return fig
+    )
+    return _figure([heatmap], title=title, height=160 + 26 * len(original),
+                   xaxis=dict(title=dict(text="history variant"), tickvals=list(range(len(changes))), tickangle=-45,
+                              automargin=True, ticktext=[c.variant for c in changes]),
+                   yaxis=dict(title=dict(text="original top-10"), tickvals=list(range(len(original))),
+                              ticktext=ticks, range=[len(original) - 0.5, -0.5]))
 
 
 def overlap_figure(changes: Mapping[str, Sequence[ListChange]], k: int = 10) -> go.Figure:
     """Grouped bars: overlap@k of each variant's list with the original, one colour per model."""
-    fig = go.Figure([go.Bar(
-        x=[c.variant for c in found], y=[c.overlap for c in found], name=model,
-        marker_color=MODEL_COLORS.get(model), hovertemplate=f"{model} · %{{x}}<br>overlap@{k}: <b>%{{y}}</b>"
-                                                             "<extra></extra>",
-    ) for model, found in changes.items()])
-    fig.update_xaxes(title="history variant")
-    fig.update_yaxes(title=f"overlap@{k} with the original list", range=[0, k])
-    fig.update_layout(title=f"How much of the top-{k} survives a change of order", barmode="group", height=360,
-                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.3), **_LAYOUT)
-    return fig
+    bars = [dict(type="bar", x=[c.variant for c in found], y=[c.overlap for c in found], name=model,
+                 marker=dict(color=MODEL_COLORS.get(model)),
+                 hovertemplate=f"{model} · %{{x}}<br>overlap@{k}: <b>%{{y}}</b><extra></extra>")
+            for model, found in changes.items()]
+    return _figure(bars, title=f"How much of the top-{k} survives a change of order", height=360, barmode="group",
+                   xaxis=dict(title=dict(text="history variant")),
+                   yaxis=dict(title=dict(text=f"overlap@{k} with the original list"), range=[0, k]),
+                   legend=dict(orientation="h", y=-0.3))
 
 
 def influence_figure(influences: Mapping[str, tuple[Influence, Sequence[str]]]) -> go.Figure:
@@ -141,26 +155,26 @@ def influence_figure(influences: Mapping[str, tuple[Influence, Sequence[str]]]) 
     influences: model name → (its Influence, the history titles oldest first). Each model's drops are divided
     by its largest absolute drop (score scales differ between models); the hover gives the raw drop too.
     """
-    fig = go.Figure()
+    lines = []
     for model, (inf, titles) in influences.items():
         top = float(np.abs(inf.drops).max()) or 1.0
         order = np.argsort(inf.distance)
         custom = np.stack([np.asarray([plot_text(t) for t in titles], dtype=object)[order], inf.drops[order]],
                           axis=1)
-        fig.add_trace(go.Scatter(
-            x=inf.distance[order], y=inf.drops[order] / top, mode="lines+markers", name=model,
+        lines.append(dict(
+            type="scatter", x=inf.distance[order], y=inf.drops[order] / top, mode="lines+markers", name=model,
             line=dict(color=MODEL_COLORS.get(model)), customdata=custom,
             hovertemplate=(f"<b>{model}</b> · removed: %{{customdata[0]}}<br>distance from the end: %{{x}}<br>"
                            f"drop of its #1's score: <b>%{{customdata[1]:.4f}}</b> (relative %{{y:.2f}})"
                            "<extra></extra>"),
         ))
-    fig.add_hline(y=0, line=dict(color="gray", width=1, dash="dot"))
-    fig.update_xaxes(title="distance from the end (0 = the latest item)", dtick=1 if len(fig.data) and
-                     max(len(t.x) for t in fig.data) <= 15 else None)
-    fig.update_yaxes(title="score drop of the #1 item (÷ largest)")
-    fig.update_layout(title="Influence of each history item on the #1 score, by distance from the end", height=380,
-                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.25), **_LAYOUT)
-    return fig
+    zero = dict(type="line", x0=0, x1=1, xref="x domain", y0=0, y1=0, yref="y",
+                line=dict(color="gray", width=1, dash="dot"))  # what add_hline(y=0) draws
+    few = bool(lines) and max(len(t["x"]) for t in lines) <= 15
+    return _figure(lines, title="Influence of each history item on the #1 score, by distance from the end",
+                   height=380, shapes=[zero], legend=dict(orientation="h", y=-0.25),
+                   xaxis=dict(title=dict(text="distance from the end (0 = the latest item)"), dtick=1 if few else None),
+                   yaxis=dict(title=dict(text="score drop of the #1 item (÷ largest)")))
 
 
 # ---------------------------------------------------------------- the walkthrough's panels, in reading order
