@@ -9,8 +9,10 @@ from recattn.viz import learn as figs
 from ui import models, sources, state, widgets
 
 state.init()
-state.remember("learn_layer", "learn_head")
+state.remember("learn_layer", "learn_head", "learn_tab")
 CONFIG = {"displaylogo": False}
+TABS = ("1 · Embeddings", "2 · One attention head", "3 · Block → scores", "4 · Additive attention",
+        "5 · Transformer vs RNN")
 
 st.title("How attention computes a recommendation")
 history = widgets.require_history("the model's computation on it, step by step")
@@ -62,98 +64,107 @@ with state.guard():
                              for path in (sasrec_dir, additive_dir, gru_dir))
 widgets.cut_note(len(history), {name: r.max_len for name, r in (("SASRec", sasrec), ("The additive model", additive),
                                                                 ("GRU4Rec", gru)) if r is not None})
-tabs = st.tabs(["1 · Embeddings", "2 · One attention head", "3 · Block → scores", "4 · Additive attention",
-                "5 · Transformer vs RNN"])
+# Lazy tabs: only the open one runs (the others stay empty until picked), so a rerun builds a handful of figures
+# instead of all of them. The open tab is a widget value, kept like the layer and head.
+tabs = st.tabs(TABS, key="learn_tab", on_change="rerun")
 if sasrec is None:
-    for tab in tabs[:3]:
+    for tab in (t for t in tabs[:3] if t.open):
         with tab:
             missing("SASRec", "its step-by-step computation")
-else:
+elif any(tab.open for tab in tabs[:3]):
     used = sources.titles_of(source, history[-sasrec.max_len:])
     with state.guard():  # an id the model does not know is an error box
         walk = learn.walkthrough(sasrec.model, sasrec.vocab.index(history))
     cfg = sasrec.model.config
-    with tabs[0]:
-        st.markdown(f"SASRec reads the last {len(used)} items of the history. Each enters as its **item "
-                    "embedding**, scaled by √D, plus the **position embedding** of its slot.")
-        grid(figs.embedding_panels(walk, used), 2)
-        st.latex(r"PE_{(pos,\,2i)} = \sin\!\left(pos / 10000^{2i/d}\right)")
-        st.latex(r"PE_{(pos,\,2i+1)} = \cos\!\left(pos / 10000^{2i/d}\right)")
-        with state.guard():
-            position_tables(models.version(sasrec_dir), source)
+    if tabs[0].open:
+        with tabs[0]:
+            st.markdown(f"SASRec reads the last {len(used)} items of the history. Each enters as its **item "
+                        "embedding**, scaled by √D, plus the **position embedding** of its slot.")
+            grid(figs.embedding_panels(walk, used), 2)
+            st.latex(r"PE_{(pos,\,2i)} = \sin\!\left(pos / 10000^{2i/d}\right)")
+            st.latex(r"PE_{(pos,\,2i+1)} = \cos\!\left(pos / 10000^{2i/d}\right)")
+            with state.guard():
+                position_tables(models.version(sasrec_dir), source)
 
-    with tabs[1]:
-        layer, head = widgets.layer_head(cfg.layers, cfg.heads, key="learn")
-        steps = walk.layers[layer]
-        st.latex(r"Q = \mathrm{LN}_1(x)\,W_Q \quad K = \mathrm{LN}_1(x)\,W_K \quad V = \mathrm{LN}_1(x)\,W_V")
-        st.latex(r"\mathrm{head} = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d}} + M\right) V")
-        st.caption(f"Layer {layer + 1}, head {head + 1} of {cfg.layers} × {cfg.heads}: each head reads "
-                   f"d = {cfg.hidden // cfg.heads} of the {cfg.hidden} dimensions. W_Q, W_K and W_V are the three "
-                   "parts of the layer's fused qkv matrix; LN₁ comes before attention (pre-norm).")
-        for row in figs.head_panels(steps, head, used):
-            grid(row, 2)
+    if tabs[1].open:
+        with tabs[1]:
+            layer, head = widgets.layer_head(cfg.layers, cfg.heads, key="learn")
+            st.latex(r"Q = \mathrm{LN}_1(x)\,W_Q \quad K = \mathrm{LN}_1(x)\,W_K \quad V = \mathrm{LN}_1(x)\,W_V")
+            st.latex(r"\mathrm{head} = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d}} + M\right) V")
+            st.caption(f"Layer {layer + 1}, head {head + 1} of {cfg.layers} × {cfg.heads}: each head reads "
+                       f"d = {cfg.hidden // cfg.heads} of the {cfg.hidden} dimensions. W_Q, W_K and W_V are the "
+                       "three parts of the layer's fused qkv matrix; LN₁ comes before attention (pre-norm).")
+            for row in figs.head_panels(walk.layers[layer], head, used):
+                grid(row, 2)
 
-    with tabs[2]:
-        for formula in (r"x \leftarrow x + \mathrm{MHA}(\mathrm{LN}_1(x))",
-                        r"x \leftarrow x + \mathrm{FFN}(\mathrm{LN}_2(x))",
-                        r"h = \mathrm{LN}_f(x)", r"s_j = h_T \cdot e_j + b_{\mathrm{repeat}}\,[j \in \mathrm{history}]"):
-            st.latex(formula)
-        st.caption(f"Layer {layer + 1} (pick it in tab 2); the final LayerNorm and the scores come after the last "
-                   "layer.")
-        grid(figs.block_panels(steps, layer, used), 2)
-        with state.guard():
-            real = sasrec.scores(history).scores[0].float().numpy()
-        seen = np.isfinite(real)  # padding (column 0) is -inf in both
-        gap = float(np.abs(walk.scores[seen] - real[seen]).max())
-        bias = ("" if walk.repeat_bias is None
-                else f" The repeat bias, {walk.repeat_bias:+.3f}, goes to items already seen.")
-        show("learn_top", figs.scores_figure(sasrec.rank(walk.scores, history),
-                                             title="Top 10: h_T · each item's embedding"),
-             f"These scores, computed operation by operation above, match the model's own forward pass to within "
-             f"{gap:.1e}.{bias}")
+    if tabs[2].open:
+        with tabs[2]:
+            # tab 2's select is not drawn in this run: its remembered value, or the first layer as the select
+            # itself falls back to when a smaller model is loaded
+            layer = st.session_state.get("learn_layer", 0)
+            layer = layer if layer in range(cfg.layers) else 0
+            for formula in (r"x \leftarrow x + \mathrm{MHA}(\mathrm{LN}_1(x))",
+                            r"x \leftarrow x + \mathrm{FFN}(\mathrm{LN}_2(x))", r"h = \mathrm{LN}_f(x)",
+                            r"s_j = h_T \cdot e_j + b_{\mathrm{repeat}}\,[j \in \mathrm{history}]"):
+                st.latex(formula)
+            st.caption(f"Layer {layer + 1} (pick it in tab 2); the final LayerNorm and the scores come after the "
+                       "last layer.")
+            grid(figs.block_panels(walk.layers[layer], layer, used), 2)
+            with state.guard():
+                real = sasrec.scores(history).scores[0].float().numpy()
+            seen = np.isfinite(real)  # padding (column 0) is -inf in both
+            gap = float(np.abs(walk.scores[seen] - real[seen]).max())
+            bias = ("" if walk.repeat_bias is None
+                    else f" The repeat bias, {walk.repeat_bias:+.3f}, goes to items already seen.")
+            show("learn_top", figs.scores_figure(sasrec.rank(walk.scores, history),
+                                                 title="Top 10: h_T · each item's embedding"),
+                 f"These scores, computed operation by operation above, match the model's own forward pass to "
+                 f"within {gap:.1e}.{bias}")
 
-with tabs[3]:
-    left, right = st.columns(2)
-    left.latex(r"A_{ij} = \mathrm{softmax}_i\!\left(w_o \cdot \tanh(W_1 x_i + W_2 y_j + b)\right)")
-    left.caption("Additive (the seed's): a small network scores each history item x_i for candidate y_j.")
-    right.latex(r"A = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d}} + M\right)")
-    right.caption("Scaled dot-product (SASRec's): a query's match with each key is a dot product; its weights on "
-                  "this history are in tab 2.")
-    left, right = st.columns(2)
-    left.latex(r"\begin{aligned} h_i = \mathrm{LayerNorm}\big(&h_{i-1} + \mathrm{MultiHead}(h_{i-1}) \\ "
-               r"&+ \mathrm{FFN}(h_{i-1})\big) \end{aligned}")
-    left.caption("The seed's layer.")
-    right.latex(r"\begin{aligned} x &\leftarrow x + \mathrm{MHA}(\mathrm{LN}_1(x)) \\ "
-                r"x &\leftarrow x + \mathrm{FFN}(\mathrm{LN}_2(x)) \end{aligned}")
-    right.caption("What this code runs, with h = LN_f(x) after the last layer.")
-    st.caption("The seed adds attention and feed-forward in parallel and normalises after; SASRec here runs them one "
-               "after the other, normalising before each (pre-norm), with one LayerNorm at the very end.")
-    if additive is None:
-        missing("additive-attention model", "cross-attention")
-    else:
-        rec = widgets.recommend(additive, history)
-        cand = [i.title for i in rec.items]
-        cross = contrast.cross_attention(additive.model, additive.vocab.index(history),
-                                         additive.vocab.index([i.id for i in rec.items]))
-        keys = sources.titles_of(source, history[-additive.max_len:])
-        grid(figs.cross_panels(cross, cand, keys), 2)
+if tabs[3].open:
+    with tabs[3]:
+        left, right = st.columns(2)
+        left.latex(r"A_{ij} = \mathrm{softmax}_i\!\left(w_o \cdot \tanh(W_1 x_i + W_2 y_j + b)\right)")
+        left.caption("Additive (the seed's): a small network scores each history item x_i for candidate y_j.")
+        right.latex(r"A = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d}} + M\right)")
+        right.caption("Scaled dot-product (SASRec's): a query's match with each key is a dot product; its weights on "
+                      "this history are in tab 2.")
+        left, right = st.columns(2)
+        left.latex(r"\begin{aligned} h_i = \mathrm{LayerNorm}\big(&h_{i-1} + \mathrm{MultiHead}(h_{i-1}) \\ "
+                   r"&+ \mathrm{FFN}(h_{i-1})\big) \end{aligned}")
+        left.caption("The seed's layer.")
+        right.latex(r"\begin{aligned} x &\leftarrow x + \mathrm{MHA}(\mathrm{LN}_1(x)) \\ "
+                    r"x &\leftarrow x + \mathrm{FFN}(\mathrm{LN}_2(x)) \end{aligned}")
+        right.caption("What this code runs, with h = LN_f(x) after the last layer.")
+        st.caption("The seed adds attention and feed-forward in parallel and normalises after; SASRec here runs them "
+                   "one after the other, normalising before each (pre-norm), with one LayerNorm at the very end.")
+        if additive is None:
+            missing("additive-attention model", "cross-attention")
+        else:
+            rec = widgets.recommend(additive, history)
+            cand = [i.title for i in rec.items]
+            cross = contrast.cross_attention(additive.model, additive.vocab.index(history),
+                                             additive.vocab.index([i.id for i in rec.items]))
+            keys = sources.titles_of(source, history[-additive.max_len:])
+            grid(figs.cross_panels(cross, cand, keys), 2)
 
-with tabs[4]:
-    found = {name: r for name, r in (("SASRec", sasrec), ("GRU4Rec", gru)) if r is not None}
-    for name in [n for n in ("SASRec", "GRU4Rec") if n not in found]:
-        missing(name, f"{name}'s side of the contrast")
-    if found:
-        changes = {name: contrast.list_changes(r, history) for name, r in found.items()}
-        cols = st.columns(len(found))
-        for col, (name, change) in zip(cols, changes.items()):
-            with col:
-                show(f"learn_ranks_{name.lower()}", figs.rank_figure(change, title=f"{name}: where its top 10 go"),
-                     "Each cell is the new rank of an original top-10 item when the history is changed (shuffle "
-                     f"seed {contrast.SHUFFLE_SEED})"
-                     + ("; 'positions off' zeroes the position embeddings." if name == "SASRec" else "."))
-        show("learn_overlap", figs.overlap_figure(changes), "How many of the original top 10 stay in the top 10 "
-             "(an order-blind model would keep all of them); the GRU has no positions to switch off.")
-        influence = {name: (contrast.occlusion(r, history), sources.titles_of(source, history))
-                     for name, r in found.items()}
-        show("learn_influence", figs.influence_figure(influence), "How much each model's #1 score falls when one "
-             "item is removed, against how far back that item was (each model divided by its largest drop).")
+if tabs[4].open:
+    with tabs[4]:
+        found = {name: r for name, r in (("SASRec", sasrec), ("GRU4Rec", gru)) if r is not None}
+        for name in [n for n in ("SASRec", "GRU4Rec") if n not in found]:
+            missing(name, f"{name}'s side of the contrast")
+        if found:
+            changes = {name: contrast.list_changes(r, history) for name, r in found.items()}
+            cols = st.columns(len(found))
+            for col, (name, change) in zip(cols, changes.items()):
+                with col:
+                    show(f"learn_ranks_{name.lower()}", figs.rank_figure(change, title=f"{name}: where its top 10 go"),
+                         "Each cell is the new rank of an original top-10 item when the history is changed (shuffle "
+                         f"seed {contrast.SHUFFLE_SEED})"
+                         + ("; 'positions off' zeroes the position embeddings." if name == "SASRec" else "."))
+            show("learn_overlap", figs.overlap_figure(changes), "How many of the original top 10 stay in the top 10 "
+                 "(an order-blind model would keep all of them); the GRU has no positions to switch off.")
+            influence = {name: (contrast.occlusion(r, history), sources.titles_of(source, history))
+                         for name, r in found.items()}
+            show("learn_influence", figs.influence_figure(influence), "How much each model's #1 score falls when one "
+                 "item is removed, against how far back that item was (each model divided by its largest drop).")

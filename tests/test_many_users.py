@@ -92,7 +92,13 @@ def test_the_shared_models_are_never_changed_by_sessions():
         assert not at.exception and at.session_state["history"] == [*story.item_ids, str(100 + i)]
         assert at.get("plotly_chart")
         go(at, LEARN)
-        assert {"learn_top", "learn_ranks_sasrec", "learn_overlap"} <= {c.key for c in at.get("plotly_chart")}
+        shown = set()
+        for tab in ("3 · Block → scores", "5 · Transformer vs RNN"):  # lazy tabs: only the open one runs
+            at.session_state["learn_tab"] = tab
+            at.run()
+            assert not at.exception
+            shown |= {c.key for c in at.get("plotly_chart")}
+        assert {"learn_top", "learn_ranks_sasrec", "learn_overlap"} <= shown
         go(at, COMPARE)
         assert at.dataframe
         go(at, EMBEDDINGS)
