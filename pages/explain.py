@@ -143,9 +143,9 @@ with left:
                 "its explanations score.", icon=":material/science:")
     else:
         cases = entry["baselines"]["random"]
-        st.dataframe(figs.agreement_table(entry), hide_index=True, key="explain_agreement",
-                     column_config={c: st.column_config.NumberColumn(format="%.2f") for c in
-                                    ("Top-1", "Top-1, cause ≥ 2 back")})
+        table = figs.agreement_table(entry)
+        st.dataframe(table, hide_index=True, key="explain_agreement",
+                     column_config={c: st.column_config.NumberColumn(format="%.2f") for c in table.columns[1:]})
         st.caption(f"Share of the {cases['cases']} test interactions with one planted cause in which each method "
                    f"ranks that item first; “≥ 2 back” keeps the {cases['cases_far']} whose cause is not the "
                    f"newest item, where the most-recent baseline scores 0. Measured by "

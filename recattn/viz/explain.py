@@ -154,5 +154,9 @@ def agreement_table(entry: Mapping) -> pd.DataFrame:
     rows = [(labels[m], methods[m]) for m in (*METHOD_LABELS, BEST_HEAD) if m in methods]
     rows += [("Most recent item (baseline)" if name == "most_recent" else f"{name.capitalize()} (baseline)", r)
              for name, r in entry.get("baselines", {}).items()]
-    return pd.DataFrame([{"Method": label, "Top-1": r.get("top1"), "Top-1, cause ≥ 2 back": r.get("top1_far")}
-                         for label, r in rows], columns=["Method", "Top-1", "Top-1, cause ≥ 2 back"])
+    # per planted rule too, where it has far cases: a continuation names its cause exactly, a genre pick less so
+    rules = sorted({rule for _, r in rows for rule, c in r.get("by_cause", {}).items() if c["cases_far"]})
+    columns = ["Method", "Top-1", "Top-1, cause ≥ 2 back"] + [f"{rule.capitalize()}, ≥ 2 back" for rule in rules]
+    return pd.DataFrame([[label, r.get("top1"), r.get("top1_far")]
+                         + [r.get("by_cause", {}).get(rule, {}).get("top1_far") for rule in rules]
+                         for label, r in rows], columns=columns)

@@ -148,7 +148,10 @@ def test_the_benchmark_table_or_the_command_to_run_it(at, monkeypatch, tmp_path)
     report = {"command": "python -m recattn explain-benchmark --data builtin:films", "date": "2026-01-01",
               "models": [{"model": "sasrec", "checkpoint": "assets/models/films-sasrec", "cases": 10,
                           "methods": {"attention": agreement, "attention_L1H1": agreement,
-                                      "occlusion": {**agreement, "top1_far": 1.0}, "attention_best_head": agreement},
+                                      "occlusion": {**agreement, "top1_far": 1.0, "by_cause": {
+                                          "franchise": {"top1": 1.0, "cases": 3, "top1_far": 1.0, "cases_far": 2},
+                                          "genre": {"top1": 0.5, "cases": 2, "top1_far": None, "cases_far": 0}}},
+                                      "attention_best_head": agreement},
                           "best_head": {"head": "attention_L1H1", "valid_top1": 0.5, "valid_cases": 10},
                           "baselines": {"random": agreement, "most_recent": {**agreement, "top1_far": 0.0}}}]}
     (tmp_path / "explain-films.json").write_text(json.dumps(report))
@@ -157,6 +160,8 @@ def test_the_benchmark_table_or_the_command_to_run_it(at, monkeypatch, tmp_path)
     assert table["Method"].tolist() == ["Raw attention", "Occlusion", "Best head (L1H1)", "Random (baseline)",
                                         "Most recent item (baseline)"]  # per-layer and per-head rows left out
     assert table["Top-1, cause ≥ 2 back"].tolist() == [0.25, 1.0, 0.25, 0.25, 0.0]
+    # a column per planted rule with far cases (genre has none here), filled where the method was scored by rule
+    assert list(table.columns)[3:] == ["Franchise, ≥ 2 back"] and table["Franchise, ≥ 2 back"].iloc[1] == 1.0
     assert any("Share of the 10 test interactions" in c.value and "keeps the 4 whose" in c.value for c in at.caption)
     at.session_state["model_dir"] = str(MODELS / "films-bert4rec")  # not in this file: which ones are
     at.run()
