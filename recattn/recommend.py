@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,24 +76,33 @@ class Recommender:
     def scores(self, history: list[str], with_attention: bool = False) -> ModelOutput:
         """The model's raw output for one history: scores (1, n_items + 1) over catalogue indices (column 0 is
         padding), and its attention if asked. Unknown ids raise RecAttnError naming them."""
+        with torch.inference_mode():
+            return self._score(self._indices(history), with_attention)
+
+    def _indices(self, history: list[str]) -> np.ndarray:
+        """The model indices of a history (n,); a history that is not a non-empty list of known ids raises."""
         if isinstance(history, (str, bytes)) or not isinstance(history, (Sequence, np.ndarray)):  # "12": "1", "2"
             raise RecAttnError(f"a history is a list of item ids, not {type(history).__name__}")
         if len(history) == 0:
             raise RecAttnError("the history is empty: add at least one item to get recommendations")
-        seqs = torch.as_tensor(self.vocab.index(history)[None, :])  # the model reads its last max_len
-        with torch.inference_mode():
-            return self.model.score(seqs, return_attention=with_attention)
+        return self.vocab.index(history)
+
+    def _score(self, indices: np.ndarray, with_attention: bool) -> ModelOutput:
+        # the model reads its last max_len; the whole history feeds what looks at every seen item
+        return self.model.score(torch.from_numpy(indices)[None, :], return_attention=with_attention)
 
     def recommend(self, history: list[str], k: int = 10, exclude_seen: bool = True,
                   with_attention: bool = True) -> Recommendation:
         """Top-k items after `history` (oldest first): k of them, or as many as are left unseen. Unknown ids, an
         empty history or a k below 1 raise RecAttnError."""
         _check_k(k)
-        out = self.scores(history, with_attention)
+        indices = self._indices(history)  # validated once, for the model and for excluding the seen
         history = [str(i) for i in history]
-        items, top = self._rank(out.scores[0], history, k, exclude_seen)
         used = tuple(history_ops.window(history, self.max_len))
-        trace = None if out.attention is None else self._trace(out, used, items, top)
+        with torch.inference_mode():  # no autograd bookkeeping anywhere in the call
+            out = self._score(indices, with_attention)
+            items, top = self._rank(out.scores[0], indices, k, exclude_seen)
+            trace = None if out.attention is None else self._trace(out, used, items, top)
         return Recommendation(items, trace, used, out.kind)
 
     def rank(self, scores: torch.Tensor | np.ndarray, history: list[str], k: int = 10,
@@ -100,20 +110,27 @@ class Recommender:
         """The top-k items of one score row over catalogue indices (n_items + 1, column 0 padding), ranked as
         `recommend` ranks them: for scores computed some other way (a perturbed forward, a hand-made pass)."""
         _check_k(k)
-        return self._rank(torch.as_tensor(scores), history, k, exclude_seen)[0]
+        seen = self.vocab.index(history) if exclude_seen else None
+        return self._rank(torch.as_tensor(scores), seen, k, exclude_seen)[0]
 
-    def _rank(self, scores: torch.Tensor, history: list[str], k: int, exclude_seen: bool):
-        scores = scores.float().clone()  # a normal tensor: inference-mode ones refuse in-place edits
-        scores[0] = float("-inf")  # padding is no item, whatever a hand-made row holds there
-        scores[~torch.isfinite(scores)] = float("-inf")  # a NaN would rank first: never recommend a non-score
+    def _rank(self, scores: torch.Tensor, seen: np.ndarray | None, k: int, exclude_seen: bool):
+        """The top-k RecItems of scores (n_items + 1,) and their indices (k',): never padding, a non-finite score
+        or (with exclude_seen) one of the `seen` indices; fewer than k when fewer are left."""
+        # one pass into a fresh tensor (the model's may be an inference tensor, or the caller's): a NaN or
+        # an inf would rank first, so every non-score becomes -inf
+        scores = torch.nan_to_num(scores.float(), nan=-math.inf, posinf=-math.inf, neginf=-math.inf)
+        scores[0] = -math.inf  # padding is no item, whatever a hand-made row holds there
         if exclude_seen:
-            scores[torch.as_tensor(self.vocab.index(history))] = float("-inf")
-        top = torch.topk(scores, min(k, int(torch.isfinite(scores).sum())))
+            scores.index_fill_(0, torch.from_numpy(seen), -math.inf)
+        top = torch.topk(scores, min(k, len(scores)))
+        # -inf sorts last: fewer than k finite scores leave -inf at the end, which are no recommendations
+        n = int(torch.isfinite(top.values).sum())
+        indices = top.indices[:n]
         items = tuple(
-            RecItem(self.vocab.id_of(int(i)), self._titles[int(i) - 1], self._genres[int(i) - 1], float(s))
-            for s, i in zip(top.values, top.indices)
+            RecItem(self.vocab.id_of(i), self._titles[i - 1], self._genres[i - 1], s)
+            for s, i in zip(top.values[:n].tolist(), indices.tolist())
         )
-        return items, top.indices
+        return items, indices
 
     def _trace(self, out: ModelOutput, used: tuple[str, ...], items: tuple[RecItem, ...],
                top: torch.Tensor) -> AttentionTrace:

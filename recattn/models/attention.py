@@ -39,14 +39,17 @@ class MultiHeadSelfAttention(nn.Module):
         q, k, v = self.qkv(x).split(D, dim=-1)
         q, k, v = (t.view(B, T, self.heads, D // self.heads).transpose(1, 2) for t in (q, k, v))  # (B, H, T, d)
         # A large finite negative, not -inf: rows with no visible key stay finite (and get zeroed below).
-        bias = torch.zeros(allowed.shape, dtype=q.dtype, device=q.device).masked_fill(~allowed, torch.finfo(q.dtype).min)
+        hidden_key = torch.finfo(q.dtype).min
         p = self.dropout if self.training else 0.0
         if need_weights:
-            scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1]) + bias  # (B, H, T, T)
-            weights = torch.softmax(scores, dim=-1) * allowed  # zero rows that see nothing
+            scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1])  # (B, H, T, T)
+            # masking the scores, not adding a bias tensor: the same weights, one (B, H, T, T) op fewer
+            weights = torch.softmax(scores.masked_fill(~allowed, hidden_key), dim=-1)
+            weights = torch.where(allowed, weights, 0.0)  # zero the rows that see nothing
             y = F.dropout(weights, p, self.training) @ v
         else:
             weights = None
+            bias = torch.zeros(allowed.shape, dtype=q.dtype, device=q.device).masked_fill(~allowed, hidden_key)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=p)
             y = y * allowed.any(-1, keepdim=True)  # match the zeroed rows of the traced path
         y = y.transpose(1, 2).reshape(B, T, D)

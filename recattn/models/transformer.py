@@ -48,6 +48,21 @@ def seen_items(inputs: torch.Tensor, where: torch.Tensor, n_items: int, causal: 
     return unique_per_row(seen[where])
 
 
+def scoring_table(model: nn.Module) -> torch.Tensor:
+    """`model.item_emb`'s catalogue rows as one contiguous (hidden, n_items + 1) table, for scoring without
+    gradients: a row times it streams the table once, about 4× faster on a CPU than times the row-major
+    weight's transpose over 60k items. A copy kept beside the model (never in its state dict), made again
+    whenever the weights change: an in-place update bumps their version, a move changes their storage."""
+    weight = model.item_emb.weight
+    key = (weight.device, weight.data_ptr(), weight._version)
+    cached = model.__dict__.get("_scoring_table")  # (key, table): one tuple, so a reader never sees a torn pair
+    if cached is None or cached[0] != key:
+        with torch.inference_mode(False), torch.no_grad():  # a normal tensor, usable in any mode
+            cached = (key, weight[: model.config.n_items + 1].T.contiguous())
+        model.__dict__["_scoring_table"] = cached
+    return cached[1]
+
+
 class Block(nn.Module):
     """Pre-norm Transformer block: attention then a feed-forward net, each with a residual."""
 
@@ -61,9 +76,13 @@ class Block(nn.Module):
         )
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(self, x, allowed, need_weights):
+    def forward(self, x, allowed, need_weights, last_only: bool = False):
+        """x: (B, T, hidden) -> (B, T, hidden), or (B, 1, hidden) with `last_only` (the attention still reads and
+        weighs every position); and the attention weights when `need_weights`."""
         a, w = self.attn(self.ln1(x), allowed, need_weights)
         x = x + self.drop(a)
+        if last_only:  # scoring reads the last position alone: skip the feed-forward of the others
+            x = x[:, -1:]
         x = x + self.drop(self.ffn(self.ln2(x)))
         return x, w
 
@@ -108,17 +127,19 @@ class SequentialTransformer(nn.Module):
     def mask_token(self) -> int:
         return self.config.n_items + 1
 
-    def forward(self, seqs: torch.Tensor, return_attention: bool = False) -> TransformerOutput:
-        """seqs: (batch, T) left-padded indices, T <= max_len."""
+    def forward(self, seqs: torch.Tensor, return_attention: bool = False,
+                last_only: bool = False) -> TransformerOutput:
+        """seqs: (batch, T) left-padded indices, T <= max_len. `last_only`: hidden holds the last position alone
+        (batch, 1, hidden), which is all scoring reads; every layer's attention maps stay whole."""
         T = seqs.shape[1]
-        present = (seqs != 0)[..., None]  # (B, T, 1)
         x = self.item_emb(seqs) * math.sqrt(self.config.hidden) + self.pos_emb[-T:]
+        present = (seqs != 0)[..., None].to(x.dtype)  # (B, T, 1); a float 0/1 once, not a bool cast per layer
         x = self.drop(x) * present
         allowed = attention_mask(seqs, self.causal)
         maps = []
-        for block in self.blocks:
-            x, w = block(x, allowed, return_attention)
-            x = x * present  # padding positions carry nothing forward
+        for i, block in enumerate(self.blocks):
+            x, w = block(x, allowed, return_attention, last_only and i == len(self.blocks) - 1)
+            x = x * present[:, -x.shape[1]:]  # padding positions carry nothing forward
             maps.append(w)
         hidden = self.ln_f(x)
         return TransformerOutput(hidden, tuple(maps) if return_attention else None)
@@ -129,7 +150,11 @@ class SequentialTransformer(nn.Module):
         With `seen` ((N, S) item lists from `seen_items`, hidden (N, D)) the learned repeat offset is added
         to each row's seen items.
         """
-        out = hidden @ self.item_emb.weight[: self.config.n_items + 1].T
+        weight = self.item_emb.weight
+        if torch.is_grad_enabled() and weight.requires_grad:
+            out = hidden @ weight[: self.config.n_items + 1].T
+        else:
+            out = hidden @ scoring_table(self)
         out[..., 0] = float("-inf")
         if seen is not None and self.repeat_bias is not None:
             rows = torch.arange(len(seen), device=seen.device)[:, None].expand_as(seen)
@@ -161,7 +186,7 @@ class SequentialTransformer(nn.Module):
         so pass whole histories to push down what was seen long ago too.
         """
         inputs = self.query_inputs(seqs)
-        out = self.forward(inputs, return_attention)
+        out = self.forward(inputs, return_attention, last_only=True)
         seen = None
         if self.repeat_bias is not None:
             seen = unique_per_row(torch.where(seqs <= self.config.n_items, seqs, 0))
