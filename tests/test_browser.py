@@ -73,7 +73,7 @@ def add_film(page: Page, text: str, pick: int = 0) -> None:
 
 
 # The navigation's page titles, in app.py's order.
-NAV = ["Home", "Build history", "Attention", "Learn", "Compare models", "Embeddings", "Data", "Train"]
+NAV = ["Home", "Build history", "Attention", "Explain", "Learn", "Compare models", "Embeddings", "Data", "Train"]
 
 
 def test_history_to_attention_updates_on_every_change(server, page):

@@ -10,6 +10,8 @@ import numpy as np
 
 from recattn import data
 from recattn.recommend import Recommender
+from recattn.viz.attention import short_label
+from recattn.viz.text import plot_text
 from tests.app.conftest import APP, ATTENTION, HISTORY, MODELS, go, heatmaps, plotly_specs, z_of
 
 
@@ -127,7 +129,8 @@ def test_the_model_selector_switches_to_bert4rec_with_its_mask_slot(at):
     at.session_state["history"] = HIST
     go(at, ATTENTION)
     select = at.selectbox(key="attention_model")
-    assert [o.split(" · ")[0] for o in select.options] == ["SASRec", "BERT4Rec", "Additive attention"]
+    assert [o.split(" · ")[0] for o in select.options] == ["SASRec", "BERT4Rec", "Additive attention",
+                                                                "NARM (additive)"]
     select.set_value(str(MODELS / "films-bert4rec")).run()
     assert not at.exception
     assert at.session_state["model_dir"] == str(MODELS / "films-bert4rec")
@@ -148,7 +151,8 @@ def test_target_attention_bars_follow_the_chosen_recommendation(at):
     at.selectbox(key="attention_candidate").set_value(2).run()
     (bar,) = _bars(at)
     np.testing.assert_allclose(bar, rec.trace.weights[0, 0, 2], rtol=1e-6)
-    assert rec.items[2].title[:20] in plotly_specs(at)["attention_bars"]["layout"]["title"]["text"]
+    title = plotly_specs(at)["attention_bars"]["layout"]["title"]["text"]
+    assert title == f"What {plot_text(short_label(rec.items[2].title, 30))} reads"
 
 
 def test_empty_history_and_a_model_without_attention_say_what_to_do(at):
