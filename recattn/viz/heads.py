@@ -55,7 +55,7 @@ def row_bars(trace: AttentionTrace, candidate: int = 0) -> go.Figure:
     grid_height = n_layers * panel + (n_layers - 1) * gap
     layout = subplot_grid(n_layers, n_heads, [f"Layer {layer + 1} · head {h + 1}" for layer in range(n_layers)
                                               for h in range(n_heads)],
-                          horizontal_spacing=0.04, vertical_spacing=gap / grid_height if n_layers > 1 else 0.0,
+                          horizontal_spacing=0.08, vertical_spacing=gap / grid_height if n_layers > 1 else 0.0,
                           title_size=12)
     data = []
     for layer in range(n_layers):
