@@ -49,8 +49,8 @@ from benchmarks.quality import SHARED_ML  # noqa: E402
 
 KINDS = ("sasrec", "bert4rec", "gru", "additive", "narm", "pop", "itemknn")
 NEURAL = ("sasrec", "bert4rec", "gru", "additive", "narm")
-PAGES = ("pages/home.py", "pages/history.py", "pages/attention.py", "pages/learn.py", "pages/compare.py",
-         "pages/embeddings.py", "pages/data.py", "pages/train.py")
+PAGES = ("pages/home.py", "pages/history.py", "pages/attention.py", "pages/explain.py", "pages/learn.py",
+         "pages/compare.py", "pages/embeddings.py", "pages/data.py", "pages/train.py")
 ATTENTION = "pages/attention.py"
 FILMS = "builtin:films"
 SECTIONS = ("inference", "app", "cold", "train", "gpu")
