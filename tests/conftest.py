@@ -34,11 +34,13 @@ def shared_data_dir():
     return locate
 
 
-def assert_cause_items(interactions, rules_without_item) -> None:
+def assert_cause_items(interactions, rules_without_item):
     """`cause_item` is "" exactly for the rules that name no single item, and otherwise an earlier interaction of
-    the same user (cause_distances finds it)."""
+    the same user (cause_distances finds it); returns those distances."""
     from recattn.data.info import cause_distances
 
     empty = interactions["cause_item"] == ""
     assert (empty == interactions["cause"].isin(rules_without_item)).all()
-    assert ((cause_distances(interactions) > 0) == ~empty).all()
+    distance = cause_distances(interactions)
+    assert ((distance > 0) == ~empty).all()
+    return distance

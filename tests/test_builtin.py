@@ -56,8 +56,7 @@ def test_cause_item_is_the_earlier_film_behind_each_interaction():
     items = ds.items.set_index("item_id")
     genres = items["genres"].str.split("|").map(set)
     inter = ds.interactions
-    assert_cause_items(inter, ["taste", "popular"])
-    distance = cause_distances(inter)
+    distance = assert_cause_items(inter, ["taste", "popular"])
     franchise = inter[inter["cause"] == "franchise"]
     assert len(franchise) > 50
     for item, before in zip(franchise["item_id"], franchise["cause_item"]):

@@ -75,8 +75,7 @@ def test_cause_item_is_the_earlier_click_behind_each_click(news):
     items = news.items.set_index("item_id")
     topics = items["genres"].str.split("|").map(set)
     inter = news.interactions
-    assert_cause_items(inter, ["taste", "recent"])
-    distance = cause_distances(inter)
+    distance = assert_cause_items(inter, ["taste", "recent"])
     story = inter[inter["cause"] == "story"]
     clicked, before = items.loc[story["item_id"]], items.loc[story["cause_item"]]
     assert len(story) > 1000 and (clicked["story"].to_numpy() == before["story"].to_numpy()).all()
