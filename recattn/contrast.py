@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from recattn import explain
 from recattn.learn import walkthrough
 from recattn.models.additive import AdditiveAttention
 from recattn.recommend import RecItem, Recommender
@@ -95,15 +96,9 @@ class Influence:
 
 
 def occlusion(recommender: Recommender, history: Sequence[str]) -> Influence:
-    """Remove each history item in turn, all in ONE batched forward (rows left-padded, as the models read them)."""
-    idx = recommender.vocab.index(history)
-    T = len(idx)
-    rows = np.zeros((T + 1, T), dtype=np.int64)
-    rows[0] = idx
-    for i in range(T):
-        rows[i + 1, 1:] = np.delete(idx, i)
-    with torch.inference_mode():
-        scores = recommender.model.score(torch.as_tensor(rows)).scores.float().numpy()
-    target = recommender.rank(scores[0], history, 1)[0]
-    column = recommender.vocab.index([target.id])[0]
-    return Influence(target, scores[0, column] - scores[1:, column], np.arange(T)[::-1].copy())
+    """Remove each history item in turn (`recattn.explain.occlusion`: one batched forward) and see what the
+    model's #1 loses."""
+    target = recommender.recommend(list(history), 1, with_attention=False).items[0]
+    column = int(recommender.vocab.index([target.id])[0])
+    drops = explain.occlusion(recommender.model, recommender.vocab.index(history), column).score_drop
+    return Influence(target, drops, np.arange(len(drops))[::-1].copy())
