@@ -101,7 +101,7 @@ class Recommender:
         used = tuple(history_ops.window(history, self.max_len))
         with torch.inference_mode():  # no autograd bookkeeping anywhere in the call
             out = self._score(indices, with_attention)
-            items, top = self._rank(out.scores[0], indices, k, exclude_seen)
+            items, top = self._rank(out.scores[0], indices if exclude_seen else None, k)
             trace = None if out.attention is None else self._trace(out, used, items, top)
         return Recommendation(items, trace, used, out.kind)
 
@@ -111,16 +111,16 @@ class Recommender:
         `recommend` ranks them: for scores computed some other way (a perturbed forward, a hand-made pass)."""
         _check_k(k)
         seen = self.vocab.index(history) if exclude_seen else None
-        return self._rank(torch.as_tensor(scores), seen, k, exclude_seen)[0]
+        return self._rank(torch.as_tensor(scores), seen, k)[0]
 
-    def _rank(self, scores: torch.Tensor, seen: np.ndarray | None, k: int, exclude_seen: bool):
+    def _rank(self, scores: torch.Tensor, seen: np.ndarray | None, k: int):
         """The top-k RecItems of scores (n_items + 1,) and their indices (k',): never padding, a non-finite score
-        or (with exclude_seen) one of the `seen` indices; fewer than k when fewer are left."""
+        or one of the `seen` indices (None: seen items may be recommended); fewer than k when fewer are left."""
         # one pass into a fresh tensor (the model's may be an inference tensor, or the caller's): a NaN or
         # an inf would rank first, so every non-score becomes -inf
         scores = torch.nan_to_num(scores.float(), nan=-math.inf, posinf=-math.inf, neginf=-math.inf)
         scores[0] = -math.inf  # padding is no item, whatever a hand-made row holds there
-        if exclude_seen:
+        if seen is not None:
             scores.index_fill_(0, torch.from_numpy(seen), -math.inf)
         top = torch.topk(scores, min(k, len(scores)))
         # -inf sorts last: fewer than k finite scores leave -inf at the end, which are no recommendations
