@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.load import percentile  # noqa: E402
 from benchmarks.quality import SHARED_ML  # noqa: E402
+from recattn.provenance import commit  # noqa: E402
 
 KINDS = ("sasrec", "bert4rec", "gru", "additive", "narm", "pop", "itemknn")
 NEURAL = ("sasrec", "bert4rec", "gru", "additive", "narm")
@@ -347,14 +348,6 @@ def _read(path: str) -> str:
         return Path(path).read_text()
     except OSError:
         return ""
-
-
-def commit() -> dict:
-    """The checkout's commit and whether it has uncommitted changes."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-
-    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

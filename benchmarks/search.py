@@ -49,13 +49,14 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.load import percentile  # noqa: E402
 from benchmarks.quality import SHARED_ML  # noqa: E402
-from benchmarks.run_all import commit, machine  # noqa: E402
+from benchmarks.run_all import machine  # noqa: E402
 from recattn import defaults  # noqa: E402
 from recattn.config import MODEL_NAMES, ModelConfig, TrainConfig  # noqa: E402
 from recattn.data import Dataset, load, prepare  # noqa: E402
 from recattn.data.sequences import Split  # noqa: E402
 from recattn.evaluate import metrics_from_ranks, ranks  # noqa: E402
 from recattn.models import build_model  # noqa: E402
+from recattn.provenance import commit  # noqa: E402
 from recattn.train import FitResult, fit, model_scorer, resolve_device  # noqa: E402
 
 NEURAL = ("sasrec", "bert4rec", "gru", "narm", "additive")

@@ -31,7 +31,6 @@ Public API:
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from recattn.data.dataset import Dataset
 from recattn.data.info import cause_distances
 from recattn.data.sequences import MIN_SPLIT_LENGTH
 from recattn.errors import RecAttnError
+from recattn.provenance import commit
 from recattn.explain import attention_rows, explain_all
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -265,21 +265,10 @@ def table(results: Sequence[dict]) -> str:
     return "\n".join(lines[1:])
 
 
-def _commit() -> dict:
-    """The checkout's commit and whether tracked files have uncommitted changes (empty where git is absent)."""
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], check=False, cwd=ROOT, capture_output=True, text=True).stdout.strip()
-        except OSError:
-            return ""
-
-    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
-
-
 def write_results(path: str | Path, results: Sequence[dict], command: str, data: str) -> dict:
     """Write the results file that `load_results` reads: the per-model objects with the command, commit, date,
     torch threads and the cases per model. Returns what was written."""
-    report = {"command": command, **_commit(), "date": date.today().isoformat(), "threads": torch.get_num_threads(),
+    report = {"command": command, **commit(), "date": date.today().isoformat(), "threads": torch.get_num_threads(),
               "data": data, "cases": {r["checkpoint"]: r["cases"] for r in results}, "models": list(results)}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
