@@ -56,7 +56,9 @@ from recattn.data import Dataset, load, prepare  # noqa: E402
 from recattn.data.sequences import Split  # noqa: E402
 from recattn.evaluate import metrics_from_ranks, ranks  # noqa: E402
 from recattn.models import build_model  # noqa: E402
+from recattn.evaluate import Scorer, evaluate_seen_both  # noqa: E402
 from recattn.provenance import commit  # noqa: E402
+from recattn.rerank import RERANK_N, rerank_scorer  # noqa: E402
 from recattn.train import FitResult, fit, model_scorer, resolve_device  # noqa: E402
 
 NEURAL = ("sasrec", "bert4rec", "gru", "narm", "additive")
@@ -75,7 +77,10 @@ SPACE: dict[str, dict[str, tuple]] = {
     "additive": {"lr": LR, "hidden": HIDDEN, "dropout": DROPOUT, "max_len": MAX_LEN},
 }
 SEARCH_SEED = 12
-PAIRS = (("sasrec", "gru"), ("sasrec", "bert4rec"), ("narm", "gru"))  # (a, b): is a better than b beyond noise?
+# (a, b): is a better than b beyond noise?
+PAIRS = (("sasrec", "gru"), ("sasrec", "bert4rec"), ("narm", "gru"), ("narm", "itemknn"))
+# (first stage, re-ranker): target attention scores only the first stage's top RERANK_N, as it is used
+TWO_STAGE = (("sasrec", "additive"), ("narm", "additive"))
 BOOTSTRAP = 2_000
 BOOTSTRAP_SEED = 0
 K = 10
@@ -167,10 +172,9 @@ def train_try(kind: str, settings: dict, seed: int, stage: str, split: Split, mi
     return done, result
 
 
-def test_figures(model: torch.nn.Module, split: Split, device: str) -> dict:
-    """The test figures of a frozen model: full ranking with seen items excluded (and its per-user ranks, for the
+def test_figures(scorer: Scorer, split: Split) -> dict:
+    """The test figures of a frozen scorer: full ranking with seen items excluded (and its per-user ranks, for the
     paired tests) and with them kept. The only place the test users are read."""
-    scorer = model_scorer(model, resolve_device(device))
     excluded = ranks(scorer, split.test_inputs, split.test_targets, split.n_items)
     kept = metrics_from_ranks(ranks(scorer, split.test_inputs, split.test_targets, split.n_items,
                                     exclude_seen=False), (K,))
@@ -218,7 +222,8 @@ def select(kind: str, split: Split, budget: Budget, log: Log) -> dict:
 def run_kind(kind: str, split: Split, budget: Budget, log: Log) -> dict:
     """Select on validation, then test the winner's seeds once each."""
     chosen = select(kind, without_test(split), budget, log)
-    tests = [test_figures(model, split, budget.device) for model in chosen.pop("models")]
+    device = resolve_device(budget.device)
+    tests = [test_figures(model_scorer(model, device), split) for model in chosen["models"]]
     winner_runs = [t for t in chosen["seed_runs"] if t.settings == chosen["settings"]]
     log(f"{kind}: chose config {chosen['winner'] + 1} ({shown(chosen['settings'])}), mean valid NDCG@10 "
         f"{chosen['mean_valid'][chosen['winner']]:.4f}; test NDCG@10 "
@@ -232,7 +237,27 @@ def run_reference(kind: str, split: Split, device: str, log: Log) -> dict:
     done, result = train_try(kind, {}, 0, "counted", without_test(split), None, device)
     log(f"{kind}: counted, valid NDCG@10 {done.valid['ndcg@10']:.4f}")
     return {"tries": [done], "settings": {}, "configs": 0, "minutes": None,
-            **_figures([done.valid], [test_figures(result.model, split, device)])}
+            **_figures([done.valid], [test_figures(model_scorer(result.model, resolve_device(device)), split)])}
+
+
+def run_two_stage(first: list[torch.nn.Module], reranker: list[torch.nn.Module], split: Split, device: str) -> dict:
+    """Two winners chained seed by seed (first stage of seed s, re-ranker of seed s): nothing is chosen here, so
+    validation and test are both just counted. The re-ranker is handed the first stage's top RERANK_N unseen items."""
+    dev = resolve_device(device)
+    scorers = [rerank_scorer(model_scorer(f.to(dev), dev), r.to(dev), exclude_seen=True)
+               for f, r in zip(first, reranker)]
+    valid = [_valid_figures(evaluate_seen_both(s, split.valid_inputs, split.valid_targets, split.n_items))
+             for s in scorers]
+    return {"tries": [], "settings": {}, "configs": 0, "minutes": None, "two_stage": True,
+            **_figures(valid, [test_figures(s, split) for s in scorers])}
+
+
+def label(kind: str) -> str:
+    """A row's name: the model's, or "first → re-ranker" for a two-stage row."""
+    if kind in MODEL_NAMES:
+        return MODEL_NAMES[kind]
+    first, second = kind.split(">")
+    return f"{MODEL_NAMES[first]} → {MODEL_NAMES[second]} (top {RERANK_N})"
 
 
 def _figures(valids: list[dict], tests: list[dict]) -> dict:
@@ -284,6 +309,13 @@ def search(dataset: Dataset, kinds: list[str], references: list[str], budget: Bu
     # a process's first optimiser imports torch._dynamo (seconds on a loaded machine): not the first try's budget
     torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))])
     rows = {kind: run_kind(kind, split, budget, log) for kind in kinds}
+    for first, second in TWO_STAGE:
+        if first in rows and second in rows:
+            rows[f"{first}>{second}"] = row = run_two_stage(rows[first]["models"], rows[second]["models"], split,
+                                                           budget.device)
+            log(f"{label(f'{first}>{second}')}: test NDCG@10 {row['test_ndcg']['mean']:.4f}")
+    for row in rows.values():
+        row.pop("models", None)
     rows.update({kind: run_reference(kind, split, budget.device, log) for kind in references})
     pairs = [{"a": a, "b": b, **paired(user_ndcg(rows[a]["test_ranks"]), user_ndcg(rows[b]["test_ranks"]))}
              for a, b in PAIRS if a in rows and b in rows]
@@ -301,17 +333,20 @@ def markdown(report: dict) -> str:
             "test NDCG@10 seen kept |")
     lines = [head, "|---|---:|---:|---|---:|---:|---:|---:|"]
     for kind, row in report["models"].items():
-        chosen = "— (counted)" if not row["configs"] else (
-            shown(row["settings"]) + (" (the default)" if row["is_default"] else ""))
+        if row.get("two_stage"):
+            chosen = "— (the two winners, seed by seed)"
+        else:
+            chosen = "— (counted)" if not row["configs"] else (
+                shown(row["settings"]) + (" (the default)" if row["is_default"] else ""))
         minutes = f"{row['minutes']:g}" if row["minutes"] else "—"
-        lines.append(f"| {MODEL_NAMES[kind]} | {row['configs'] or '—'} | {minutes} | {chosen} | "
+        lines.append(f"| {label(kind)} | {row['configs'] or '—'} | {minutes} | {chosen} | "
                      f"{_pm(row['valid_ndcg'])} | {_pm(row['test_ndcg'])} | {_pm(row['test_hr'])} | "
                      f"{_pm(row['test_ndcg_seen_kept'])} |")
     pairs = ["| comparison | users | mean Δ NDCG@10 | bootstrap 95% CI | better / worse / tied users | sign test p "
              "| verdict |",
              "|---|---:|---:|---|---|---:|---|"]
     for p in report["paired"]:
-        pairs.append(f"| {MODEL_NAMES[p['a']]} − {MODEL_NAMES[p['b']]} | {p['users']} | {p['mean_diff']:+.4f} | "
+        pairs.append(f"| {label(p['a'])} − {label(p['b'])} | {p['users']} | {p['mean_diff']:+.4f} | "
                      f"[{p['ci95'][0]:+.4f}, {p['ci95'][1]:+.4f}] | {p['wins']} / {p['losses']} / {p['ties']} | "
                      f"{p['sign_p']:.3g} | {p['verdict']} |")
     b, load_avg = report["budget"], report["load_average"]

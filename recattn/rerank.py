@@ -45,16 +45,18 @@ def rerank_scorer(first: Scorer, reranker: AdditiveAttention, n: int = RERANK_N,
     SASRec or NARM) picks each history's top n, and the additive model (put in eval mode) scores those n alone.
 
     exclude_seen: pick the n among items not in the history (what a deployed re-ranker is handed); seen items then
-    score -inf, a filter that only matters where evaluation ranks seen items too.
+    rank below every candidate, in first-stage order, which only matters where evaluation ranks seen items too.
     """
     device = next(reranker.parameters()).device
 
     def score(histories) -> torch.Tensor:
         base = first(histories).float().cpu()
+        pool = base
         if exclude_seen and len(histories):
             rows = np.repeat(np.arange(len(histories)), [len(h) for h in histories])
-            base[torch.as_tensor(rows), torch.as_tensor(np.concatenate(histories), dtype=torch.long)] = float("-inf")
-        candidates = top_candidates(base, n)
+            pool = base.clone()
+            pool[torch.as_tensor(rows), torch.as_tensor(np.concatenate(histories), dtype=torch.long)] = float("-inf")
+        candidates = top_candidates(pool, n)
         seqs = torch.as_tensor(left_pad(histories, max(map(len, histories), default=1)), device=device)
         with torch.no_grad():
             second = reranker.eval().score_candidates(seqs, candidates.to(device)).cpu()

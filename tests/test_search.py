@@ -13,7 +13,7 @@ from benchmarks import search
 from recattn import defaults
 from recattn.data.builtin import generate_films
 
-KINDS = ("sasrec", "gru")
+KINDS = ("sasrec", "gru", "additive")  # sasrec and additive also chain into a two-stage row
 SEEDS = (0, 1)
 
 
@@ -68,21 +68,28 @@ def tiny_run(tmp_path_factory):
     """One search on a tiny film world with spies on training and on the test evaluation."""
     world = generate_films(seed=3, n_films=60, n_users=80, n_franchises=10)
     events = []
-    fit, test_figures = search.fit, search.test_figures
+    fit, test_figures, model_scorer = search.fit, search.test_figures, search.model_scorer
 
     def spy_fit(model, split, cfg, *args):
         events.append(("fit", model.config.kind, len(split.test_targets)))
         return fit(model, split, cfg, *args)
 
-    def spy_test(model, split, device):
-        events.append(("test", model.config.kind, model))
-        return test_figures(model, split, device)
+    def spy_scorer(model, device):  # tags each scorer with its model, for spy_test
+        scorer = model_scorer(model, device)
+        scorer.model = model
+        return scorer
+
+    def spy_test(scorer, split):
+        model = getattr(scorer, "model", None)  # None: the two-stage scorer
+        events.append(("test", model.config.kind if model else "two-stage", model))
+        return test_figures(scorer, split)
 
     out = tmp_path_factory.mktemp("search") / "search-tiny"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(search, "load", lambda source: world)
         mp.setattr(search, "fit", spy_fit)
         mp.setattr(search, "test_figures", spy_test)
+        mp.setattr(search, "model_scorer", spy_scorer)
         search.main(["--data", "tiny", "--models", ",".join(KINDS), "--configs", "2", "--minutes", "0.03",
                      "--top", "1", "--seeds", ",".join(map(str, SEEDS)), "--out", str(out)])
     table, report = out.with_name("search-tiny.md").read_text(), out.with_name("search-tiny.json").read_text()
@@ -94,6 +101,7 @@ def test_the_test_set_is_read_only_for_the_winners_after_selection(tiny_run):
     expected = []
     for kind in KINDS:  # 2 configurations, then the top 1 with each seed; then the winner's seeds are tested
         expected += [("fit", kind)] * (2 + len(SEEDS)) + [("test", kind)] * len(SEEDS)
+    expected += [("test", "two-stage")] * len(SEEDS)  # SASRec → additive: the winners chained, seed by seed
     expected += [("fit", "pop"), ("test", "pop"), ("fit", "itemknn"), ("test", "itemknn")]
     assert [e[:2] for e in events] == expected
     assert all(e[2] == 0 for e in events if e[0] == "fit")  # training and selection saw no test user
@@ -121,16 +129,21 @@ def test_the_json_records_every_try_and_how_it_was_made(tiny_run):
         assert row["test_ndcg"]["sd"] == pytest.approx(np.std(row["test_ndcg"]["values"], ddof=1))
         assert len(row["test_hr"]["values"]) == len(SEEDS)
     assert report["models"]["pop"]["test_ndcg"]["sd"] is None  # counted once: no spread to give
+    chained = report["models"]["sasrec>additive"]
+    assert chained["two_stage"] and chained["tries"] == [] and len(chained["test_ndcg"]["values"]) == len(SEEDS)
+    assert all(0 <= v <= 1 for v in chained["valid_ndcg"]["values"] + chained["test_ndcg"]["values"])
     assert len(report["commit"]) == 40 and isinstance(report["dirty"], bool)
     assert report["seeds"] == list(SEEDS) and report["budget"]["configs"] == 2 and report["budget"]["minutes"] == 0.03
     assert report["threads"] >= 1 and report["machine"]["nproc"] >= 1 and len(report["load_average"]["before"]) == 3
     assert "--configs 2" in report["command"] and report["users"] == 80
-    assert report["estimate_minutes"] == pytest.approx(2 * (2 + 1 * 2) * 0.03)
+    assert report["estimate_minutes"] == pytest.approx(len(KINDS) * (2 + 1 * 2) * 0.03)
 
 
 def test_the_table_has_every_model_and_the_paired_test(tiny_run):
     _, table, report = tiny_run
     rows = [line for line in table.splitlines() if line.startswith("| ")]
-    assert [r.split(" | ")[0] for r in rows[1:5]] == ["| SASRec", "| GRU4Rec", "| Popularity", "| ItemKNN"]
+    assert [r.split(" | ")[0] for r in rows[1:7]] == ["| SASRec", "| GRU4Rec", "| Additive attention",
+                                                      "| SASRec → Additive attention (top 200)", "| Popularity",
+                                                      "| ItemKNN"]
     assert "| SASRec − GRU4Rec | 80 |" in table
     assert [(p["a"], p["b"]) for p in report["paired"]] == [("sasrec", "gru")]
