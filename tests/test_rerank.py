@@ -96,6 +96,8 @@ def test_exclude_seen_hands_the_reranker_unseen_items_only(monkeypatch):
     (candidates,) = picked
     for row, history in enumerate(HISTORIES):
         assert not np.isin(candidates[row].numpy(), history).any()
-        assert (out[row, history] == float("-inf")).all()
+        others = np.setdiff1d(candidates[row].numpy(), history)
+        assert (out[row, history].max() < out[row, others].min())  # seen: below every candidate, still rankable
+        assert torch.isfinite(out[row, history]).all()
     kept = rerank_scorer(model_scorer(first_model, "cpu"), reranker, n=10)(HISTORIES)
     assert torch.isfinite(kept[2, HISTORIES[2]]).all()  # without it, the first stage decides
