@@ -1,11 +1,13 @@
-"""A class at once: N browser sessions against one `streamlit run app.py` while one more session trains a SASRec.
+"""A class at once: N sessions against one `streamlit run app.py` while one more session trains a SASRec.
 
     python benchmarks/load.py [--sessions 30]
 
-Each session opens a share link on the Attention page with its own 3-film history, reads its top 10, adds a film
-through "Add an item", waits for the new top 10 (that wait is the rerun latency), then checks on Build history that
-it sees its own four films and nobody else's. Prints the counts and p50/p95 latencies and writes them to
-e2e-artifacts/load.json. tests/test_load.py runs it with assertions.
+Every session speaks Streamlit's own websocket protocol (benchmarks/stream_client.py), as a browser tab does, without
+the browser: it opens a share link on the Attention page with its own 3-film history, reads its top 10, picks a film
+in "Add an item", waits for the new top 10 (that wait is the rerun latency), then checks on Build history that it
+sees its own four films and nobody else's. The training session presses Train and follows the progress the page
+redraws every second. Prints the counts and p50/p95 latencies and writes them to e2e-artifacts/load.json;
+tests/test_load.py runs it with assertions.
 """
 
 from __future__ import annotations
@@ -20,20 +22,24 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.stream_client import Drawn, StreamSession, unescape  # noqa: E402
 from recattn.data import load  # noqa: E402
-from tests.e2e import IDLE, launch, serve  # noqa: E402
+from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
+from tests.e2e import serve  # noqa: E402
 
 ARTIFACTS = ROOT / "e2e-artifacts"
 SOURCE = "builtin:films"
-TIMEOUT_MS = 120_000  # one wait under load; the whole run is bounded by `deadline_s`
-RAMP_S = 0.5  # students arrive a moment apart, not in one instant
+TIMEOUT_S = 120.0  # one run under load; the whole run is bounded by `deadline_s`
+RAMP_S = 0.2  # students arrive a moment apart, not in one instant
+_ROW = re.compile(r"^:gray\[(\d+)\.\] \*\*(.*?)\*\*")  # a Build history row: ":gray[1.] **title** ..."
+_TOP_ITEM = re.compile(r"^\d+\. \*\*", re.M)  # an item of the top-10 list
 
 
 @dataclass(frozen=True)
@@ -49,13 +55,13 @@ class Session:
     """What one session saw and how long it waited."""
 
     plan: Plan
-    load_ms: float = float("nan")  # link opened → top 10 shown and idle
-    rerun_ms: float = float("nan")  # option clicked → the new top 10 shown and idle
+    load_ms: float = float("nan")  # link opened → its first run over, top 10 drawn
+    rerun_ms: float = float("nan")  # film picked → the rerun over, new top 10 drawn
     top_changed: bool = False
-    url_history: str = ""  # the share link in the address bar after the edit
+    url_history: str = ""  # the share link's history after the edit (the query string the server set)
     shown_titles: list[str] = field(default_factory=list)  # Build history's list, in order
     heading: str = ""
-    errors: list[str] = field(default_factory=list)  # page errors, exception boxes, failed waits
+    errors: list[str] = field(default_factory=list)  # exception or error boxes, failed checks, timeouts
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,7 @@ class Report:
     load_p95_ms: float
     errors: int
     wall_s: float
-    training: list[str]  # what the training session showed, every couple of seconds
+    training: list[str]  # what the training session showed, every second or so
 
 
 def plans(n: int) -> list[Plan]:
@@ -89,61 +95,49 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(measured, q)) if measured else float("nan")
 
 
-async def _idle(page) -> None:
-    await page.wait_for_selector(IDLE)
-    boxes = page.get_by_test_id("stException")
-    if await boxes.count():
-        raise AssertionError(f"exception box: {await boxes.first.inner_text()}")
+def _problems(drawn: Drawn, where: str) -> list[str]:
+    """A run's exception and error boxes, and a run that did not finish, as errors of the session."""
+    found = [f"{where}: exception box: {e}" for e in drawn.exceptions()]
+    found += [f"{where}: error box: {e}" for e in drawn.errors()]
+    if drawn.end not in ("finished", "fragment finished"):
+        found.append(f"{where}: the run ended with {drawn.end or 'nothing'}")
+    return found
 
 
-async def _session(browser, url: str, plan: Plan, delay: float) -> Session:
-    from playwright.async_api import expect
+def _top10(drawn: Drawn) -> str:
+    return "\n".join(e.markdown.body for e in drawn.under("attention_top10") if e.WhichOneof("type") == "markdown")
 
+
+async def _session(url: str, plan: Plan, delay: float) -> Session:
     out = Session(plan)
     await asyncio.sleep(delay)
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
     try:
-        page = await context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.on("pageerror", lambda e: out.errors.append(f"page error: {e}"))
-        top = page.locator(".st-key-attention_top10")
-        start = time.perf_counter()
-        # "commit": the app draws itself over its websocket; the waits below are for what it draws.
-        await page.goto(f"{url}/attention?source={SOURCE}&history={','.join(plan.history)}", wait_until="commit")
-        await expect(page.get_by_role("heading", name="History · 3")).to_be_visible(timeout=TIMEOUT_MS)
-        await expect(top.locator("li")).to_have_count(10, timeout=TIMEOUT_MS)
-        await _idle(page)
-        out.load_ms = (time.perf_counter() - start) * 1000
-        before = await top.inner_text()
+        async with StreamSession(url, TIMEOUT_S) as s:
+            start = time.perf_counter()
+            first = await s.run("attention", f"source={SOURCE}&history={','.join(plan.history)}")
+            out.load_ms = (time.perf_counter() - start) * 1000
+            out.errors += _problems(first, "attention")
+            before = _top10(first)
+            if "History · 3" not in first.headings() or len(_TOP_ITEM.findall(before)) != 10:
+                out.errors.append(f"attention: no 3-item history and top 10 in {first.headings()}")
 
-        added_id, added_title = plan.add
-        await page.get_by_test_id("stSelectbox").filter(has_text="Add an item").click()
-        await page.keyboard.type(added_title)
-        option = page.get_by_role("option", name=added_title, exact=True)
-        await option.wait_for()
-        start = time.perf_counter()
-        await option.click()
-        await expect(page.get_by_role("heading", name="History · 4")).to_be_visible(timeout=TIMEOUT_MS)
-        await expect(top.locator("li")).to_have_count(10, timeout=TIMEOUT_MS)
-        await page.wait_for_function("before => document.querySelector('.st-key-attention_top10')?.innerText "
-                                     "!== before", arg=before, timeout=TIMEOUT_MS)
-        await _idle(page)
-        out.rerun_ms = (time.perf_counter() - start) * 1000
-        out.top_changed = True
-        out.url_history = parse_qs(urlsplit(page.url).query).get("history", [""])[0]
+            pick = WidgetState(id=first.widget_id("selectbox", "Add an item"), string_value=plan.add[1])
+            start = time.perf_counter()
+            second = await s.run(widgets=(pick,))
+            out.rerun_ms = (time.perf_counter() - start) * 1000
+            out.errors += _problems(second, "attention after the edit")
+            after = _top10(second)
+            out.top_changed = "History · 4" in second.headings() and len(_TOP_ITEM.findall(after)) == 10 \
+                and after != before
+            out.url_history = parse_qs(s.query).get("history", [""])[0]
 
-        # Build history lists the session's films: read the titles of its numbered rows.
-        await page.get_by_test_id("stSidebarNav").get_by_role("link", name="Build history").click()
-        mine = page.get_by_test_id("stColumn").filter(has=page.get_by_role("heading", name=re.compile("Your history")))
-        await expect(mine.get_by_role("heading", name="Your history · 4")).to_be_visible(timeout=TIMEOUT_MS)
-        await _idle(page)
-        out.heading = await mine.get_by_role("heading", name=re.compile("Your history")).inner_text()
-        rows = mine.get_by_test_id("stMarkdownContainer").filter(has_text=re.compile(r"^\s*\d+\.\s"))
-        out.shown_titles = [t.strip() for t in await rows.locator("strong").all_inner_texts()]
-    except Exception as e:  # a failed wait is an error of this session: report it, let the others finish
+            mine = await s.run("history")
+            out.errors += _problems(mine, "history")
+            out.heading = next((h for h in mine.headings() if h.startswith("Your history")), "")
+            rows = (_ROW.match(e.markdown.body) for e in mine.of("markdown"))
+            out.shown_titles = [unescape(row.group(2)) for row in rows if row]
+    except Exception as e:  # a failed run or a timeout is an error of this session: report it, let the others finish
         out.errors.append(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
-    finally:
-        await context.close()
     return out
 
 
@@ -156,67 +150,60 @@ def stage(shown: str) -> float:
     return int(epoch.group(1)) if epoch else 0
 
 
-async def _trainer(browser, url: str, seen: list[str], done: asyncio.Event, wait_s: float) -> None:
-    """One session presses Train on the Train page, then notes what the page shows every 2 s. Once `done` is set it
-    stops at the first sign of progress since its first note (a later epoch, or the end), or after `wait_s`."""
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+def _training_status(drawn: Drawn) -> str:
+    """What the Train page says of its job: the progress bar's text or the success box."""
+    shown = [e.progress.text for e in drawn.of("progress")]
+    shown += [e.alert.body for e in drawn.of("alert") if e.alert.format == e.alert.SUCCESS]
+    return " | ".join(unescape(t) for t in shown) or "(nothing shown)"
+
+
+async def _trainer(url: str, seen: list[str], done: asyncio.Event, wait_s: float) -> None:
+    """One session presses Train on the Train page, then reruns the progress fragment every second, as the browser
+    does, noting what it shows. Once `done` is set it stops at the first sign of progress since its first note (a
+    later epoch, or the end), or after `wait_s`."""
     try:
-        page = await context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.on("pageerror", lambda e: seen.append(f"page error: {e}"))
-        await page.goto(f"{url}/train?source={SOURCE}", wait_until="commit")
-        await page.get_by_role("heading", name="Train a model").wait_for()
-        await _idle(page)
-        await page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
-        status = page.get_by_test_id("stAlertContentSuccess").or_(page.get_by_test_id("stProgress"))
-        await status.first.wait_for()
-        start, until = time.perf_counter(), math.inf
-        while True:
-            shown = " | ".join(t.strip() for t in await status.all_inner_texts()) or "(nothing shown)"
-            seen.append(f"{time.perf_counter() - start:.0f} s: {shown}")
-            if await page.get_by_test_id("stException").count():
-                seen.append("exception box: " + await page.get_by_test_id("stException").first.inner_text())
-            if done.is_set():
-                until = min(until, time.perf_counter() + wait_s)
-                if stage(seen[-1]) > stage(seen[0]) or time.perf_counter() > until:
-                    return
-            await asyncio.sleep(2.0)
+        async with StreamSession(url, TIMEOUT_S) as s:
+            page = await s.run("train", f"source={SOURCE}")
+            train = next(e.button.id for e in page.of("button") if e.button.label == "Train")
+            drawn = await s.run(widgets=(WidgetState(id=train, trigger_value=True),))
+            start, until = time.perf_counter(), math.inf
+            while True:
+                seen.append(f"{time.perf_counter() - start:.0f} s: {_training_status(drawn)}")
+                seen += _problems(drawn, "train")
+                if done.is_set():
+                    until = min(until, time.perf_counter() + wait_s)
+                    if stage(seen[-1]) > stage(seen[0]) or time.perf_counter() > until:
+                        return
+                await asyncio.sleep(1.0)
+                fragment = next(iter(s.fragments), None)
+                drawn = await (s.run_fragment(fragment) if fragment else s.run())
     except Exception as e:
         seen.append(f"error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
-    finally:
-        await context.close()
 
 
 async def drive(url: str, n: int, deadline_s: float = 240.0, train_wait_s: float = 60.0
                 ) -> tuple[Report, list[Session]]:
     """Run the trainer and n sessions against the server at `url`; a session not done within `deadline_s` is stopped
     and counted as an error. The trainer then waits up to `train_wait_s` for a sign of progress."""
-    from playwright.async_api import async_playwright
-
     todo = plans(n)
     training: list[str] = []
-    async with async_playwright() as p:
-        browser = await launch(p)
-        try:
-            done = asyncio.Event()
-            trainer = asyncio.create_task(_trainer(browser, url, training, done, train_wait_s))
-            while not training and not trainer.done():  # sessions start once the training is under way
-                await asyncio.sleep(0.2)
-            start = time.perf_counter()
-            runs = [asyncio.create_task(_session(browser, url, plan, i * RAMP_S)) for i, plan in enumerate(todo)]
-            await asyncio.wait(runs, timeout=deadline_s)
-            wall = time.perf_counter() - start
-            sessions = []
-            for task, plan in zip(runs, todo):
-                if task.done():
-                    sessions.append(task.result())
-                else:  # past the deadline: an error of its own, the figures of the others still count
-                    task.cancel()
-                    sessions.append(Session(plan, errors=[f"not done within {deadline_s:.0f} s"]))
-            done.set()
-            await asyncio.wait_for(trainer, train_wait_s + 30)
-        finally:
-            await browser.close()
+    done = asyncio.Event()
+    trainer = asyncio.create_task(_trainer(url, training, done, train_wait_s))
+    while not training and not trainer.done():  # sessions start once the training is under way
+        await asyncio.sleep(0.2)
+    start = time.perf_counter()
+    runs = [asyncio.create_task(_session(url, plan, i * RAMP_S)) for i, plan in enumerate(todo)]
+    await asyncio.wait(runs, timeout=deadline_s)
+    wall = time.perf_counter() - start
+    sessions = []
+    for task, plan in zip(runs, todo):
+        if task.done():
+            sessions.append(task.result())
+        else:  # past the deadline: an error of its own, the figures of the others still count
+            task.cancel()
+            sessions.append(Session(plan, errors=[f"not done within {deadline_s:.0f} s"]))
+    done.set()
+    await asyncio.wait_for(trainer, train_wait_s + 30)
     reruns = [s.rerun_ms for s in sessions if not math.isnan(s.rerun_ms)]
     loads = [s.load_ms for s in sessions if not math.isnan(s.load_ms)]
     report = Report(len(sessions), len(reruns), percentile(reruns, 50), percentile(reruns, 95),

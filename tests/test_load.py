@@ -1,9 +1,6 @@
-"""A class at once against a real server: browser sessions (one chromium, a context each) open their own share
-links, read their top 10, add a film and read the new top 10, while one more session trains a SASRec.
-
-CI runs 5 sessions (RECATTN_LOAD_SESSIONS sets the count). 30 do not fit on a 2-core machine yet: measured on a
-quiet one, 5 of 30 finished within the deadline (page load p50 84 s), because one server process renders every
-session's page and trains in the same process; see the closing note of issue 15.
+"""A class at once against a real server: 30 sessions (RECATTN_LOAD_SESSIONS sets the count) speak Streamlit's
+websocket protocol, as browser tabs do, open their own share links, read their top 10, add a film and read the new
+top 10, while one more session trains a SASRec.
 
 Zero errors, each session sees its own history only, the training keeps going; the rerun latencies (p50/p95) are
 printed (`pytest -s`) and written to e2e-artifacts/load.json. The driving is benchmarks/load.py's.
@@ -19,18 +16,13 @@ import pytest
 
 from benchmarks import load
 from recattn.data import load as load_data
-from tests.e2e import CHROMIUM, ROOT, serve
+from tests.e2e import ROOT, serve
 
-pytestmark = [pytest.mark.browser, pytest.mark.load]
+pytestmark = pytest.mark.load
 
-SESSIONS = int(os.environ.get("RECATTN_LOAD_SESSIONS", "5"))
+SESSIONS = int(os.environ.get("RECATTN_LOAD_SESSIONS", "30"))
 DEADLINE_S = 170  # the sessions; the training gets up to TRAIN_WAIT_S more to show progress
 TRAIN_WAIT_S = 30
-
-if not os.path.exists(CHROMIUM):
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"Debian chromium not found at {CHROMIUM} (CI=true): apt-get install -y chromium", pytrace=False)
-    pytest.skip("Debian chromium not installed (apt-get install -y chromium)", allow_module_level=True)
 
 
 def test_a_class_of_sessions_while_one_trains(tmp_path):
