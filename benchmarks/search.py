@@ -51,14 +51,14 @@ from benchmarks.load import percentile  # noqa: E402
 from benchmarks.quality import SHARED_ML  # noqa: E402
 from benchmarks.run_all import machine  # noqa: E402
 from recattn import defaults  # noqa: E402
-from recattn.config import MODEL_NAMES, ModelConfig, TrainConfig  # noqa: E402
+from recattn.config import ModelConfig, TrainConfig  # noqa: E402
 from recattn.data import Dataset, load, prepare  # noqa: E402
 from recattn.data.sequences import Split  # noqa: E402
-from recattn.evaluate import metrics_from_ranks, ranks  # noqa: E402
+from recattn.evaluate import Scorer, evaluate_seen_both, metrics_from_ranks, ranks  # noqa: E402
+from recattn.measured import label, settings_text, shown  # noqa: E402
 from recattn.models import build_model  # noqa: E402
-from recattn.evaluate import Scorer, evaluate_seen_both  # noqa: E402
 from recattn.provenance import commit  # noqa: E402
-from recattn.rerank import RERANK_N, rerank_scorer  # noqa: E402
+from recattn.rerank import rerank_scorer  # noqa: E402
 from recattn.train import FitResult, fit, model_scorer, resolve_device  # noqa: E402
 
 NEURAL = ("sasrec", "bert4rec", "gru", "narm", "additive")
@@ -139,12 +139,6 @@ def configs_for(kind: str, settings: dict, n_items: int, minutes: float | None, 
     train = defaults.train_config(kind, n_items=n_items, seed=seed, device=device, max_minutes=minutes,
                                   **{k: v for k, v in settings.items() if k not in _MODEL_FIELDS})
     return model, train
-
-
-def shown(settings: dict) -> str:
-    """Settings as people read them: `lr 0.01, hidden 64, …, repeat offset on`."""
-    return ", ".join(f"repeat offset {'on' if v else 'off'}" if k == "repeat_bias" else f"{k} {v:g}"
-                     for k, v in settings.items())
 
 
 # ---------------------------------------------------------------- training and figures
@@ -252,14 +246,6 @@ def run_two_stage(first: list[torch.nn.Module], reranker: list[torch.nn.Module],
             **_figures(valid, [test_figures(s, split) for s in scorers])}
 
 
-def label(kind: str) -> str:
-    """A row's name: the model's, or "first → re-ranker" for a two-stage row."""
-    if kind in MODEL_NAMES:
-        return MODEL_NAMES[kind]
-    first, second = kind.split(">")
-    return f"{MODEL_NAMES[first]} → {MODEL_NAMES[second]} (top {RERANK_N})"
-
-
 def _figures(valids: list[dict], tests: list[dict]) -> dict:
     return {"valid_ndcg": spread([v["ndcg@10"] for v in valids]),
             "test_ndcg": spread([t["ndcg@10"] for t in tests]), "test_hr": spread([t["hr@10"] for t in tests]),
@@ -333,11 +319,7 @@ def markdown(report: dict) -> str:
             "test NDCG@10 seen kept |")
     lines = [head, "|---|---:|---:|---|---:|---:|---:|---:|"]
     for kind, row in report["models"].items():
-        if row.get("two_stage"):
-            chosen = "— (the two winners, seed by seed)"
-        else:
-            chosen = "— (counted)" if not row["configs"] else (
-                shown(row["settings"]) + (" (the default)" if row["is_default"] else ""))
+        chosen = settings_text(row) if row["configs"] else f"— ({settings_text(row)})"
         minutes = f"{row['minutes']:g}" if row["minutes"] else "—"
         lines.append(f"| {label(kind)} | {row['configs'] or '—'} | {minutes} | {chosen} | "
                      f"{_pm(row['valid_ndcg'])} | {_pm(row['test_ndcg'])} | {_pm(row['test_hr'])} | "

@@ -5,7 +5,7 @@ import time
 
 import streamlit as st
 
-from recattn import checkpoint, comparison, workflow
+from recattn import checkpoint, comparison, measured, workflow
 from recattn.data.dataset import number_repeats
 from recattn.errors import RecAttnError
 from recattn.viz.compare import overlap_heatmap
@@ -46,7 +46,28 @@ names = number_repeats([c.label for c in found])
 lists_box, metrics_box = st.container(), st.container()  # metrics first in the script: they need no history
 
 with metrics_box:
-    st.subheader("Test metrics")
+    st.subheader("Measured after equal tuning")
+    try:
+        search = measured.load_measured(source)
+    except RecAttnError as e:
+        search = None
+        widgets.model_error(e)
+    if search is None:
+        st.caption(f"No equal search has been run on {md(sources.source_label(source))}: `python benchmarks/search.py "
+                   f"--data {md(source)}` gives every model the same tuning budget, chooses on validation only and "
+                   "reports the test figures over three seeds. The figures below are single checkpoints.")
+    else:
+        st.dataframe(measured.model_table(search), hide_index=True, key="compare_measured",
+                     column_config={c: st.column_config.NumberColumn(format="%.4f") for c in
+                                    ("valid NDCG@10", "valid sd", "test NDCG@10", "test sd", "test HR@10",
+                                     "test NDCG@10, seen kept")})
+        st.caption(f"{search.report['users']:,} test users, full ranking with seen items excluded; mean and standard "
+                   f"deviation over seeds. {md(search.made())} The checkpoints below are single runs.")
+        with st.expander("Do the gaps exceed noise? (paired over the test users)"):
+            for sentence in measured.paired_sentences(search):
+                st.markdown("- " + md(sentence))
+
+    st.subheader("Test metrics of these checkpoints")
     st.session_state.setdefault("compare_protocol", comparison.FULL.label)  # a default= would fight remember()
     label = st.segmented_control("Protocol", list(PROTOCOLS), required=True, key="compare_protocol",
                                  help="How the held-out last item of each test user is ranked: against the whole "

@@ -4,9 +4,11 @@
 import numpy as np
 import streamlit as st
 
-from recattn import contrast, learn
+from recattn import contrast, learn, measured
+from recattn.errors import RecAttnError
 from recattn.viz import learn as figs
 from ui import models, sources, state, widgets
+from ui.text import md
 
 state.init()
 state.remember("learn_layer", "learn_head", "learn_tab")
@@ -150,6 +152,18 @@ if tabs[3].open:
 
 if tabs[4].open:
     with tabs[4]:
+        try:
+            search = measured.load_measured(source)
+        except RecAttnError as e:
+            search = None
+            widgets.model_error(e)
+        said = measured.contrast(search, "sasrec", "gru") if search else None
+        if said:
+            st.markdown(f":material/balance: **Which is better?** {md(said)} The plots below show how each one reads "
+                        "this history.")
+        else:
+            st.caption("No equal search of SASRec and GRU4Rec has been run on this data, so this page makes no claim "
+                       "about which is better: the plots below show how each one reads this history.")
         found = {name: r for name, r in (("SASRec", sasrec), ("GRU4Rec", gru)) if r is not None}
         for name in [n for n in ("SASRec", "GRU4Rec") if n not in found]:
             missing(name, f"{name}'s side of the contrast")

@@ -3,16 +3,40 @@ protocol, computed on a button press from the checkpoints in front of the user."
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
 import pytest
 
-from recattn import checkpoint, data, workflow
+from recattn import checkpoint, data, measured, workflow
 from tests.app.conftest import MODELS, go, heatmaps, z_of
+from tests.test_measured import REPORT
 
 COMPARE = "pages/compare.py"
 HISTORY_5 = ["2", "10", "11", "40", "7"]
+
+
+@pytest.fixture(autouse=True)
+def results(tmp_path, monkeypatch):
+    """An empty results folder: each test says whether an equal search was run."""
+    folder = tmp_path / "results"
+    folder.mkdir()
+    monkeypatch.setattr(measured, "RESULTS", folder)
+    return folder
+
+
+def test_the_equal_search_is_shown_with_its_spread_when_it_was_run(at, results):
+    go(at, COMPARE)
+    assert any("No equal search has been run" in c.value for c in at.caption)
+    (results / "search-films.json").write_text(json.dumps(REPORT))
+    go(at, COMPARE)
+    table = at.dataframe[0].value  # no history: the measured table comes first
+    assert table["model"].tolist() == ["SASRec", "GRU4Rec", "SASRec → Additive attention (top 200)", "Popularity"]
+    assert table["test sd"].iloc[0] == pytest.approx(0.01)
+    assert any("mean and standard deviation over seeds" in c.value and "4 configurations × 1 min" in c.value
+               for c in at.caption)
+    assert "SASRec − GRU4Rec: +0.0200 NDCG@10 per user" in " ".join(m.value for m in at.markdown).replace("\\", "")
 
 
 def test_every_shipped_model_side_by_side(at):
@@ -89,7 +113,7 @@ def test_metrics_table_under_two_protocols(at, three_models):
 def test_empty_history_still_offers_the_metrics(at):
     go(at, COMPARE)
     assert any("history is empty" in i.value for i in at.info)
-    assert not at.get("plotly_chart") and not at.dataframe
+    assert not at.get("plotly_chart") and not at.dataframe  # no lists, and no equal search in this results folder
     assert at.button(key="compare_compute")
 
 

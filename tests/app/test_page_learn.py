@@ -5,15 +5,18 @@ additive and GRU sections."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
 import numpy as np
 import pytest
 
+from recattn import measured
 from recattn.data import load
 from recattn.recommend import Recommender
 from tests.app.conftest import HISTORY, MODELS, go, heatmaps, plotly_specs, z_of
+from tests.test_measured import REPORT
 
 LEARN = "pages/learn.py"
 HISTORY_5 = ["2", "10", "11", "40", "5"]
@@ -133,3 +136,16 @@ def test_a_one_item_history_has_nothing_to_remove(at):
     assert [b["name"] for b in bars] == ["SASRec", "GRU4Rec"]
     assert bars[0]["x"] == ["original", "reversed", "shuffled", "positions off"]  # no oldest item to remove
     assert z_of(heatmaps(open_tab(at, ONE_HEAD), "learn_softmax")[0]).tolist() == [[1.0]]
+
+
+def test_the_contrast_states_the_measured_gap_only_when_a_search_was_run(at, tmp_path, monkeypatch):
+    monkeypatch.setattr(measured, "RESULTS", tmp_path)
+    at.session_state["history"] = HISTORY_5
+    go(at, LEARN)
+    open_tab(at, VERSUS)
+    assert any("makes no claim" in c.value for c in at.caption)
+    (tmp_path / "search-films.json").write_text(json.dumps(REPORT))
+    open_tab(at, VERSUS)
+    text = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "SASRec reaches a test NDCG@10 of 0.210 ± 0.010 and GRU4Rec 0.190 ± 0.010" in text
+    assert "a gap beyond noise" in text and not any("makes no claim" in c.value for c in at.caption)

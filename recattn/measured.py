@@ -1,0 +1,134 @@
+"""The committed equal-search results (benchmarks/results/search-<data>.json, written by benchmarks/search.py), as
+the app shows them: every model after the same tuning effort, mean ± sd over seeds, and the paired tests.
+
+These figures, not one run of the checkpoints at hand, are what the Compare and Learn pages state as findings.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from recattn.config import MODEL_NAMES
+from recattn.errors import RecAttnError
+from recattn.rerank import RERANK_N
+
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One data set's search: the report as written, and where it came from."""
+
+    report: dict
+    path: Path
+
+    @property
+    def seeds(self) -> list[int]:
+        return self.report["seeds"]
+
+    def made(self) -> str:
+        """How the figures were made, in one line: budget, seeds, commit, date and threads."""
+        r, b = self.report, self.report["budget"]
+        return (f"{b['configs']} configurations × {b['minutes']:g} min per neural model (seed 0), the best "
+                f"{b['top']} retrained with seeds {', '.join(map(str, r['seeds']))}; chosen on validation only. "
+                f"`{r['command']}`, commit {r['commit'][:10]}, {r['date']}, {r['threads']} torch thread(s).")
+
+
+def results_path(source: str, folder: Path | None = None) -> Path:
+    """Where the search of `source` ("builtin:films", or a data folder such as …/ml-latest-small) is kept: in
+    `folder`, by default RESULTS."""
+    name = source.removeprefix("builtin:") if source.startswith("builtin:") else Path(source).name
+    return (folder or RESULTS) / f"search-{name}.json"
+
+
+def load_measured(source: str, folder: Path | None = None) -> Measured | None:
+    """The committed search of `source`, or None when it has not been run; RecAttnError when unreadable."""
+    path = results_path(source, folder)
+    if not path.is_file():
+        return None
+    again = f"run python benchmarks/search.py --data {source} again"
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise RecAttnError(f"the search results {path.name} cannot be read ({e}); {again}") from e
+    if not isinstance(report, dict) or not isinstance(report.get("models"), dict) or "budget" not in report:
+        raise RecAttnError(f"{path.name} holds no search results (no models and budget); {again}")
+    return Measured(report, path)
+
+
+def label(kind: str) -> str:
+    """A row's name: the model's, or "first → re-ranker (top 200)" for a two-stage row ("sasrec>additive")."""
+    if kind in MODEL_NAMES:
+        return MODEL_NAMES[kind]
+    first, _, second = kind.partition(">")
+    return f"{MODEL_NAMES.get(first, first)} → {MODEL_NAMES.get(second, second)} (top {RERANK_N})"
+
+
+def shown(settings: dict) -> str:
+    """Settings as people read them: `lr 0.01, hidden 64, …, repeat offset on`."""
+    return ", ".join(f"repeat offset {'on' if v else 'off'}" if k == "repeat_bias" else f"{k} {v:g}"
+                     for k, v in settings.items())
+
+
+def settings_text(row: dict) -> str:
+    """What a results row was trained with: its chosen settings, or how it came about when nothing was chosen."""
+    if row.get("two_stage"):
+        return "the two winners, seed by seed"
+    if not row.get("configs"):
+        return "counted (no settings)"
+    return shown(row["settings"]) + (" (the default)" if row.get("is_default") else "")
+
+
+def model_table(measured: Measured) -> pd.DataFrame:
+    """One row per model, best mean test NDCG@10 first: its chosen settings, validation and test figures as mean
+    and sd over seeds (sd empty for a model counted once), and the test figure with seen items kept."""
+    rows = []
+    for kind, row in measured.report["models"].items():
+        rows.append({"model": label(kind), "settings": settings_text(row), "seeds": len(row["test_ndcg"]["values"]),
+                     "valid NDCG@10": row["valid_ndcg"]["mean"], "valid sd": row["valid_ndcg"]["sd"],
+                     "test NDCG@10": row["test_ndcg"]["mean"], "test sd": row["test_ndcg"]["sd"],
+                     "test HR@10": row["test_hr"]["mean"],
+                     "test NDCG@10, seen kept": row["test_ndcg_seen_kept"]["mean"]})
+    table = pd.DataFrame(rows)
+    return table.sort_values("test NDCG@10", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def paired_sentences(measured: Measured) -> list[str]:
+    """Each paired test as a sentence: "SASRec − GRU4Rec: +0.012 NDCG@10 per user (95% CI +0.003 to +0.021; better
+    for 200 users, worse for 150; sign test p = 0.01): beyond noise." """
+    out = []
+    for p in measured.report.get("paired", []):
+        low, high = p["ci95"]
+        out.append(f"{label(p['a'])} − {label(p['b'])}: {p['mean_diff']:+.4f} NDCG@10 per user (95% CI {low:+.4f} "
+                   f"to {high:+.4f}; better for {p['wins']} users, worse for {p['losses']}, tied for {p['ties']}; "
+                   f"sign test p = {p['sign_p']:.2g}): {p['verdict']}.")
+    return out
+
+
+def contrast(measured: Measured, a: str, b: str) -> str | None:
+    """What the search says of model `a` against model `b` (kinds), with the spread and the paired verdict; None
+    when either is missing."""
+    models = measured.report["models"]
+    if a not in models or b not in models:
+        return None
+    ra, rb = models[a]["test_ndcg"], models[b]["test_ndcg"]
+    pair = next((p for p in measured.report.get("paired", []) if {p["a"], p["b"]} == {a, b}), None)
+
+    def pm(s: dict) -> str:
+        return f"{s['mean']:.3f} ± {s['sd']:.3f}" if s["sd"] is not None else f"{s['mean']:.3f}"
+
+    said = (f"After the same tuning effort on {measured.report['source']}, {label(a)} reaches a test NDCG@10 of "
+            f"{pm(ra)} and {label(b)} {pm(rb)} (mean ± sd over seeds {', '.join(map(str, measured.seeds))}).")
+    if pair is None:
+        return said
+    diff, (low, high) = pair["mean_diff"], pair["ci95"]
+    if pair["a"] != a:  # the test was run as b − a
+        diff, low, high = -diff, -high, -low
+    verdict = ("a gap beyond noise" if pair["verdict"] == "beyond noise" else
+               "a gap within noise: this data cannot tell them apart")
+    return (f"{said} Paired over its {pair['users']:,} test users the difference is {diff:+.3f} "
+            f"(95% CI {low:+.3f} to {high:+.3f}): {verdict}.")

@@ -1,0 +1,82 @@
+"""recattn/measured.py: the committed search results read back as the pages show them, and a clear error for a
+broken file."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from recattn import measured
+from recattn.errors import RecAttnError
+
+
+def _spread(values):
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else None
+    return {"mean": mean, "sd": sd, "values": values}
+
+
+def _row(test, valid, **extra):
+    return {"valid_ndcg": _spread(valid), "test_ndcg": _spread(test), "test_hr": _spread([2 * t for t in test]),
+            "test_ndcg_seen_kept": _spread([t - 0.01 for t in test]), **extra}
+
+
+REPORT = {
+    "source": "builtin:films", "users": 400, "seeds": [0, 1, 2], "command": "python benchmarks/search.py --data x",
+    "commit": "a" * 40, "date": "2026-11-30", "threads": 1,
+    "budget": {"configs": 4, "minutes": 1.0, "top": 1, "seeds": [0, 1, 2], "device": "auto"},
+    "models": {
+        "sasrec": _row([0.20, 0.22, 0.21], [0.25, 0.26, 0.24], configs=4, is_default=False,
+                       settings={"lr": 0.003, "hidden": 64, "repeat_bias": False}),
+        "gru": _row([0.18, 0.19, 0.20], [0.22, 0.23, 0.21], configs=4, is_default=True,
+                    settings={"lr": 0.003, "hidden": 64}),
+        "sasrec>additive": _row([0.15, 0.16, 0.14], [0.2, 0.2, 0.2], configs=0, two_stage=True, settings={}),
+        "pop": _row([0.05], [0.06], configs=0, settings={}),
+    },
+    "paired": [{"a": "sasrec", "b": "gru", "users": 400, "mean_diff": 0.02, "ci95": [0.005, 0.035], "wins": 150,
+                "losses": 100, "ties": 150, "sign_p": 0.002, "verdict": "beyond noise"}],
+}
+
+
+@pytest.fixture
+def search(tmp_path):
+    (tmp_path / "search-films.json").write_text(json.dumps(REPORT))
+    return measured.load_measured("builtin:films", tmp_path)
+
+
+def test_results_are_found_by_the_source_name(tmp_path):
+    assert measured.results_path("builtin:news", tmp_path) == tmp_path / "search-news.json"
+    assert measured.results_path("/data/ml-latest-small", tmp_path) == tmp_path / "search-ml-latest-small.json"
+    assert measured.load_measured("builtin:news", tmp_path) is None  # never run: nothing to claim
+
+
+def test_the_table_holds_every_model_with_its_spread(search):
+    table = measured.model_table(search)
+    assert table["model"].tolist() == ["SASRec", "GRU4Rec", "SASRec → Additive attention (top 200)", "Popularity"]
+    sasrec = table.iloc[0]
+    assert sasrec["test NDCG@10"] == pytest.approx(0.21) and sasrec["test sd"] == pytest.approx(0.01)
+    assert sasrec["seeds"] == 3 and sasrec["settings"] == "lr 0.003, hidden 64, repeat offset off"
+    assert table.iloc[1]["settings"].endswith("(the default)")
+    assert table.iloc[2]["settings"] == "the two winners, seed by seed"
+    assert table.iloc[3]["settings"] == "counted (no settings)" and pd.isna(table.iloc[3]["test sd"])  # one run
+
+
+def test_the_contrast_states_the_spread_and_the_verdict_either_way_round(search):
+    said = measured.contrast(search, "sasrec", "gru")
+    assert "SASRec reaches a test NDCG@10 of 0.210 ± 0.010 and GRU4Rec 0.190 ± 0.010" in said
+    assert "+0.020 (95% CI +0.005 to +0.035): a gap beyond noise" in said
+    flipped = measured.contrast(search, "gru", "sasrec")
+    assert "-0.020 (95% CI -0.035 to -0.005)" in flipped
+    assert measured.contrast(search, "sasrec", "bert4rec") is None  # not in this search
+    (sentence,) = measured.paired_sentences(search)
+    assert sentence.startswith("SASRec − GRU4Rec: +0.0200 NDCG@10 per user") and sentence.endswith("beyond noise.")
+    assert "4 configurations × 1 min" in search.made() and "commit aaaaaaaaaa" in search.made()
+
+
+@pytest.mark.parametrize("text", ["{not json", "[]", json.dumps({"models": {}})])
+def test_a_broken_results_file_gets_a_clear_error(tmp_path, text):
+    (tmp_path / "search-films.json").write_text(text)
+    with pytest.raises(RecAttnError, match="search-films.json .*run python benchmarks/search.py --data builtin:films"):
+        measured.load_measured("builtin:films", tmp_path)
