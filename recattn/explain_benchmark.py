@@ -47,8 +47,8 @@ from recattn.data.dataset import Dataset
 from recattn.data.info import cause_distances
 from recattn.data.sequences import MIN_SPLIT_LENGTH
 from recattn.errors import RecAttnError
-from recattn.provenance import commit
 from recattn.explain import attention_rows, explain_all
+from recattn.provenance import commit, read_results
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_MODELS = ROOT / "assets" / "models"
@@ -281,13 +281,5 @@ def load_results(world: str) -> dict | None:
     wrote it; None when it has not been run. RecAttnError when the file is unreadable."""
     world = world.removeprefix("builtin:")
     path = RESULTS / f"explain-{world}.json"
-    if not path.is_file():
-        return None
     again = f"run python -m recattn explain-benchmark --data builtin:{world} --out {_shown_path(path)} again"
-    try:
-        report = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise RecAttnError(f"the explanation benchmark results {path.name} cannot be read ({e}); {again}") from e
-    if not isinstance(report, dict) or not isinstance(report.get("models"), list):
-        raise RecAttnError(f"{path.name} holds no explanation benchmark results (no list of models); {again}")
-    return report
+    return read_results(path, "explanation benchmark", again, list, "models")

@@ -6,7 +6,6 @@ These figures, not one run of the checkpoints at hand, are what the Compare and 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pandas as pd
 
 from recattn.config import MODEL_NAMES
 from recattn.errors import RecAttnError
+from recattn.provenance import read_results
 from recattn.rerank import RERANK_N
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
@@ -48,15 +48,12 @@ def results_path(source: str, folder: Path | None = None) -> Path:
 def load_measured(source: str, folder: Path | None = None) -> Measured | None:
     """The committed search of `source`, or None when it has not been run; RecAttnError when unreadable."""
     path = results_path(source, folder)
-    if not path.is_file():
-        return None
     again = f"run python benchmarks/search.py --data {source} again"
-    try:
-        report = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise RecAttnError(f"the search results {path.name} cannot be read ({e}); {again}") from e
-    if not isinstance(report, dict) or not isinstance(report.get("models"), dict) or "budget" not in report:
-        raise RecAttnError(f"{path.name} holds no search results (no models and budget); {again}")
+    report = read_results(path, "search", again, dict, "models")
+    if report is None:
+        return None
+    if not isinstance(report.get("budget"), dict):
+        raise RecAttnError(f"{path.name} does not say how its figures were made (no budget); {again}")
     return Measured(report, path)
 
 
