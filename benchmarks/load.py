@@ -150,6 +150,12 @@ def stage(shown: str) -> float:
     return int(epoch.group(1)) if epoch else 0
 
 
+def progressed(seen: list[str]) -> bool:
+    """Whether the training got further than its first note showed (a later epoch, or done: its success box
+    shows once, so any later note counts)."""
+    return max(map(stage, seen)) > stage(seen[0])
+
+
 def _training_status(drawn: Drawn) -> str:
     """What the Train page says of its job: the progress bar's text or the success box."""
     shown = [e.progress.text for e in drawn.of("progress")]
@@ -159,8 +165,8 @@ def _training_status(drawn: Drawn) -> str:
 
 async def _trainer(url: str, seen: list[str], done: asyncio.Event, wait_s: float) -> None:
     """One session presses Train on the Train page, then reruns the progress fragment every second, as the browser
-    does, noting what it shows. Once `done` is set it stops at the first sign of progress since its first note (a
-    later epoch, or the end), or after `wait_s`."""
+    does, noting what it shows. Once `done` is set it stops as soon as it has seen progress since its first note,
+    or after `wait_s`."""
     try:
         async with StreamSession(url, TIMEOUT_S) as s:
             page = await s.run("train", f"source={SOURCE}")
@@ -172,7 +178,7 @@ async def _trainer(url: str, seen: list[str], done: asyncio.Event, wait_s: float
                 seen += _problems(drawn, "train")
                 if done.is_set():
                     until = min(until, time.perf_counter() + wait_s)
-                    if stage(seen[-1]) > stage(seen[0]) or time.perf_counter() > until:
+                    if progressed(seen) or time.perf_counter() > until:
                         return
                 await asyncio.sleep(1.0)
                 fragment = next(iter(s.fragments), None)

@@ -1,7 +1,8 @@
-"""Training off the script thread: a worker per job, its epoch reports, a stop flag, and a fair share of a
-machine many visitors use at once: at most MAX_RUNNING jobs train at a time (the others wait in a first-come queue
-and know their place), a run lasts at most MAX_MINUTES whatever the form says, and runs/ keeps at most RUNS_MAX_COUNT
-app-trained models in RUNS_MAX_MB (the oldest app-trained ones go; shipped and CLI-trained models are never touched).
+"""Training off the script thread: a worker thread per job watching a training process of its own
+(recattn.background), its epoch reports, a stop flag, and a fair share of a machine many visitors use at once: at
+most MAX_RUNNING jobs train at a time (the others wait in a first-come queue and know their place), a run lasts at
+most MAX_MINUTES whatever the form says, and runs/ keeps at most RUNS_MAX_COUNT app-trained models in RUNS_MAX_MB
+(the oldest app-trained ones go; shipped and CLI-trained models are never touched).
 
 The page starts a job with `start`, draws `job()` from a fragment that reruns every second, and calls `adopt` on
 the script thread once the job is done: only the script thread writes the session contract.
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from recattn import paths, workflow
+from recattn import background, paths
 from recattn.config import MODEL_NAMES, ModelConfig, TrainConfig
 from recattn.data import Dataset
 from recattn.errors import RecAttnError
@@ -30,6 +31,7 @@ from ui.text import md
 
 MAX_RUNNING = 2  # training jobs at once on this server; a third waits in the queue
 MAX_MINUTES = 10.0  # the longest run the app starts, whatever the form was sent with
+TRAIN_THREADS = 1  # torch threads of each training process: the pages keep a core while MAX_RUNNING jobs train
 RUNS_MAX_COUNT, RUNS_MAX_MB = 20, 500  # what app-trained models may take in runs/
 APP_MARK = ".trained-in-app"  # a file in each folder the app trained: only those are ever pruned
 _JOB = "_training_job"
@@ -111,6 +113,7 @@ class Job:
 
 
 def _run(job: Job, dataset: Dataset, model_config: ModelConfig, train_config: TrainConfig) -> None:
+    """The job's thread: wait for a slot, then watch the training in its own process (recattn.background)."""
     def on_epoch_end(report: EpochReport) -> bool:
         job.reports.append(report)
         return job.stop.is_set()
@@ -122,11 +125,12 @@ def _run(job: Job, dataset: Dataset, model_config: ModelConfig, train_config: Tr
         try:
             job.training = True
             job.started = time.monotonic()
-            result, metrics = workflow.train_and_save(dataset, model_config, train_config, job.out, on_epoch_end)
+            metrics = background.train_and_save(dataset, model_config, train_config, job.out, on_epoch_end,
+                                                should_stop=job.stop.is_set, threads=TRAIN_THREADS)
             (job.out / APP_MARK).touch()
             job.pruned = prune_runs(sources.runs_dir())
-            job.seconds = result.seconds
-            job.metrics = {**metrics, "best_epoch": result.best_epoch, "epochs_run": len(result.history)}
+            job.seconds = metrics["train_seconds"]
+            job.metrics = metrics
         finally:
             _QUEUE.release()
     except RecAttnError as e:
