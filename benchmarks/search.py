@@ -399,10 +399,11 @@ def main(argv: list[str] | None = None) -> dict:
     log(f"estimate: {len(args.models)} kinds × ({budget.configs} configs + {min(budget.top, budget.configs)} × "
         f"{len(budget.seeds)} seeds) × {budget.minutes:g} min = {estimate:.1f} min of training")
     load_before = os.getloadavg()
+    made_from = commit()  # the code this run starts with; the checkout may move on while it runs
     dataset = load(args.data)
     report = search(dataset, args.models, args.references, budget, log)
     report.update({
-        "command": args.command, **commit(), "date": date.today().isoformat(), "seeds": list(budget.seeds),
+        "command": args.command, **made_from, "date": date.today().isoformat(), "seeds": list(budget.seeds),
         "budget": dataclasses.asdict(budget), "estimate_minutes": estimate, "threads": torch.get_num_threads(),
         "machine": {**machine(), "nproc": len(os.sched_getaffinity(0))},
         "load_average": {"before": load_before, "after": os.getloadavg()},
