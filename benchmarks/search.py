@@ -319,9 +319,8 @@ def markdown(report: dict) -> str:
             "test NDCG@10 seen kept |")
     lines = [head, "|---|---:|---:|---|---:|---:|---:|---:|"]
     for kind, row in report["models"].items():
-        chosen = settings_text(row) if row["configs"] else f"— ({settings_text(row)})"
         minutes = f"{row['minutes']:g}" if row["minutes"] else "—"
-        lines.append(f"| {label(kind)} | {row['configs'] or '—'} | {minutes} | {chosen} | "
+        lines.append(f"| {label(kind)} | {row['configs'] or '—'} | {minutes} | {settings_text(row)} | "
                      f"{_pm(row['valid_ndcg'])} | {_pm(row['test_ndcg'])} | {_pm(row['test_hr'])} | "
                      f"{_pm(row['test_ndcg_seen_kept'])} |")
     pairs = ["| comparison | users | mean Δ NDCG@10 | bootstrap 95% CI | better / worse / tied users | sign test p "

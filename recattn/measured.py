@@ -74,9 +74,9 @@ def shown(settings: dict) -> str:
 def settings_text(row: dict) -> str:
     """What a results row was trained with: its chosen settings, or how it came about when nothing was chosen."""
     if row.get("two_stage"):
-        return "the two winners, seed by seed"
+        return "— (the two winners, seed by seed)"
     if not row.get("configs"):
-        return "counted (no settings)"
+        return "— (counted, nothing to tune)"
     return shown(row["settings"]) + (" (the default)" if row.get("is_default") else "")
 
 

@@ -59,8 +59,8 @@ def test_the_table_holds_every_model_with_its_spread(search):
     assert sasrec["test NDCG@10"] == pytest.approx(0.21) and sasrec["test sd"] == pytest.approx(0.01)
     assert sasrec["seeds"] == 3 and sasrec["settings"] == "lr 0.003, hidden 64, repeat offset off"
     assert table.iloc[1]["settings"].endswith("(the default)")
-    assert table.iloc[2]["settings"] == "the two winners, seed by seed"
-    assert table.iloc[3]["settings"] == "counted (no settings)" and pd.isna(table.iloc[3]["test sd"])  # one run
+    assert table.iloc[2]["settings"] == "— (the two winners, seed by seed)"
+    assert table.iloc[3]["settings"] == "— (counted, nothing to tune)" and pd.isna(table.iloc[3]["test sd"])  # one run
 
 
 def test_the_contrast_states_the_spread_and_the_verdict_either_way_round(search):
