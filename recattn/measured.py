@@ -35,7 +35,8 @@ class Measured:
         r, b = self.report, self.report["budget"]
         return (f"{b['configs']} configurations × {b['minutes']:g} min per neural model (seed 0), the best "
                 f"{b['top']} retrained with seeds {', '.join(map(str, r['seeds']))}; chosen on validation only. "
-                f"`{r['command']}`, commit {r['commit'][:10]}, {r['date']}, {r['threads']} torch thread(s).")
+                f"Made with {r['command']} at commit {r['commit'][:10]} on {r['date']}, {r['threads']} torch "
+                "thread(s).")
 
 
 def results_path(source: str, folder: Path | None = None) -> Path:
@@ -81,15 +82,15 @@ def settings_text(row: dict) -> str:
 
 
 def model_table(measured: Measured) -> pd.DataFrame:
-    """One row per model, best mean test NDCG@10 first: its chosen settings, validation and test figures as mean
-    and sd over seeds (sd empty for a model counted once), and the test figure with seen items kept."""
+    """One row per model, best mean test NDCG@10 first: test and validation figures as mean and sd over seeds (sd
+    empty for a model counted once), the test figure with seen items kept, and last its chosen settings."""
     rows = []
     for kind, row in measured.report["models"].items():
-        rows.append({"model": label(kind), "settings": settings_text(row), "seeds": len(row["test_ndcg"]["values"]),
+        rows.append({"model": label(kind), "test NDCG@10": row["test_ndcg"]["mean"], "test sd": row["test_ndcg"]["sd"],
                      "valid NDCG@10": row["valid_ndcg"]["mean"], "valid sd": row["valid_ndcg"]["sd"],
-                     "test NDCG@10": row["test_ndcg"]["mean"], "test sd": row["test_ndcg"]["sd"],
                      "test HR@10": row["test_hr"]["mean"],
-                     "test NDCG@10, seen kept": row["test_ndcg_seen_kept"]["mean"]})
+                     "test NDCG@10, seen kept": row["test_ndcg_seen_kept"]["mean"],
+                     "seeds": len(row["test_ndcg"]["values"]), "settings": settings_text(row)})
     table = pd.DataFrame(rows)
     return table.sort_values("test NDCG@10", ascending=False, kind="stable").reset_index(drop=True)
 
