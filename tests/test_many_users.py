@@ -3,7 +3,7 @@ and one session's history never shows in another.
 
 (A training run in one session not blocking the others is tests/app/test_page_train.py's
 `test_training_runs_off_the_script_thread_and_stops_on_request`; tests/test_load.py checks it against a real server
-with 30 browser sessions.)
+with 30 sessions speaking Streamlit's websocket protocol.)
 """
 
 from __future__ import annotations
