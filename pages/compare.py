@@ -47,11 +47,7 @@ lists_box, metrics_box = st.container(), st.container()  # metrics first in the 
 
 with metrics_box:
     st.subheader("Measured after equal tuning")
-    try:
-        search = measured.load_measured(source)
-    except RecAttnError as e:
-        search = None
-        widgets.model_error(e)
+    search = widgets.measured_search(source)
     if search is None:
         st.caption(f"No equal search has been run on {md(sources.source_label(source))}: `python benchmarks/search.py "
                    f"--data {md(source)}` gives every model the same tuning budget, chooses on validation only and "

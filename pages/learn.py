@@ -5,7 +5,6 @@ import numpy as np
 import streamlit as st
 
 from recattn import contrast, learn, measured
-from recattn.errors import RecAttnError
 from recattn.viz import learn as figs
 from ui import models, sources, state, widgets
 from ui.text import md
@@ -152,11 +151,7 @@ if tabs[3].open:
 
 if tabs[4].open:
     with tabs[4]:
-        try:
-            search = measured.load_measured(source)
-        except RecAttnError as e:
-            search = None
-            widgets.model_error(e)
+        search = widgets.measured_search(source)
         said = measured.contrast(search, "sasrec", "gru") if search else None
         if said:
             st.markdown(f":material/balance: **Which is better?** {md(said)} The plots below show how each one reads "

@@ -89,3 +89,23 @@ def layer_head(trace_layers: int, trace_heads: int, key: str) -> tuple[int, int]
 def model_error(e: RecAttnError) -> None:
     """A RecAttnError as an error box, the page going on (for a part of a page that may fail alone)."""
     st.error(md(e), icon=":material/error:")
+
+
+@st.cache_data(show_spinner=False, max_entries=20)
+def _measured(source: str, path: str, stamp: int | None):
+    from recattn import measured
+
+    return measured.load_measured(source)
+
+
+def measured_search(source: str):
+    """The committed equal search of `source` (a recattn.measured.Measured), read again only when its file changes;
+    None when there is none, or when it cannot be read (an error box says why, the page goes on)."""
+    from recattn import measured
+
+    path = measured.results_path(source)
+    try:
+        return _measured(source, str(path), path.stat().st_mtime_ns if path.is_file() else None)
+    except RecAttnError as e:
+        model_error(e)
+        return None
