@@ -69,9 +69,11 @@ LR = (1e-3, 3e-3, 1e-2)
 HIDDEN = (32, 64, 128)
 DROPOUT = (0.0, 0.1, 0.2, 0.3, 0.5)
 MAX_LEN = (25, 50, 100, 200)
+# the repeat offset is an axis of every kind with one hidden state per position (not of target attention)
 _TRANSFORMER = {"lr": LR, "hidden": HIDDEN, "dropout": DROPOUT, "max_len": MAX_LEN, "layers": (1, 2, 3),
-                "heads": (1, 2, 4), "repeat_bias": (True, False)}  # the repeat offset: Transformers only
-_RNN = {"lr": LR, "hidden": HIDDEN, "dropout": DROPOUT, "max_len": MAX_LEN, "layers": (1, 2)}
+                "heads": (1, 2, 4), "repeat_bias": (True, False)}
+_RNN = {"lr": LR, "hidden": HIDDEN, "dropout": DROPOUT, "max_len": MAX_LEN, "layers": (1, 2),
+        "repeat_bias": (True, False)}
 SPACE: dict[str, dict[str, tuple]] = {
     "sasrec": _TRANSFORMER, "bert4rec": _TRANSFORMER, "gru": _RNN, "narm": _RNN,
     "additive": {"lr": LR, "hidden": HIDDEN, "dropout": DROPOUT, "max_len": MAX_LEN},

@@ -183,7 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     for s in (t, c):
         s.add_argument("--repeat-bias", action=argparse.BooleanOptionalAction,
-                       help="learn a score offset for items already in the history (default: the model's own)")
+                       help="learn a score offset for items already in the history (SASRec, BERT4Rec, GRU4Rec, NARM; "
+                            "default: the model's own)")
     for s in (t, e, r, c):
         s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
         s.add_argument("--format", help="the layout of --data when it is a folder or file (default: detected)")

@@ -94,8 +94,20 @@ def test_seen_items_are_the_causal_prefix_each_once():
     assert sorted(r for r in masked[0].tolist() if r) == [2, 4]  # 7 is the mask token, not an item
 
 
-def test_repeat_bias_moves_exactly_the_seen_items():
-    model = _model("sasrec", repeat_bias=True)
+REPEAT_KINDS = ["sasrec", "bert4rec", "gru", "narm"]  # every kind with one hidden state per position
+
+
+def _repeat_model(kind):
+    """A small model of `kind` with the repeat offset (build_model: the recurrent kinds are not Transformers)."""
+    from recattn.models import build_model
+
+    cfg = ModelConfig(kind=kind, n_items=30, max_len=8, hidden=16, layers=2, heads=2, dropout=0.0, repeat_bias=True)
+    return build_model(cfg, seed=0).eval()
+
+
+@pytest.mark.parametrize("kind", REPEAT_KINDS)
+def test_repeat_bias_moves_exactly_the_seen_items(kind):
+    model = _repeat_model(kind)
     with torch.no_grad():
         model.repeat_bias.fill_(-2.5)
     seqs = torch.tensor([[0, 0, 0, 0, 0, 5, 7, 9]])
@@ -109,22 +121,24 @@ def test_repeat_bias_moves_exactly_the_seen_items():
     assert torch.allclose(diff, expected, atol=1e-5)
 
 
-def test_repeat_bias_reaches_items_older_than_the_window():
-    model = _model("sasrec", repeat_bias=True)
+@pytest.mark.parametrize("kind", REPEAT_KINDS)
+def test_repeat_bias_reaches_items_older_than_the_window(kind):
+    model = _repeat_model(kind)
     long = torch.tensor([[12, 13, 14, 5, 7, 9, 2, 11, 3, 4]])  # max_len 8: 12 and 13 are older
     with torch.no_grad():
         model.repeat_bias.fill_(-2.5)
     diff = (model.score(long).scores - model.score(long[:, -8:]).scores)[0, 1:]
     expected = torch.zeros(30)
-    expected[[11, 12]] = -2.5  # the Transformer read the same 8 items; only 12 and 13 gained the offset
+    expected[[11, 12]] = -2.5  # the model read the same 8 items; only 12 and 13 gained the offset
     assert torch.allclose(diff, expected, atol=1e-5)
 
 
-def test_training_loss_with_repeat_bias_matches_a_dense_offset():
+@pytest.mark.parametrize("kind", ["sasrec", "gru", "narm"])  # causal: position t has seen inputs 1..t
+def test_training_loss_with_repeat_bias_matches_a_dense_offset(kind):
     import torch.nn.functional as F
     from recattn import objectives
 
-    model = _model("sasrec", repeat_bias=True)
+    model = _repeat_model(kind)
     with torch.no_grad():
         model.repeat_bias.fill_(-1.5)
     inputs = torch.tensor([[0, 5, 7, 5, 9], [4, 4, 6, 8, 2]])
@@ -143,3 +157,13 @@ def test_training_loss_with_repeat_bias_matches_a_dense_offset():
     assert got.item() == pytest.approx(expected.item(), rel=1e-5)
     got.backward()
     assert model.repeat_bias.grad is not None and model.repeat_bias.grad.abs() > 0
+
+
+@pytest.mark.parametrize("kind", ["gru", "narm"])
+def test_without_the_flag_the_recurrent_models_are_unchanged(kind):
+    """The offset is opt-in: no parameter, and the shipped checkpoints' state dicts keep their keys."""
+    from recattn.models import build_model
+
+    model = build_model(ModelConfig(kind=kind, n_items=30, max_len=8, hidden=16, layers=1, dropout=0.0), seed=0)
+    assert model.repeat_bias is None and "repeat_bias" not in model.state_dict()
+    assert model.history_items(torch.tensor([[0, 3, 3]])) is None

@@ -25,6 +25,7 @@ class GRU4Rec(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.gru = nn.GRU(cfg.hidden, cfg.hidden, num_layers=cfg.layers, batch_first=True,
                           dropout=cfg.dropout if cfg.layers > 1 else 0.0)
+        self.repeat_bias = nn.Parameter(torch.zeros(())) if cfg.repeat_bias else None
 
     def forward(self, seqs: torch.Tensor, return_attention: bool = False) -> TransformerOutput:
         """seqs: (B, T) left-padded → hidden (B, T, hidden), zeros at padding; attention is always None.
@@ -41,10 +42,17 @@ class GRU4Rec(nn.Module):
         back = ((steps - pad) % T)[..., None].expand(B, T, h.shape[-1])
         return TransformerOutput(h.gather(1, back) * present[..., None])
 
-    logits = SequentialTransformer.logits  # the same tied scoring: (..., n_items + 1), column 0 is -inf
+    # the same tied scoring ((..., n_items + 1), column 0 is -inf) and the same learned repeat offset, so the
+    # RNN contrast is compared with the Transformers on equal terms, with the offset and without it
+    logits = SequentialTransformer.logits
+    seen_items = SequentialTransformer.seen_items
+    repeat_offset = SequentialTransformer.repeat_offset
+    history_items = SequentialTransformer.history_items
 
     attention_kind = "none"
 
     def score(self, seqs: torch.Tensor, return_attention: bool = False) -> ModelOutput:
-        """Next-item scores (B, n_items + 1) for left-padded histories; a GRU has no attention to return."""
-        return ModelOutput(self.logits(self.forward(seqs[:, -self.config.max_len:]).hidden[:, -1]), None, self.attention_kind)
+        """Next-item scores (B, n_items + 1) for left-padded histories; a GRU has no attention to return. The GRU
+        reads the last max_len items; the repeat offset applies to every item of `seqs`."""
+        hidden = self.forward(seqs[:, -self.config.max_len:]).hidden[:, -1]
+        return ModelOutput(self.logits(hidden, self.history_items(seqs)), None, self.attention_kind)

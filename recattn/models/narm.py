@@ -64,8 +64,8 @@ class NARM(GRU4Rec):
         """Next-item scores (B, n_items + 1) for left-padded histories (the last max_len items are read); column 0
         is -inf. With return_attention a 1-tuple holding (B, 1, 1, T): the last state's weights over the T
         states, exactly those that made the scores (the last row of `forward`'s map)."""
-        seqs = seqs[:, -self.config.max_len:]
-        states = self.states(seqs)
-        user, weights = self._attend(states, states[:, -1:], (seqs != 0)[:, None, :])  # only the last row
-        return ModelOutput(self.logits(user[:, 0]), (weights[:, None],) if return_attention else None,
-                           self.attention_kind)
+        read = seqs[:, -self.config.max_len:]  # the repeat offset, when there is one, covers all of seqs
+        states = self.states(read)
+        user, weights = self._attend(states, states[:, -1:], (read != 0)[:, None, :])  # only the last row
+        return ModelOutput(self.logits(user[:, 0], self.history_items(seqs)),
+                           (weights[:, None],) if return_attention else None, self.attention_kind)

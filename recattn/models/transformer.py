@@ -166,7 +166,7 @@ class SequentialTransformer(nn.Module):
         """What the repeat offset applies to at each position in `where`, or None without a repeat bias."""
         if self.repeat_bias is None:
             return None
-        return seen_items(inputs, where, self.config.n_items, self.causal)
+        return seen_items(inputs, where, self.config.n_items, self.config.causal)
 
     def repeat_offset(self, seen: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
         """The repeat offset of some candidates per row: candidates (N, K) -> (N, K)."""
@@ -187,7 +187,12 @@ class SequentialTransformer(nn.Module):
         """
         inputs = self.query_inputs(seqs)
         out = self.forward(inputs, return_attention, last_only=True)
-        seen = None
-        if self.repeat_bias is not None:
-            seen = unique_per_row(torch.where(seqs <= self.config.n_items, seqs, 0))
-        return ModelOutput(self.logits(out.hidden[:, -1], seen), out.attention, self.attention_kind)
+        return ModelOutput(self.logits(out.hidden[:, -1], self.history_items(seqs)), out.attention,
+                           self.attention_kind)
+
+    def history_items(self, seqs: torch.Tensor) -> torch.Tensor | None:
+        """What the repeat offset applies to when scoring after whole histories (B, S): each row's items once,
+        (B, S) 0-padded; None without a repeat bias."""
+        if self.repeat_bias is None:
+            return None
+        return unique_per_row(torch.where(seqs <= self.config.n_items, seqs, 0))
