@@ -192,12 +192,11 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
     import torch
     from safetensors.torch import load_file
 
-    from recattn.models import build_model
+    from recattn.models import build_model, expected_state
 
     path = Path(path)
     model_cfg, train_cfg, source, fingerprint = parse_config(read_config(path), str(path / CONFIG))
-    with torch.device("meta"):  # the shapes the config implies, without allocating them
-        expected = build_model(model_cfg).state_dict()
+    expected = expected_state(model_cfg)  # the shapes the config implies, without allocating them
     file = path / WEIGHTS
     check_weights(file, expected)
     try:

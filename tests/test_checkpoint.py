@@ -68,3 +68,27 @@ def test_shipped_model_matches_the_generator_and_its_metrics():
     again = evaluate_checkpoint(ck, films)
     assert again["ndcg@10"] == pytest.approx(ck.metrics["test"]["ndcg@10"], abs=1e-6)
     assert again["hr@10"] == pytest.approx(ck.metrics["test"]["hr@10"], abs=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["sasrec", "bert4rec", "additive", "narm", "gru", "pop", "itemknn"])
+def test_the_expected_state_is_the_models_own_without_allocating_it(kind):
+    from recattn.models import expected_state
+
+    cfg = ModelConfig(kind=kind, n_items=40, max_len=10, hidden=16, layers=2, heads=2, repeat_bias=True)
+    expected = expected_state(cfg)
+    real = build_model(cfg, seed=0).state_dict()
+    assert {k: (v.shape, v.dtype) for k, v in expected.items()} == {k: (v.shape, v.dtype) for k, v in real.items()}
+    assert all(v.is_meta for v in expected.values())
+
+
+def test_loading_a_checkpoint_does_not_import_the_compiler():
+    """The meta build that checks a file's shapes skips random initialisation, which would import torch._dynamo
+    (seconds of CPU, on the app's first model page)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from recattn import checkpoint; checkpoint.load(sys.argv[1]); "
+            "print('torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(SHIPPED)], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == "False"
