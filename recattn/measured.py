@@ -17,6 +17,7 @@ from recattn.provenance import read_results
 from recattn.rerank import RERANK_N
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+SIGN_ALPHA = 0.05  # a sign test below it says the share of users who gain is not chance
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,15 @@ def contrast(measured: Measured, a: str, b: str) -> str | None:
     diff, (low, high) = pair["mean_diff"], pair["ci95"]
     if pair["a"] != a:  # the test was run as b − a
         diff, low, high = -diff, -high, -low
-    verdict = ("a gap beyond noise" if pair["verdict"] == "beyond noise" else
-               "a gap within noise: this data cannot tell them apart")
+    better, worse = (pair["wins"], pair["losses"]) if pair["a"] == a else (pair["losses"], pair["wins"])
+    counted = f"{label(a)} is better for {better} users and worse for {worse} (sign test p = {pair['sign_p']:.2g})"
+    counts_agree = pair["sign_p"] < SIGN_ALPHA
+    if pair["verdict"] == "beyond noise":  # the bootstrap of the mean; where counting users disagrees, say so
+        verdict = "a gap beyond noise" + ("" if counts_agree else
+                                          f" by the bootstrap of the mean, but not by counting users: {counted}, "
+                                          "so the mean rests on the few users with large differences")
+    else:
+        verdict = (f"a gap within noise by the bootstrap of the mean, though counting users {counted}" if counts_agree
+                   else "a gap within noise: this data cannot tell them apart")
     return (f"{said} Paired over its {pair['users']:,} test users the difference is {diff:+.3f} "
             f"(95% CI {low:+.3f} to {high:+.3f}): {verdict}.")

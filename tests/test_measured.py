@@ -80,3 +80,21 @@ def test_a_broken_results_file_gets_a_clear_error(tmp_path, text):
     (tmp_path / "search-films.json").write_text(text)
     with pytest.raises(RecAttnError, match="search-films.json .*run python benchmarks/search.py --data builtin:films"):
         measured.load_measured("builtin:films", tmp_path)
+
+
+@pytest.mark.parametrize("verdict, sign_p, says", [
+    ("beyond noise", 0.002, "a gap beyond noise."),
+    ("beyond noise", 0.45, "a gap beyond noise by the bootstrap of the mean, but not by counting users: SASRec is "
+                           "better for 150 users and worse for 100 (sign test p = 0.45)"),
+    ("within noise", 0.3, "a gap within noise: this data cannot tell them apart."),
+    ("within noise", 0.01, "a gap within noise by the bootstrap of the mean, though counting users SASRec is better "
+                           "for 150 users and worse for 100 (sign test p = 0.01)"),
+])
+def test_the_contrast_says_when_the_bootstrap_and_the_sign_test_disagree(tmp_path, verdict, sign_p, says):
+    report = json.loads(json.dumps(REPORT))
+    report["paired"][0].update(verdict=verdict, sign_p=sign_p)
+    (tmp_path / "search-films.json").write_text(json.dumps(report))
+    search = measured.load_measured("builtin:films", tmp_path)
+    assert says in measured.contrast(search, "sasrec", "gru")
+    if "counting users" in says:  # the counts follow the order the contrast is asked in
+        assert "GRU4Rec is better for 100 users and worse for 150" in measured.contrast(search, "gru", "sasrec")
