@@ -1,16 +1,17 @@
-"""Masks and traced weights of the Transformer backbone (SASRec causal, BERT4Rec bidirectional)."""
+"""Masks and traced weights of the Transformer backbone (SASRec causal, BERT4Rec bidirectional), and the repeat
+offset of every kind that has one."""
 
 import pytest
 import torch
 
 from recattn.config import ModelConfig
-from recattn.models.transformer import SequentialTransformer
+from recattn.models import build_model
 
 
 def _model(kind="sasrec", **kw):
-    torch.manual_seed(0)
+    """A small model of `kind` (the recurrent kinds too, for the repeat offset), seed 0, eval mode."""
     cfg = ModelConfig(kind=kind, n_items=30, max_len=8, hidden=16, layers=2, heads=2, dropout=0.0, **kw)
-    return SequentialTransformer(cfg).eval()
+    return build_model(cfg, seed=0).eval()
 
 
 SEQS = torch.tensor([[0, 0, 0, 5, 7, 9, 2, 11], [3, 4, 5, 6, 7, 8, 9, 10], [0, 0, 0, 0, 0, 0, 0, 4]])
@@ -97,17 +98,9 @@ def test_seen_items_are_the_causal_prefix_each_once():
 REPEAT_KINDS = ["sasrec", "bert4rec", "gru", "narm"]  # every kind with one hidden state per position
 
 
-def _repeat_model(kind):
-    """A small model of `kind` with the repeat offset (build_model: the recurrent kinds are not Transformers)."""
-    from recattn.models import build_model
-
-    cfg = ModelConfig(kind=kind, n_items=30, max_len=8, hidden=16, layers=2, heads=2, dropout=0.0, repeat_bias=True)
-    return build_model(cfg, seed=0).eval()
-
-
 @pytest.mark.parametrize("kind", REPEAT_KINDS)
 def test_repeat_bias_moves_exactly_the_seen_items(kind):
-    model = _repeat_model(kind)
+    model = _model(kind, repeat_bias=True)
     with torch.no_grad():
         model.repeat_bias.fill_(-2.5)
     seqs = torch.tensor([[0, 0, 0, 0, 0, 5, 7, 9]])
@@ -123,7 +116,7 @@ def test_repeat_bias_moves_exactly_the_seen_items(kind):
 
 @pytest.mark.parametrize("kind", REPEAT_KINDS)
 def test_repeat_bias_reaches_items_older_than_the_window(kind):
-    model = _repeat_model(kind)
+    model = _model(kind, repeat_bias=True)
     long = torch.tensor([[12, 13, 14, 5, 7, 9, 2, 11, 3, 4]])  # max_len 8: 12 and 13 are older
     with torch.no_grad():
         model.repeat_bias.fill_(-2.5)
@@ -138,7 +131,7 @@ def test_training_loss_with_repeat_bias_matches_a_dense_offset(kind):
     import torch.nn.functional as F
     from recattn import objectives
 
-    model = _repeat_model(kind)
+    model = _model(kind, repeat_bias=True)
     with torch.no_grad():
         model.repeat_bias.fill_(-1.5)
     inputs = torch.tensor([[0, 5, 7, 5, 9], [4, 4, 6, 8, 2]])
@@ -162,8 +155,6 @@ def test_training_loss_with_repeat_bias_matches_a_dense_offset(kind):
 @pytest.mark.parametrize("kind", ["gru", "narm"])
 def test_without_the_flag_the_recurrent_models_are_unchanged(kind):
     """The offset is opt-in: no parameter, and the shipped checkpoints' state dicts keep their keys."""
-    from recattn.models import build_model
-
-    model = build_model(ModelConfig(kind=kind, n_items=30, max_len=8, hidden=16, layers=1, dropout=0.0), seed=0)
+    model = _model(kind)
     assert model.repeat_bias is None and "repeat_bias" not in model.state_dict()
     assert model.history_items(torch.tensor([[0, 3, 3]])) is None

@@ -93,7 +93,7 @@ def model_error(e: RecAttnError) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=20)
 def _measured(source: str, path: str, stamp: int | None):
-    from recattn import measured
+    from recattn import measured  # here, not at the top: it imports torch (via rerank); Home must not wait for it
 
     return measured.load_measured(source)
 
