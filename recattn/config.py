@@ -18,6 +18,9 @@ MODEL_KINDS = ("sasrec", "bert4rec", "additive", "narm", "gru", "pop", "itemknn"
 MODEL_NAMES = {"sasrec": "SASRec", "bert4rec": "BERT4Rec", "additive": "Additive attention", "narm": "NARM (additive)",
                "gru": "GRU4Rec", "pop": "Popularity", "itemknn": "ItemKNN"}  # what people read
 OBJECTIVES = ("ce", "bce", "sampled_softmax")
+# two-stage ranking (recattn.rerank): the first stage's top RERANK_N per history go to the re-ranker; here, with
+# no torch to import, because the results the app states name it too
+RERANK_N = 200
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from recattn.config import MODEL_NAMES
+from recattn.config import MODEL_NAMES, RERANK_N
 from recattn.errors import RecAttnError
 from recattn.provenance import read_results
-from recattn.rerank import RERANK_N
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 SIGN_ALPHA = 0.05  # a sign test below it says the share of users who gain is not chance

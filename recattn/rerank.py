@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from recattn.config import RERANK_N
 from recattn.data.sequences import left_pad
 from recattn.evaluate import Scorer
 from recattn.models.additive import AdditiveAttention
 
-RERANK_N = 200  # candidates per history: the first stage's top 200
 
 
 def top_candidates(first: torch.Tensor, n: int = RERANK_N) -> torch.Tensor:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from recattn import measured
 from recattn.errors import RecAttnError
 from ui import models, sources, state
 from ui.text import md, plural
@@ -93,16 +94,12 @@ def model_error(e: RecAttnError) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=20)
 def _measured(source: str, path: str, stamp: int | None):
-    from recattn import measured  # here, not at the top: it imports torch (via rerank); Home must not wait for it
-
     return measured.load_measured(source)
 
 
 def measured_search(source: str):
     """The committed equal search of `source` (a recattn.measured.Measured), read again only when its file changes;
     None when there is none, or when it cannot be read (an error box says why, the page goes on)."""
-    from recattn import measured
-
     path = measured.results_path(source)
     try:
         return _measured(source, str(path), path.stat().st_mtime_ns if path.is_file() else None)
