@@ -49,8 +49,8 @@ from benchmarks.load import percentile  # noqa: E402
 from benchmarks.quality import SHARED_ML  # noqa: E402
 from recattn.provenance import commit  # noqa: E402
 
-KINDS = ("sasrec", "bert4rec", "gru", "additive", "narm", "pop", "itemknn")
-NEURAL = ("sasrec", "bert4rec", "gru", "additive", "narm")
+KINDS = ("sasrec", "bert4rec", "sasrec-additive", "gru", "additive", "narm", "pop", "itemknn")
+NEURAL = ("sasrec", "bert4rec", "sasrec-additive", "gru", "additive", "narm")
 PAGES = ("pages/home.py", "pages/history.py", "pages/attention.py", "pages/explain.py", "pages/learn.py",
          "pages/compare.py", "pages/embeddings.py", "pages/data.py", "pages/train.py")
 ATTENTION = "pages/attention.py"

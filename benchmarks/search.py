@@ -61,7 +61,7 @@ from recattn.provenance import commit  # noqa: E402
 from recattn.rerank import rerank_scorer  # noqa: E402
 from recattn.train import FitResult, fit, model_scorer, resolve_device  # noqa: E402
 
-NEURAL = ("sasrec", "bert4rec", "gru", "narm", "additive")
+NEURAL = ("sasrec", "bert4rec", "sasrec-additive", "gru", "narm", "additive")
 REFERENCES = ("pop", "itemknn")
 # The search space of each kind, one grid for every axis a kind has: lr is TrainConfig's, the rest ModelConfig's.
 # Every default of recattn/defaults.py lies on its kind's grid.
@@ -75,12 +75,13 @@ _TRANSFORMER = {"lr": LR, "hidden": HIDDEN, "dropout": DROPOUT, "max_len": MAX_L
 _RNN = {"lr": LR, "hidden": HIDDEN, "dropout": DROPOUT, "max_len": MAX_LEN, "layers": (1, 2),
         "repeat_bias": (True, False)}
 SPACE: dict[str, dict[str, tuple]] = {
-    "sasrec": _TRANSFORMER, "bert4rec": _TRANSFORMER, "gru": _RNN, "narm": _RNN,
+    "sasrec": _TRANSFORMER, "bert4rec": _TRANSFORMER, "sasrec-additive": _TRANSFORMER, "gru": _RNN, "narm": _RNN,
     "additive": {"lr": LR, "hidden": HIDDEN, "dropout": DROPOUT, "max_len": MAX_LEN},
 }
 SEARCH_SEED = 12
 # (a, b): is a better than b beyond noise?
-PAIRS = (("sasrec", "gru"), ("sasrec", "bert4rec"), ("narm", "gru"), ("narm", "itemknn"))
+PAIRS = (("sasrec", "gru"), ("sasrec", "bert4rec"), ("narm", "gru"), ("narm", "itemknn"), ("sasrec", "sasrec-additive"),
+         ("sasrec-additive", "gru"), ("sasrec-additive", "itemknn"))
 # (first stage, re-ranker): target attention scores only the first stage's top RERANK_N, as it is used
 TWO_STAGE = (("sasrec", "additive"), ("narm", "additive"))
 BOOTSTRAP = 2_000

@@ -9,7 +9,7 @@ from recattn.viz.heads import head_figure, row_bars
 from ui import models, sources, state, widgets
 from ui.text import md, plural
 
-ATTENTION_KINDS = ("sasrec", "bert4rec", "additive", "narm")
+ATTENTION_KINDS = ("sasrec", "bert4rec", "sasrec-additive", "additive", "narm")
 RANKS = "attention_ranks"  # (model, history, top-10 ranks, the ranks before the last edit), owned by this page
 MODEL = "attention_model"
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from recattn import defaults
-from recattn.config import MODEL_KINDS, MODEL_NAMES
+from recattn.config import MODEL_KINDS, MODEL_NAMES, TRANSFORMER_KINDS
 from recattn.viz.training import training_curves
 from ui import sources, state, training
 from ui.text import md
@@ -11,7 +11,7 @@ from ui.text import md
 state.init()
 
 COUNTED = ("pop", "itemknn")  # kinds that count in one pass: no epochs, no size
-ATTENTION = ("sasrec", "bert4rec")  # kinds with layers and heads
+ATTENTION = TRANSFORMER_KINDS  # kinds with layers and heads
 
 st.title("Train a model")
 source = state.source()

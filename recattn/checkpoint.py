@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Sequence
 from safetensors import SafetensorError, safe_open
 
 from recattn import __version__
-from recattn.config import MODEL_KINDS, MODEL_NAMES, ModelConfig, TrainConfig, to_dict, validate
+from recattn.config import MODEL_KINDS, MODEL_NAMES, TRANSFORMER_KINDS, ModelConfig, TrainConfig, to_dict, validate
 from recattn.errors import RecAttnError
 
 # torch is imported where weights are read or written: listing checkpoints (the app's first page) needs only their
@@ -269,7 +269,7 @@ class CheckpointInfo:
         if self.kind == "itemknn":
             return "suggests what followed the last few items in other histories"
         reads = f"reads the last {self.model.get('max_len')} items"
-        if self.kind in ("sasrec", "bert4rec"):
+        if self.kind in TRANSFORMER_KINDS:
             return f"{self.model.get('layers')} layers × {self.model.get('heads')} heads · {reads}"
         return reads
 

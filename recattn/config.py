@@ -14,9 +14,13 @@ from recattn.errors import RecAttnError
 
 T = TypeVar("T")
 
-MODEL_KINDS = ("sasrec", "bert4rec", "additive", "narm", "gru", "pop", "itemknn")
-MODEL_NAMES = {"sasrec": "SASRec", "bert4rec": "BERT4Rec", "additive": "Additive attention", "narm": "NARM (additive)",
+MODEL_KINDS = ("sasrec", "bert4rec", "sasrec-additive", "additive", "narm", "gru", "pop", "itemknn")
+MODEL_NAMES = {"sasrec": "SASRec", "bert4rec": "BERT4Rec", "sasrec-additive": "SASRec (additive)",
+               "additive": "Additive attention", "narm": "NARM (additive)",
                "gru": "GRU4Rec", "pop": "Popularity", "itemknn": "ItemKNN"}  # what people read
+# the kinds built on recattn.models.transformer: layers × heads of self-attention (dot-product, or the seed's
+# additive score in "sasrec-additive", otherwise SASRec)
+TRANSFORMER_KINDS = ("sasrec", "bert4rec", "sasrec-additive")
 OBJECTIVES = ("ce", "bce", "sampled_softmax")
 # two-stage ranking (recattn.rerank): the first stage's top RERANK_N per history go to the re-ranker; here, with
 # no torch to import, because the results the app states name it too
@@ -44,7 +48,7 @@ class ModelConfig:
             raise ValueError(f"unknown model kind {self.kind!r}; choose one of {', '.join(MODEL_KINDS)}")
         if self.position not in ("learned", "sinusoidal"):
             raise ValueError(f"position must be 'learned' or 'sinusoidal', not {self.position!r}")
-        if self.kind in ("sasrec", "bert4rec") and self.hidden % self.heads:
+        if self.kind in TRANSFORMER_KINDS and self.hidden % self.heads:
             raise ValueError(f"hidden ({self.hidden}) must be divisible by heads ({self.heads})")
 
     @property
@@ -172,4 +176,4 @@ def replace(config: T, **changes: Any) -> T:
     return dataclasses.replace(config, **changes)  # type: ignore[type-var]
 
 
-__all__ = ["ModelConfig", "TrainConfig", "MODEL_KINDS", "OBJECTIVES", "to_dict", "from_dict", "validate", "replace"]
+__all__ = ["ModelConfig", "TrainConfig", "MODEL_KINDS", "TRANSFORMER_KINDS", "OBJECTIVES", "to_dict", "from_dict", "validate", "replace"]

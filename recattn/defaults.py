@@ -11,6 +11,8 @@ _MODEL: dict[str, dict] = {
     "sasrec": {"max_len": 50, "hidden": 64, "layers": 2, "heads": 2, "dropout": 0.2, "repeat_bias": True},
     "bert4rec": {"max_len": 50, "hidden": 64, "layers": 2, "heads": 2, "dropout": 0.2, "repeat_bias": True},
     "additive": {"max_len": 50, "hidden": 64, "dropout": 0.2},
+    # SASRec with the seed's additive score in every head: SASRec's settings, so that the score is the one change
+    "sasrec-additive": {"max_len": 50, "hidden": 64, "layers": 2, "heads": 2, "dropout": 0.2, "repeat_bias": True},
     # the recurrent models have the Transformers' repeat offset too, on by default like theirs: the same scoring for
     # every model with one hidden state. On ml-latest-small (seed 0, 2.5 minutes) its effect on validation NDCG@10
     # is within run-to-run noise (NARM 0.0426 without, 0.0387-0.0509 in three runs with it; benchmarks/TUNING.md);
@@ -27,6 +29,8 @@ _TRAIN: dict[str, dict] = {
     # 0.082 (0.5), 0.085 (0.7); with it the curve rises slowly for 30+ epochs, so patience 6 stopped too soon
     "sasrec": {"lr": 1e-2, "batch_size": 64, "patience": 12, "window_stride": 25, "ema_decay": 0.99,
                "label_smoothing": 0.7},
+    "sasrec-additive": {"lr": 1e-2, "batch_size": 64, "patience": 12, "window_stride": 25, "ema_decay": 0.99,
+                        "label_smoothing": 0.7},
     # its validation curve is jagged (an early bump, then a dip that outlasted patience 8 in one run): the weight
     # average and a longer patience let it reach its second rise
     "bert4rec": {"lr": 3e-3, "batch_size": 64, "patience": 12, "mask_prob": 0.2, "ema_decay": 0.99},

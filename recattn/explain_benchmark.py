@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_MODELS = ROOT / "assets" / "models"
 RESULTS = ROOT / "benchmarks" / "results"
 # the shipped models a world's benchmark explains by default, in this order (those present)
-KINDS = ("sasrec", "bert4rec", "additive", "narm", "gru")
+KINDS = ("sasrec", "bert4rec", "sasrec-additive", "additive", "narm", "gru")
 DISTANCE_BINS = (("1", 1, 1), ("2-5", 2, 5), ("6+", 6, np.inf))  # name, nearest, farthest
 RANDOM, MOST_RECENT = "random", "most_recent"
 BEST_HEAD = "attention_best_head"

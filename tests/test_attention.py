@@ -1,5 +1,5 @@
-"""Masks and traced weights of the Transformer backbone (SASRec causal, BERT4Rec bidirectional), and the repeat
-offset of every kind that has one."""
+"""Masks and traced weights of the Transformer backbone (SASRec causal, BERT4Rec bidirectional, SASRec with the
+seed's additive score), and the repeat offset of every kind that has one."""
 
 import pytest
 import torch
@@ -17,7 +17,7 @@ def _model(kind="sasrec", **kw):
 SEQS = torch.tensor([[0, 0, 0, 5, 7, 9, 2, 11], [3, 4, 5, 6, 7, 8, 9, 10], [0, 0, 0, 0, 0, 0, 0, 4]])
 
 
-@pytest.mark.parametrize("kind", ["sasrec", "bert4rec"])
+@pytest.mark.parametrize("kind", ["sasrec", "bert4rec", "sasrec-additive"])
 def test_attention_shape_and_rows(kind):
     out = _model(kind)(SEQS, return_attention=True)
     assert len(out.attention) == 2
@@ -31,8 +31,9 @@ def test_attention_shape_and_rows(kind):
         assert (w.masked_select(~real[:, None, None, :].expand_as(w)) == 0).all()
 
 
-def test_causal_upper_triangle_is_zero_and_empty_queries_are_zero_not_nan():
-    w = _model("sasrec")(SEQS, return_attention=True).attention[0]
+@pytest.mark.parametrize("kind", ["sasrec", "sasrec-additive"])
+def test_causal_upper_triangle_is_zero_and_empty_queries_are_zero_not_nan(kind):
+    w = _model(kind)(SEQS, return_attention=True).attention[0]
     upper = torch.ones(8, 8, dtype=torch.bool).triu(1)
     assert (w[..., upper] == 0).all()
     # left padding: a padding query under a causal mask sees no real key at all -> an all-zero row
@@ -45,7 +46,7 @@ def test_bidirectional_sees_the_future():
     assert (w[1][:, upper] > 0).all()
 
 
-@pytest.mark.parametrize("kind", ["sasrec", "bert4rec"])
+@pytest.mark.parametrize("kind", ["sasrec", "bert4rec", "sasrec-additive"])
 @pytest.mark.parametrize("position", ["learned", "sinusoidal"])
 def test_scores_equal_with_and_without_return_attention(kind, position):
     model = _model(kind, position=position)
@@ -72,6 +73,35 @@ def test_returned_weights_are_the_ones_used():
     expected = block.attn.out(y)
     got, _ = block.attn(h, torch.ones(1, 1, 8, 8, dtype=torch.bool).tril() & (seqs != 0)[:, None, None, :], True)
     assert torch.allclose(expected, got, atol=1e-5)
+
+
+def test_additive_heads_compute_the_seeds_formula_and_use_the_weights_they_return():
+    """Layer 0 of SASRec (additive), recomputed one head, one query and one key at a time from the seed's formula
+    A_ij = softmax_j(w_o · tanh(W1 x_j + W2 y_i + b)): the returned weights are those, and the layer's output is
+    made from exactly them."""
+    from recattn.models.attention import ADDITIVE_HEAD_DIM as d
+
+    model = _model("sasrec-additive")
+    seqs = SEQS[:1]
+    maps = model(seqs, return_attention=True).attention
+    attn = model.blocks[0].attn
+    x = model.item_emb(seqs) * 16 ** 0.5 + model.pos_emb[-8:]
+    h = model.blocks[0].ln1(x * (seqs != 0)[..., None])[0]  # (T, D)
+    W1, b, W2, w_o = attn.key.weight, attn.key.bias, attn.query.weight, attn.energy
+    expected = torch.zeros(2, 8, 8)
+    for head in range(2):
+        rows = slice(head * d, (head + 1) * d)
+        for i in range(8):
+            keys = [j for j in range(i + 1) if seqs[0, j] != 0]  # causal, padding never a key
+            if not keys:
+                continue
+            e = torch.stack([w_o[head] @ torch.tanh(W1[rows] @ h[j] + b[rows] + W2[rows] @ h[i]) for j in keys])
+            expected[head, i, keys] = torch.softmax(e, 0)
+    assert torch.allclose(maps[0][0], expected, atol=1e-5)
+    v = attn.value(h).view(8, 2, 8).transpose(0, 1)  # (H, T, d_v)
+    made = attn.out((expected @ v).transpose(0, 1).reshape(1, 8, 16))
+    allowed = torch.ones(1, 1, 8, 8, dtype=torch.bool).tril() & (seqs != 0)[:, None, None, :]
+    assert torch.allclose(attn(h[None], allowed)[0], made, atol=1e-5)
 
 
 def test_left_padding_does_not_change_scores():

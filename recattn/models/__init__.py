@@ -6,14 +6,14 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from recattn.config import ModelConfig
+from recattn.config import TRANSFORMER_KINDS, ModelConfig
 
 
 def build_model(cfg: ModelConfig, seed: int | None = None) -> nn.Module:
     """A fresh, untrained model for `cfg.kind`; with `seed`, its initial weights are repeatable."""
     if seed is not None:
         torch.manual_seed(seed)
-    if cfg.kind in ("sasrec", "bert4rec"):
+    if cfg.kind in TRANSFORMER_KINDS:
         from recattn.models.transformer import SequentialTransformer
 
         return SequentialTransformer(cfg)

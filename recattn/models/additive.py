@@ -20,7 +20,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from recattn.config import ModelConfig
-from recattn.models.attention import attention_mask
+from recattn.models.attention import additive_energies, attention_mask, masked_softmax
 from recattn.models.output import ModelOutput
 from recattn.models.transformer import sinusoidal_positions
 
@@ -78,8 +78,7 @@ class AdditiveAttention(nn.Module):
     def _energies(self, keys: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """w_o · tanh(W1 x_i + b + W2 y_j) as float: ids (C,) → (B, C, T); ids (B, Q) → (B, Q, T)."""
         q = self.query(self.item_emb(ids))  # (C, D) or (B, Q, D)
-        # the (B, C, T, D) sum is the whole cost; tanh in place spares one more tensor of that size
-        return self.energy((keys.unsqueeze(-3) + q.unsqueeze(-2)).tanh_()).squeeze(-1).float()
+        return additive_energies(keys, q, self.energy.weight[0]).float()
 
     def _attend(self, keys, values, ids, allowed):
         """Scores and weights of candidates `ids` ((C,) or (B, Q)) reading the keys each may see.
@@ -87,8 +86,7 @@ class AdditiveAttention(nn.Module):
         allowed: (B, 1 or Q, T) bool. Returns scores (B, C or Q) and weights (B, C or Q, T); a row that may see
         nothing gets zero weights (never NaN) and scores its bias alone.
         """
-        e = self._energies(keys, ids).masked_fill(~allowed, torch.finfo(torch.float32).min)
-        weights = torch.softmax(e, dim=-1) * allowed
+        weights = masked_softmax(self._energies(keys, ids), allowed)
         u = weights.to(values.dtype) @ values  # (B, C, D)
         return (u * self.item_emb(ids)).sum(-1) + self.item_bias[ids], weights
 

@@ -1,4 +1,5 @@
-"""Hand-written multi-head self-attention that can hand out exactly the weights it used."""
+"""Hand-written multi-head self-attention that can hand out exactly the weights it used: scaled dot-product scores
+(SASRec, BERT4Rec) or the seed's additive scores (the same Transformer with `AdditiveSelfAttention`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,23 @@ def attention_mask(seqs: torch.Tensor, causal: bool) -> torch.Tensor:
     T = seqs.shape[1]
     lower = torch.ones(T, T, dtype=torch.bool, device=seqs.device).tril()
     return keys & lower  # (B, 1, T, T)
+
+
+def additive_energies(keys: torch.Tensor, queries: torch.Tensor, w_o: torch.Tensor) -> torch.Tensor:
+    """The seed's energies w_o · tanh(W1 x_i + b + W2 y_j) of every query against every key: keys (..., T, d) hold
+    W1 x_i + b, queries (..., Q, d) hold W2 y_j, w_o (..., d) → (..., Q, T).
+
+    The (..., Q, T, d) sum is the whole cost: tanh runs in place on it, and w_o is applied as a matrix product
+    (about 1.5× faster than an einsum or a Linear over that tensor on a CPU).
+    """
+    return ((queries.unsqueeze(-2) + keys.unsqueeze(-3)).tanh_() @ w_o.unsqueeze(-1)).squeeze(-1)
+
+
+def masked_softmax(scores: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+    """Softmax over the keys each query may see; a query row that may see none gets all-zero weights."""
+    # a large finite negative, not -inf: rows with no visible key stay finite (and are zeroed after)
+    weights = torch.softmax(scores.masked_fill(~allowed, torch.finfo(scores.dtype).min), dim=-1)
+    return torch.where(allowed, weights, 0.0)
 
 
 class MultiHeadSelfAttention(nn.Module):
@@ -38,19 +56,60 @@ class MultiHeadSelfAttention(nn.Module):
         B, T, D = x.shape
         q, k, v = self.qkv(x).split(D, dim=-1)
         q, k, v = (t.view(B, T, self.heads, D // self.heads).transpose(1, 2) for t in (q, k, v))  # (B, H, T, d)
-        # A large finite negative, not -inf: rows with no visible key stay finite (and get zeroed below).
-        hidden_key = torch.finfo(q.dtype).min
         p = self.dropout if self.training else 0.0
         if need_weights:
-            scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1])  # (B, H, T, T)
             # masking the scores, not adding a bias tensor: the same weights, one (B, H, T, T) op fewer
-            weights = torch.softmax(scores.masked_fill(~allowed, hidden_key), dim=-1)
-            weights = torch.where(allowed, weights, 0.0)  # zero the rows that see nothing
+            weights = masked_softmax((q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1]), allowed)  # (B, H, T, T)
             y = F.dropout(weights, p, self.training) @ v
         else:
             weights = None
+            hidden_key = torch.finfo(q.dtype).min
             bias = torch.zeros(allowed.shape, dtype=q.dtype, device=q.device).masked_fill(~allowed, hidden_key)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=p)
             y = y * allowed.any(-1, keepdim=True)  # match the zeroed rows of the traced path
         y = y.transpose(1, 2).reshape(B, T, D)
         return self.out(y), weights
+
+
+# The attention size of one additive head. Energies cost batch × heads × T × T × this, and on ml-latest-small
+# (SASRec's defaults, 2 CPU threads) 8 gave 7 epochs in 2.5 minutes and validation NDCG@10 0.065 (seed 0), where
+# the head's full width (32) gave 3 epochs and 0.030.
+ADDITIVE_HEAD_DIM = 8
+
+
+class AdditiveSelfAttention(nn.Module):
+    """The seed's additive attention as a Transformer's self-attention: in head h, the query at position i (y_i)
+    reads the keys at positions j (x_j) with
+
+        A_ij = softmax_j(w_o · tanh(W1 x_j + W2 y_i + b)),   out_i = Σ_j A_ij V x_j
+
+    Everything else is MultiHeadSelfAttention's: heads, output projection, masks, zeroed rows that see nothing.
+    The weights returned are the ones applied (after masking and softmax, before dropout); there is no fused path.
+    """
+
+    def __init__(self, hidden: int, heads: int, dropout: float):
+        super().__init__()
+        self.heads = heads
+        self.key = nn.Linear(hidden, heads * ADDITIVE_HEAD_DIM)  # W1 x_j + b, every head at once
+        self.query = nn.Linear(hidden, heads * ADDITIVE_HEAD_DIM, bias=False)  # W2 y_i
+        self.energy = nn.Parameter(torch.empty(heads, ADDITIVE_HEAD_DIM))  # w_o, one per head
+        nn.init.normal_(self.energy, std=ADDITIVE_HEAD_DIM ** -0.5)
+        self.value = nn.Linear(hidden, hidden)
+        self.out = nn.Linear(hidden, hidden)
+        self.dropout = dropout
+
+    def forward(self, x: torch.Tensor, allowed: torch.Tensor, need_weights: bool = False):
+        B, T, D = x.shape
+        H = self.heads
+
+        def per_head(t: torch.Tensor) -> torch.Tensor:  # (B, T, H * d) -> (B, H, T, d)
+            return t.view(B, T, H, -1).transpose(1, 2)
+
+        # float32 even under bfloat16 autocast: the tanh over (B, H, T, T, d) runs 2-3× slower in bfloat16 on a CPU
+        with torch.autocast(x.device.type, enabled=False):
+            e = additive_energies(per_head(self.key(x).float()), per_head(self.query(x).float()),
+                                  self.energy[:, None])  # (B, H, T, T)
+        weights = masked_softmax(e, allowed)
+        v = per_head(self.value(x))
+        y = F.dropout(weights.to(v.dtype), self.dropout, self.training) @ v
+        return self.out(y.transpose(1, 2).reshape(B, T, D)), weights if need_weights else None

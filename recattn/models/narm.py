@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from recattn.config import ModelConfig
-from recattn.models.attention import attention_mask
+from recattn.models.attention import additive_energies, attention_mask, masked_softmax
 from recattn.models.gru import GRU4Rec
 from recattn.models.output import ModelOutput
 from recattn.models.transformer import TransformerOutput
@@ -47,8 +47,8 @@ class NARM(GRU4Rec):
         causal mask) gets zero weights, never NaN.
         """
         # the (B, Q, T, D) sum is the whole cost: fine for T <= 200, hidden <= 128 at training batch sizes
-        e = self.energy((self.key(states)[:, None] + self.query(queries)[:, :, None]).tanh()).squeeze(-1).float()
-        weights = torch.softmax(e.masked_fill(~allowed, torch.finfo(torch.float32).min), dim=-1) * allowed
+        e = additive_energies(self.key(states), self.query(queries), self.energy.weight[0]).float()
+        weights = masked_softmax(e, allowed)
         context = weights.to(states.dtype) @ states  # (B, Q, D)
         # NARM's dropout before the decoder, on the summary and the last state alike
         return self.decode(self.drop(torch.cat([context, queries], dim=-1))), weights

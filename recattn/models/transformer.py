@@ -1,6 +1,7 @@
 """One Transformer backbone for sequences: `causal=True` is SASRec, `causal=False` is BERT4Rec.
 
-The two differ only in the attention mask and in the objective (see recattn/objectives.py).
+The two differ only in the attention mask and in the objective (see recattn/objectives.py). "sasrec-additive" is
+SASRec with the seed's additive score in every head instead of the scaled dot product (AdditiveSelfAttention).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import torch
 from torch import nn
 
 from recattn.config import ModelConfig
-from recattn.models.attention import MultiHeadSelfAttention, attention_mask
+from recattn.models.attention import AdditiveSelfAttention, MultiHeadSelfAttention, attention_mask
 from recattn.models.output import AttentionKind, ModelOutput
 
 
@@ -69,7 +70,8 @@ class Block(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.ln1 = nn.LayerNorm(cfg.hidden)
-        self.attn = MultiHeadSelfAttention(cfg.hidden, cfg.heads, cfg.dropout)
+        attention = AdditiveSelfAttention if cfg.kind == "sasrec-additive" else MultiHeadSelfAttention
+        self.attn = attention(cfg.hidden, cfg.heads, cfg.dropout)
         self.ln2 = nn.LayerNorm(cfg.hidden)
         self.ffn = nn.Sequential(
             nn.Linear(cfg.hidden, 4 * cfg.hidden), nn.GELU(), nn.Linear(4 * cfg.hidden, cfg.hidden)
