@@ -30,6 +30,21 @@ def evaluated(source: str, path: str, modified: float, protocol: str, exclude_se
     return metrics, time.perf_counter() - start
 
 
+def measured_table(search: measured.Measured, key: str, later: bool) -> None:
+    """One committed search: its table with the spread, how it was made, and its paired tests."""
+    st.dataframe(measured.model_table(search), hide_index=True, key=key,
+                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in
+                                ("valid NDCG@10", "valid sd", "test NDCG@10", "test sd", "test HR@10",
+                                 "test NDCG@10, seen kept")})
+    again = ("A later search of some models on the same data, a run of its own: a model in two tables differs by a "
+             "run's noise. " if later else "")
+    st.caption(f"{again}{search.report['users']:,} test users, full ranking with seen items excluded; mean and "
+               f"standard deviation over seeds. {md(search.made())} The checkpoints below are single runs.")
+    with st.expander("Do the gaps exceed noise? (paired over the test users)"):
+        for sentence in measured.paired_sentences(search):
+            st.markdown("- " + md(sentence))
+
+
 st.title("Compare models")
 st.caption("The same history through every model trained on this data, then the same test users through all of "
            "them: how much the models agree, and how much the way they are scored changes the verdict.")
@@ -47,21 +62,13 @@ lists_box, metrics_box = st.container(), st.container()  # metrics first in the 
 
 with metrics_box:
     st.subheader("Measured after equal tuning")
-    search = widgets.measured_search(source)
-    if search is None:
+    found_searches = widgets.measured_searches(source)
+    if not found_searches:
         st.caption(f"No equal search has been run on {md(sources.source_label(source))}: `python benchmarks/search.py "
                    f"--data {md(source)}` gives every model the same tuning budget, chooses on validation only and "
                    "reports the test figures over three seeds. The figures below are single checkpoints.")
-    else:
-        st.dataframe(measured.model_table(search), hide_index=True, key="compare_measured",
-                     column_config={c: st.column_config.NumberColumn(format="%.4f") for c in
-                                    ("valid NDCG@10", "valid sd", "test NDCG@10", "test sd", "test HR@10",
-                                     "test NDCG@10, seen kept")})
-        st.caption(f"{search.report['users']:,} test users, full ranking with seen items excluded; mean and standard "
-                   f"deviation over seeds. {md(search.made())} The checkpoints below are single runs.")
-        with st.expander("Do the gaps exceed noise? (paired over the test users)"):
-            for sentence in measured.paired_sentences(search):
-                st.markdown("- " + md(sentence))
+    for n, search in enumerate(found_searches):
+        measured_table(search, "compare_measured" if n == 0 else f"compare_measured_{n}", later=n > 0)
 
     st.subheader("Test metrics of these checkpoints")
     st.session_state.setdefault("compare_protocol", comparison.FULL.label)  # a default= would fight remember()

@@ -139,6 +139,11 @@ if tabs[3].open:
         right.caption("What this code runs, with h = LN_f(x) after the last layer.")
         st.caption("The seed adds attention and feed-forward in parallel and normalises after; SASRec here runs them "
                    "one after the other, normalising before each (pre-norm), with one LayerNorm at the very end.")
+        said = measured.first_contrast(widgets.measured_searches(source), "sasrec-additive", "sasrec")
+        if said:
+            st.markdown(f":material/balance: **The seed's score inside SASRec.** SASRec (additive) is SASRec with the "
+                        f"additive score on the left in every head, all else the same. {md(said)} Its heatmaps, layer "
+                        "by layer and head by head, are on the Attention page.")
         if additive is None:
             missing("additive-attention model", "cross-attention")
         else:
@@ -151,8 +156,7 @@ if tabs[3].open:
 
 if tabs[4].open:
     with tabs[4]:
-        search = widgets.measured_search(source)
-        said = measured.contrast(search, "sasrec", "gru") if search else None
+        said = measured.first_contrast(widgets.measured_searches(source), "sasrec", "gru")
         if said:
             st.markdown(f":material/balance: **Which is better?** {md(said)} The plots below show how each one reads "
                         "this history.")

@@ -172,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("compare", help="train and evaluate several models on one split; print one table")
     c.add_argument("--data", default="builtin:films")
-    c.add_argument("--models", default="sasrec,bert4rec,additive,narm,gru,pop,itemknn")
+    c.add_argument("--models", default="sasrec,bert4rec,sasrec-additive,additive,narm,gru,pop,itemknn")
     c.add_argument("--protocols", default="full", help="comma-separated: full,uniform100,popular100")
     c.add_argument("--keep-seen", action="store_true", help="rank items already in the history too")
     c.add_argument("--epochs", type=int)

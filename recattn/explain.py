@@ -50,7 +50,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from recattn.models.attention import MultiHeadSelfAttention
+from recattn.models.attention import AdditiveSelfAttention, MultiHeadSelfAttention
 from recattn.models.output import ModelOutput
 
 ATTENTION = "attention"  # the scoring row of the last layer, mean over heads (additive: the item's own row)
@@ -237,8 +237,9 @@ def _has_item_embedding(model: nn.Module) -> bool:
     return isinstance(getattr(model, "item_emb", None), nn.Embedding)
 
 
-def _attention_layers(model: nn.Module) -> list[MultiHeadSelfAttention]:
-    return [m for m in model.modules() if isinstance(m, MultiHeadSelfAttention)]
+def _attention_layers(model: nn.Module) -> list[MultiHeadSelfAttention | AdditiveSelfAttention]:
+    """The self-attention layers, dot-product or additive: both put their heads side by side before `out`."""
+    return [m for m in model.modules() if isinstance(m, (MultiHeadSelfAttention, AdditiveSelfAttention))]
 
 
 # ----------------------------------------------------------------------------------------------------------------

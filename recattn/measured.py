@@ -46,9 +46,15 @@ def results_path(source: str, folder: Path | None = None) -> Path:
     return (folder or RESULTS) / f"search-{name}.json"
 
 
-def load_measured(source: str, folder: Path | None = None) -> Measured | None:
-    """The committed search of `source`, or None when it has not been run; RecAttnError when unreadable."""
-    path = results_path(source, folder)
+def search_paths(source: str, folder: Path | None = None) -> list[Path]:
+    """Every search of `source` there is: the equal search of all models (`results_path`) first, then later runs
+    on the same data that searched some models again (search-<name>-<what>.json, by name), each a run of its own."""
+    main = results_path(source, folder)
+    later = sorted(main.parent.glob(f"{main.stem}-*.json"))
+    return ([main] if main.is_file() else []) + later
+
+
+def _read(path: Path, source: str) -> Measured | None:
     again = f"run python benchmarks/search.py --data {source} again"
     report = read_results(path, "search", again, dict, "models")
     if report is None:
@@ -56,6 +62,17 @@ def load_measured(source: str, folder: Path | None = None) -> Measured | None:
     if not isinstance(report.get("budget"), dict):
         raise RecAttnError(f"{path.name} does not say how its figures were made (no budget); {again}")
     return Measured(report, path)
+
+
+def load_measured(source: str, folder: Path | None = None) -> Measured | None:
+    """The committed equal search of `source`, or None when it has not been run; RecAttnError when unreadable."""
+    return _read(results_path(source, folder), source)
+
+
+def searches(source: str, folder: Path | None = None) -> list[Measured]:
+    """Every committed search of `source`, in `search_paths` order ([] when none was run); RecAttnError when one
+    is unreadable."""
+    return [m for m in (_read(p, source) for p in search_paths(source, folder)) if m is not None]
 
 
 def label(kind: str) -> str:
@@ -105,6 +122,11 @@ def paired_sentences(measured: Measured) -> list[str]:
                    f"to {high:+.4f}; better for {p['wins']} users, worse for {p['losses']}, tied for {p['ties']}; "
                    f"sign test p = {p['sign_p']:.2g}): {p['verdict']}.")
     return out
+
+
+def first_contrast(found: list[Measured], a: str, b: str) -> str | None:
+    """`contrast` from the first search that holds both models (the equal search of all models comes first)."""
+    return next((said for m in found if (said := contrast(m, a, b)) is not None), None)
 
 
 def contrast(measured: Measured, a: str, b: str) -> str | None:

@@ -156,6 +156,8 @@ def test_grad_x_input_lands_on_the_right_position(kind):
     ("sasrec", {"attention", "rollout", "occlusion", "grad_x_input", "integrated_gradients", "attention_L1",
                 "attention_L2H2"}),
     ("bert4rec", {"attention", "rollout", "occlusion", "grad_x_input", "integrated_gradients"}),
+    ("sasrec-additive", {"attention", "rollout", "occlusion", "grad_x_input", "integrated_gradients",
+                         "attention_L1", "attention_L2H2"}),  # SASRec's layers and heads, the seed's score in each
     ("additive", {"attention", "occlusion", "grad_x_input", "integrated_gradients"}),
     ("narm", {"attention", "occlusion", "grad_x_input", "integrated_gradients"}),  # one causal row, no rollout
     ("gru", {"occlusion", "grad_x_input", "integrated_gradients"}),
@@ -196,8 +198,9 @@ def test_masking_no_head_changes_nothing_and_masking_the_only_head_does():
     assert (only.layer, only.head) == (0, 0) and only.score_change != 0
 
 
-def test_masking_a_head_equals_zeroing_its_columns_of_the_output_projection():
-    model = _model("sasrec")  # 2 layers x 2 heads of size 8
+@pytest.mark.parametrize("kind", ["sasrec", "sasrec-additive"])
+def test_masking_a_head_equals_zeroing_its_columns_of_the_output_projection(kind):
+    model = _model(kind)  # 2 layers x 2 heads of size 8
     edited = copy.deepcopy(model)
     with torch.no_grad():
         edited.blocks[1].attn.out.weight[:, 8:] = 0  # layer 1, head 1

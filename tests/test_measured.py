@@ -98,3 +98,24 @@ def test_the_contrast_says_when_the_bootstrap_and_the_sign_test_disagree(tmp_pat
     assert says in measured.contrast(search, "sasrec", "gru")
     if "counting users" in says:  # the counts follow the order the contrast is asked in
         assert "GRU4Rec is better for 100 users and worse for 150" in measured.contrast(search, "gru", "sasrec")
+
+
+def test_later_searches_of_the_same_data_come_after_the_equal_search(tmp_path):
+    """search-<name>-<what>.json holds a later run on the same data: read after the equal search of all models, and
+    a contrast is taken from the first search that holds both models."""
+    later = json.loads(json.dumps(REPORT))
+    later["models"] = {"sasrec-additive": _row([0.23, 0.24, 0.22], [0.27, 0.27, 0.27], configs=4, settings={}),
+                       "sasrec": _row([0.19, 0.20, 0.21], [0.25, 0.25, 0.25], configs=4, settings={})}
+    later["paired"] = []
+    assert measured.searches("builtin:films", tmp_path) == []
+    (tmp_path / "search-films-additive.json").write_text(json.dumps(later))
+    (tmp_path / "search-filmsy.json").write_text("{not json")  # another source's name: never read
+    (tmp_path / "search-films.json").write_text(json.dumps(REPORT))
+    found = measured.searches("builtin:films", tmp_path)
+    assert [m.path.name for m in found] == ["search-films.json", "search-films-additive.json"]
+    # SASRec against GRU4Rec: the equal search holds both; SASRec (additive) is only in the later one
+    assert "SASRec reaches a test NDCG@10 of 0.210 ± 0.010" in measured.first_contrast(found, "sasrec", "gru")
+    said = measured.first_contrast(found, "sasrec-additive", "sasrec")
+    assert said.startswith("After the same tuning effort on builtin:films, SASRec (additive) reaches a test NDCG@10 "
+                           "of 0.230 ± 0.010 and SASRec 0.200 ± 0.010")
+    assert measured.first_contrast(found, "sasrec-additive", "gru") is None

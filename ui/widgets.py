@@ -93,16 +93,17 @@ def model_error(e: RecAttnError) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=20)
-def _measured(source: str, path: str, stamp: int | None):
-    return measured.load_measured(source)
+def _searches(source: str, stamp: tuple):
+    return measured.searches(source)
 
 
-def measured_search(source: str):
-    """The committed equal search of `source` (a recattn.measured.Measured), read again only when its file changes;
-    None when there is none, or when it cannot be read (an error box says why, the page goes on)."""
-    path = measured.results_path(source)
+def measured_searches(source: str) -> list:
+    """The committed searches of `source` (recattn.measured.Measured, the equal search of every model first), read
+    again only when a file changes; [] when there is none, or when one cannot be read (an error box says why, the
+    page goes on)."""
+    stamp = tuple((str(p), p.stat().st_mtime_ns) for p in measured.search_paths(source))
     try:
-        return _measured(source, str(path), path.stat().st_mtime_ns if path.is_file() else None)
+        return _searches(source, stamp)
     except RecAttnError as e:
         model_error(e)
-        return None
+        return []

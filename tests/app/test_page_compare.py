@@ -37,6 +37,12 @@ def test_the_equal_search_is_shown_with_its_spread_when_it_was_run(at, results):
     assert any("mean and standard deviation over seeds" in c.value and "4 configurations × 1 min" in c.value
                for c in at.caption)
     assert "SASRec − GRU4Rec: +0.0200 NDCG@10 per user" in " ".join(m.value for m in at.markdown).replace("\\", "")
+    later = {**REPORT, "models": {"sasrec-additive": REPORT["models"]["sasrec"]}, "paired": []}
+    (results / "search-films-additive.json").write_text(json.dumps(later))  # a later run of one model
+    go(at, COMPARE)
+    assert at.dataframe[0].value["model"].tolist() == table["model"].tolist()  # the equal search stays first
+    assert at.dataframe[1].value["model"].tolist() == ["SASRec (additive)"]
+    assert any(c.value.startswith("A later search of some models on the same data") for c in at.caption)
 
 
 def test_every_shipped_model_side_by_side(at):

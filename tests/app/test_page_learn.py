@@ -149,3 +149,18 @@ def test_the_contrast_states_the_measured_gap_only_when_a_search_was_run(at, tmp
     text = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert "SASRec reaches a test NDCG@10 of 0.210 ± 0.010 and GRU4Rec 0.190 ± 0.010" in text
     assert "a gap beyond noise" in text and not any("makes no claim" in c.value for c in at.caption)
+
+
+def test_the_additive_tab_states_the_seeds_score_inside_sasrec_once_it_was_measured(at, tmp_path, monkeypatch):
+    monkeypatch.setattr(measured, "RESULTS", tmp_path)
+    at.session_state["history"] = HISTORY_5
+    go(at, LEARN)
+    open_tab(at, ADDITIVE)
+    assert not any("inside SASRec" in m.value for m in at.markdown)  # nothing measured, nothing said
+    later = {**REPORT, "models": {"sasrec-additive": REPORT["models"]["gru"], "sasrec": REPORT["models"]["sasrec"]},
+             "paired": [{**REPORT["paired"][0], "b": "sasrec-additive"}]}
+    (tmp_path / "search-films-additive.json").write_text(json.dumps(later))
+    open_tab(at, ADDITIVE)
+    text = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "SASRec (additive) reaches a test NDCG@10 of 0.190 ± 0.010 and SASRec 0.210 ± 0.010" in text
+    assert "-0.020 (95% CI -0.035 to -0.005): a gap beyond noise" in text
