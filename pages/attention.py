@@ -49,7 +49,8 @@ if attentive:
     st.selectbox("Attention model", list(attentive), key=MODEL, format_func=lambda p: attentive[p].label,
                  placeholder="Pick a model with attention", on_change=picked_model, width=320,
                  help="The models of this data that have attention: SASRec (causal), BERT4Rec (bidirectional), "
-                      "additive (target attention), NARM (additive attention over the history).")
+                      "SASRec (additive: causal, the seed's score in every head), additive (target attention), NARM "
+                      "(additive attention over the history).")
 history = widgets.require_history()
 rec = widgets.recommend(recommender, history)
 
@@ -79,7 +80,8 @@ with right:
     if trace is None:
         st.info(f"This model ({md(recommender.kind)}) has no attention to show: " + (
             "pick an attention model above." if attentive else
-            "no SASRec, BERT4Rec, additive or NARM model is trained on this data yet; train one on the Train page."),
+            "no SASRec, BERT4Rec, SASRec (additive), additive or NARM model is trained on this data yet; train one on "
+            "the Train page."),
             icon=":material/visibility_off:")
         st.stop()
     st.subheader(f"Attention · {plural(trace.layers, 'layer')} × {plural(trace.heads, 'head')}")

@@ -29,8 +29,9 @@ with state.guard():
     found = {c.path: c for c in models.of_kind(source, EMBEDDING_KINDS)}
     current = models.current_info()
 if not found:
-    st.info(f"No model with item embeddings (SASRec, BERT4Rec, additive attention, NARM or GRU4Rec) is trained on "
-            f"{md(sources.source_label(source))} yet: train one to see its map.", icon=":material/model_training:")
+    st.info(f"No model with item embeddings (SASRec with either score, BERT4Rec, additive attention, NARM or GRU4Rec) "
+            f"is trained on {md(sources.source_label(source))} yet: train one to see its map.",
+            icon=":material/model_training:")
     st.page_link("pages/train.py", label="Train a model on this data", icon=":material/arrow_forward:")
     st.stop()
 if current is not None and current.kind not in EMBEDDING_KINDS:
