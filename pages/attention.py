@@ -100,8 +100,8 @@ with right:
         masked = ("**Blank** cells are masked: this model may only look back, so an item never sees the ones after "
                   "it. " if trace.kind == "causal" else "")
         if recommender.kind == "sasrec-additive":
-            masked += ("Every head scores with the seed's additive formula, A = softmax(w·tanh(W₁x + W₂y + b)) over "
-                       "the items a position may see, where SASRec takes a dot product. ")
+            masked += ("Every head scores with the seed's additive formula, A = softmax(w·tanh(W₁x + W₂y + b)) "
+                       "over the items a position may see, where SASRec takes a dot product. ")
         st.caption(
             "Each **row** is a position in the history asking *“what should I look at?”*; each **column** is an "
             "item it can look at; darker = more attention, and every row sums to 1. The **last row** (outlined in "

@@ -176,4 +176,5 @@ def replace(config: T, **changes: Any) -> T:
     return dataclasses.replace(config, **changes)  # type: ignore[type-var]
 
 
-__all__ = ["ModelConfig", "TrainConfig", "MODEL_KINDS", "TRANSFORMER_KINDS", "OBJECTIVES", "to_dict", "from_dict", "validate", "replace"]
+__all__ = ["ModelConfig", "TrainConfig", "MODEL_KINDS", "TRANSFORMER_KINDS", "OBJECTIVES", "to_dict", "from_dict",
+           "validate", "replace"]

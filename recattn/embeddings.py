@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-EMBEDDING_KINDS = ("sasrec", "bert4rec", "sasrec-additive", "additive", "narm", "gru")  # the models that learn one vector per item
+# the models that learn one vector per item
+EMBEDDING_KINDS = ("sasrec", "bert4rec", "sasrec-additive", "additive", "narm", "gru")
 
 
 @dataclass(frozen=True)

@@ -174,4 +174,5 @@ def test_cli_json_table_results_file_and_load_results(tmp_path, monkeypatch, cap
 
 def test_shipped_checkpoints_are_the_worlds_attention_models():
     names = [p.name for p in eb.shipped_checkpoints("builtin:films")]
-    assert names[:3] == ["films-sasrec", "films-bert4rec", "films-additive"] and "films-pop" not in names
+    assert names[:4] == ["films-sasrec", "films-bert4rec", "films-sasrec-additive", "films-additive"]
+    assert "films-pop" not in names

@@ -175,8 +175,8 @@ def test_compare_trains_every_kind_on_one_split(small_world):
     assert all(kind in table(report) for kind in kinds)
 
 
-KINDS_OF_ATTENTION = {"sasrec": "causal", "bert4rec": "bidirectional", "sasrec-additive": "causal", "additive": "target",
-                      "narm": "causal", "gru": "none", "pop": "none", "itemknn": "none"}
+KINDS_OF_ATTENTION = {"sasrec": "causal", "bert4rec": "bidirectional", "sasrec-additive": "causal",
+                      "additive": "target", "narm": "causal", "gru": "none", "pop": "none", "itemknn": "none"}
 
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)

@@ -129,8 +129,8 @@ def test_the_model_selector_switches_to_bert4rec_with_its_mask_slot(at):
     at.session_state["history"] = HIST
     go(at, ATTENTION)
     select = at.selectbox(key="attention_model")
-    assert [o.split(" · ")[0] for o in select.options] == ["SASRec", "BERT4Rec", "Additive attention",
-                                                                "NARM (additive)"]
+    assert [o.split(" · ")[0] for o in select.options] == ["SASRec", "BERT4Rec", "SASRec (additive)",
+                                                                "Additive attention", "NARM (additive)"]
     select.set_value(str(MODELS / "films-bert4rec")).run()
     assert not at.exception
     assert at.session_state["model_dir"] == str(MODELS / "films-bert4rec")
@@ -141,6 +141,19 @@ def test_the_model_selector_switches_to_bert4rec_with_its_mask_slot(at):
     trace = Recommender.from_checkpoint(MODELS / "films-bert4rec", data.load("builtin:films")).recommend(HIST).trace
     for (layer, head), bar in zip(np.ndindex(trace.layers, trace.heads), _bars(at)):
         np.testing.assert_allclose(bar, trace.weights[layer, head, -1], rtol=1e-6)  # the mask slot's row
+
+
+def test_sasrec_with_the_additive_score_shows_every_layer_and_head_it_used(at):
+    at.session_state["history"] = HIST
+    at.session_state["model_dir"] = str(MODELS / "films-sasrec-additive")
+    go(at, ATTENTION)
+    assert not at.exception
+    assert any("seed's additive formula" in c.value for c in at.caption)
+    recommender = Recommender.from_checkpoint(MODELS / "films-sasrec-additive", data.load("builtin:films"))
+    trace = recommender.recommend(HIST).trace
+    assert (trace.layers, trace.heads) == (2, 2)
+    for (layer, head), bar in zip(np.ndindex(trace.layers, trace.heads), _bars(at), strict=True):
+        np.testing.assert_allclose(bar, trace.weights[layer, head, -1], rtol=1e-6)  # the scoring row the model used
 
 
 def test_target_attention_bars_follow_the_chosen_recommendation(at):

@@ -49,21 +49,21 @@ def test_every_shipped_model_side_by_side(at):
     at.session_state["history"] = HISTORY_5
     go(at, COMPARE)
     lists, ranks = at.dataframe[0].value, at.dataframe[1].value
-    assert list(lists.columns) == ["SASRec · shipped", "BERT4Rec · shipped", "Additive attention · shipped",
-                                   "NARM (additive) · shipped", "GRU4Rec · shipped", "Popularity · shipped",
-                                   "ItemKNN · shipped"]
+    assert list(lists.columns) == ["SASRec · shipped", "BERT4Rec · shipped", "SASRec (additive) · shipped",
+                                   "Additive attention · shipped", "NARM (additive) · shipped", "GRU4Rec · shipped",
+                                   "Popularity · shipped", "ItemKNN · shipped"]
     assert list(lists.index) == list(range(1, 11))
     items = data.load("builtin:films").items.set_index("item_id")
     assert not set(items.loc[HISTORY_5, "title"]) & set(lists.to_numpy().ravel())  # history items never suggested
     (grid,) = heatmaps(at, "compare_overlap")
     z = z_of(grid)
-    assert z.shape == (7, 7)
+    assert z.shape == (8, 8)
     np.testing.assert_allclose(np.diag(z), 1.0)
     np.testing.assert_allclose(z, z.T)
-    # Overlap computed from the lists shown: SASRec (column 0) against popularity (column 5).
-    shared = len(set(lists.iloc[:, 0]) & set(lists.iloc[:, 5]))
-    assert z[0, 5] == pytest.approx(shared / 10)
-    assert set(ranks.columns) >= {"item", "spread"} and len(ranks.columns) == 7 + 2
+    # Overlap computed from the lists shown: SASRec (column 0) against popularity (column 6).
+    shared = len(set(lists.iloc[:, 0]) & set(lists.iloc[:, 6]))
+    assert z[0, 6] == pytest.approx(shared / 10)
+    assert set(ranks.columns) >= {"item", "spread"} and len(ranks.columns) == 8 + 2
     assert set(ranks["item"]) == set(lists.to_numpy().ravel())  # every listed item, once
     first = ranks.iloc[0]
     assert first[lists.columns].min() == 1  # the first row is some model's number one
