@@ -39,7 +39,7 @@ def measured_table(search: measured.Measured, key: str, later: bool) -> None:
     again = ("A later search of some models on the same data, a run of its own: a model in two tables differs by a "
              "run's noise. " if later else "")
     st.caption(f"{again}{search.report['users']:,} test users, full ranking with seen items excluded; mean and "
-               f"standard deviation over seeds. {md(search.made())} The checkpoints below are single runs.")
+               f"standard deviation over seeds. {md(search.made())}")
     with st.expander("Do the gaps exceed noise? (paired over the test users)"):
         for sentence in measured.paired_sentences(search):
             st.markdown("- " + md(sentence))
@@ -69,6 +69,8 @@ with metrics_box:
                    "reports the test figures over three seeds. The figures below are single checkpoints.")
     for n, search in enumerate(found_searches):
         measured_table(search, "compare_measured" if n == 0 else f"compare_measured_{n}", later=n > 0)
+    if found_searches:
+        st.caption("The checkpoints below are single runs.")
 
     st.subheader("Test metrics of these checkpoints")
     st.session_state.setdefault("compare_protocol", comparison.FULL.label)  # a default= would fight remember()

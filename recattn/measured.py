@@ -64,11 +64,6 @@ def _read(path: Path, source: str) -> Measured | None:
     return Measured(report, path)
 
 
-def load_measured(source: str, folder: Path | None = None) -> Measured | None:
-    """The committed equal search of `source`, or None when it has not been run; RecAttnError when unreadable."""
-    return _read(results_path(source, folder), source)
-
-
 def searches(source: str, folder: Path | None = None) -> list[Measured]:
     """Every committed search of `source`, in `search_paths` order ([] when none was run); RecAttnError when one
     is unreadable."""

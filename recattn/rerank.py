@@ -16,7 +16,6 @@ from recattn.evaluate import Scorer
 from recattn.models.additive import AdditiveAttention
 
 
-
 def top_candidates(first: torch.Tensor, n: int = RERANK_N) -> torch.Tensor:
     """The indices of each row's n highest first-stage scores (B, V) → (B, min(n, V - 1)); column 0 (padding)
     is never picked while a row has n finite scores."""

@@ -43,13 +43,14 @@ REPORT = {
 @pytest.fixture
 def search(tmp_path):
     (tmp_path / "search-films.json").write_text(json.dumps(REPORT))
-    return measured.load_measured("builtin:films", tmp_path)
+    (found,) = measured.searches("builtin:films", tmp_path)
+    return found
 
 
 def test_results_are_found_by_the_source_name(tmp_path):
     assert measured.results_path("builtin:news", tmp_path) == tmp_path / "search-news.json"
     assert measured.results_path("/data/ml-latest-small", tmp_path) == tmp_path / "search-ml-latest-small.json"
-    assert measured.load_measured("builtin:news", tmp_path) is None  # never run: nothing to claim
+    assert measured.searches("builtin:news", tmp_path) == []  # never run: nothing to claim
 
 
 def test_the_table_holds_every_model_with_its_spread(search):
@@ -79,7 +80,7 @@ def test_the_contrast_states_the_spread_and_the_verdict_either_way_round(search)
 def test_a_broken_results_file_gets_a_clear_error(tmp_path, text):
     (tmp_path / "search-films.json").write_text(text)
     with pytest.raises(RecAttnError, match="search-films.json .*run python benchmarks/search.py --data builtin:films"):
-        measured.load_measured("builtin:films", tmp_path)
+        measured.searches("builtin:films", tmp_path)
 
 
 @pytest.mark.parametrize("verdict, sign_p, says", [
@@ -94,7 +95,7 @@ def test_the_contrast_says_when_the_bootstrap_and_the_sign_test_disagree(tmp_pat
     report = json.loads(json.dumps(REPORT))
     report["paired"][0].update(verdict=verdict, sign_p=sign_p)
     (tmp_path / "search-films.json").write_text(json.dumps(report))
-    search = measured.load_measured("builtin:films", tmp_path)
+    (search,) = measured.searches("builtin:films", tmp_path)
     assert says in measured.contrast(search, "sasrec", "gru")
     if "counting users" in says:  # the counts follow the order the contrast is asked in
         assert "GRU4Rec is better for 100 users and worse for 150" in measured.contrast(search, "gru", "sasrec")
