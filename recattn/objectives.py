@@ -58,61 +58,112 @@ def masked_item_batch(windows: list[tuple[np.ndarray, int]], max_len: int, mask_
     return inputs, targets
 
 
-class _CatalogueCrossEntropy(torch.autograd.Function):
-    """The loss and its gradient (softmax minus target) in one pass over the scores, a block of rows at a time.
+class ScoreBuffer:
+    """Memory for `catalogue_cross_entropy`'s N × items scores, kept from one training step to the next.
 
-    Autograd's log_softmax -> gather -> mean chain writes five or six N x items tensors in each direction;
-    this writes one. Rows are processed in blocks that fit a CPU core's cache: with bfloat16 scores on
-    ml-latest-small the loss and its backward take about a third of the chain's time.
+    On a CPU, fresh memory of that size (66 MB a step on ml-latest-small) is mapped by the allocator and faulted
+    in page by page on every step, a sixth of the loss's time there; a training loop keeps one buffer instead.
+    Held from a forward pass until its backward pass; a forward pass that finds it held gets fresh memory.
+    """
+
+    def __init__(self):
+        self._data: torch.Tensor | None = None
+        self.held = False
+
+    def take(self, n: int, width: int, device: torch.device) -> torch.Tensor:
+        """An (n, width) float32 tensor to write into: the kept memory when it is free, large enough and there."""
+        if self.held:
+            return torch.empty(n, width, dtype=torch.float32, device=device)
+        if self._data is None or self._data.numel() < n * width or self._data.device != device:
+            self._data = torch.empty(n * width, dtype=torch.float32, device=device)
+        self.held = True
+        return self._data[: n * width].view(n, width)
+
+
+class _CatalogueCrossEntropy(torch.autograd.Function):
+    """The scores, the loss and its gradient in one N × items tensor, written once and read twice.
+
+    Autograd's chain (matmul, the in-place -inf column and repeat offset, log_softmax, gather) writes five or six
+    N × items tensors each way. Here the forward pass turns each block of rows' scores into d loss / d scores in
+    place (blocks of about 8 MB on a CPU, where the passes over a block stay in cache) and the backward pass only
+    scales it through two matrix products: on ml-latest-small about half the chain's time (benchmarks/README.md).
     """
 
     @staticmethod
-    def forward(ctx, logits, targets, smoothing):
-        n, width = logits.shape
-        dtype = torch.promote_types(logits.dtype, torch.float32)
-        rows = n if logits.is_cuda else max(1, 2**19 // width)  # ~2 MB of float32 scores per block on CPU
-        lse = torch.empty(n, dtype=dtype, device=logits.device)
-        total = torch.zeros((), dtype=torch.float64, device=logits.device)
+    def forward(ctx, hidden, table, targets, smoothing, seen, bias, buffer):
+        n, width = len(hidden), len(table)
+        rows = n if hidden.is_cuda else max(1, 2**21 // width)
+        grad = buffer.take(n, width, hidden.device) if buffer is not None else torch.empty(
+            n, width, dtype=torch.float32, device=hidden.device)
+        total = torch.zeros((), dtype=torch.float64, device=hidden.device)
+        hit = torch.full((min(rows, n), 1), smoothing - 1.0, device=hidden.device)
         for s in range(0, n, rows):
-            x = logits[s: s + rows].to(dtype)
-            lse[s: s + rows] = torch.logsumexp(x, -1)
-            nll = lse[s: s + rows] - x.gather(1, targets[s: s + rows, None])[:, 0]
+            block = slice(s, s + rows)
+            z = grad[block]  # (b, width): the scores, then the loss's gradient
+            if hidden.dtype == torch.float32:
+                torch.mm(hidden[block], table.T, out=z)
+            else:  # autocast's dtype: the product in it, everything after in float32
+                z.copy_(hidden[block] @ table.T)
+            if seen is not None:  # the repeat offset; 0 entries land on column 0, set to -inf below
+                z.scatter_add_(1, seen[block], bias.float().expand(seen[block].shape))
+            picked = z.gather(1, targets[block, None])[:, 0]
+            spread = (z.sum(-1) - z[:, 0]) / (width - 1) if smoothing else None  # mean score over the catalogue
+            z[:, 0] = float("-inf")
+            top = z.amax(-1, keepdim=True)
+            mass = z.sub_(top).exp_().sum(-1, keepdim=True)  # column 0: exp(-inf) = 0
+            lse = top[:, 0] + mass[:, 0].log()
+            nll = lse - picked
             if smoothing:
-                nll = (1.0 - smoothing) * nll + smoothing * (lse[s: s + rows] - x[:, 1:].mean(-1))
+                nll = (1.0 - smoothing) * nll + smoothing * (lse - spread)
             total += nll.sum()
-        ctx.save_for_backward(logits, targets, lse)
-        ctx.smoothing, ctx.rows = smoothing, rows
-        return (total / n).to(dtype)
+            z.div_(mass)  # softmax, minus the target distribution below
+            if smoothing:
+                z.sub_(smoothing / (width - 1))
+                z[:, 0] = 0.0
+            z.scatter_add_(1, targets[block, None], hit[: len(z)])
+        ctx.save_for_backward(hidden, table, grad, seen)
+        ctx.has_bias, ctx.buffer = bias is not None, buffer
+        return (total / n).float()
 
     @staticmethod
-    def backward(ctx, grad):
-        logits, targets, lse = ctx.saved_tensors
-        n, width = logits.shape
-        out = torch.empty_like(logits)
-        hit = torch.full((min(ctx.rows, n), 1), ctx.smoothing - 1.0, dtype=lse.dtype, device=logits.device)
-        for s in range(0, n, ctx.rows):
-            p = (logits[s: s + ctx.rows].to(lse.dtype) - lse[s: s + ctx.rows, None]).exp_()  # column 0: exp(-inf) = 0
-            if ctx.smoothing:
-                p[:, 1:] -= ctx.smoothing / (width - 1)
-            p.scatter_add_(1, targets[s: s + ctx.rows, None], hit[: len(p)])
-            out[s: s + ctx.rows] = p.mul_(grad / n)
-        return out, None, None
+    def backward(ctx, out_grad):
+        hidden, table, grad, seen = ctx.saved_tensors
+        scale = out_grad / len(hidden)
+        g = grad.to(table.dtype)
+        grad_hidden, grad_table = (g @ table) * scale, (g.T @ hidden) * scale
+        # the repeat offset's gradient: its seen entries' (0 entries read column 0, whose gradient is 0)
+        grad_bias = (grad.gather(1, seen).sum() * scale).to(out_grad.dtype) if ctx.has_bias else None
+        if ctx.buffer is not None:
+            ctx.buffer.held = False
+        return grad_hidden, grad_table, None, None, None, grad_bias, None
 
 
-def catalogue_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, smoothing: float = 0.0) -> torch.Tensor:
-    """Full-softmax cross-entropy of (N, n_items + 1) scores whose column 0 (padding) is -inf, averaged over N.
+def catalogue_cross_entropy(hidden: torch.Tensor, table: torch.Tensor, targets: torch.Tensor,
+                            smoothing: float = 0.0, seen: torch.Tensor | None = None,
+                            repeat_bias: torch.Tensor | None = None, buffer: ScoreBuffer | None = None
+                            ) -> torch.Tensor:
+    """Full-softmax cross-entropy of the scores `hidden @ table.T`, averaged over the N rows: a model's `logits`
+    (column 0, padding, at -inf; with `seen` ((N, S) item lists, each item once) and `repeat_bias`, the learned
+    repeat offset on each row's seen items), made and consumed a block at a time. hidden (N, D), table
+    (n_items + 1, D); `buffer` lends the N × items memory from one call to the next.
 
     With `smoothing` the target distribution gives that share of its mass evenly to every catalogue item,
     which keeps the scores of rarely seen items from being pushed ever lower; column 0 is left out of it.
-    Computed in float32 (or wider) whatever the scores' dtype.
+    Under autocast the products run in its dtype; the softmax and the loss are computed in float32.
     """
-    return _CatalogueCrossEntropy.apply(logits, targets, float(smoothing))
+    device = hidden.device.type
+    dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else hidden.dtype
+    bias = repeat_bias if seen is not None else None
+    with torch.autocast(device, enabled=False):
+        return _CatalogueCrossEntropy.apply(hidden.to(dtype), table.to(dtype), targets, float(smoothing),
+                                            seen if bias is not None else None, bias, buffer)
 
 
 def loss(model, inputs: torch.Tensor, targets: torch.Tensor, objective: str, negatives: int,
-         generator: torch.Generator | None = None, label_smoothing: float = 0.0) -> torch.Tensor:
+         generator: torch.Generator | None = None, label_smoothing: float = 0.0,
+         buffer: ScoreBuffer | None = None) -> torch.Tensor:
     """Mean loss over the positions that have a target. objective: ce, bce or sampled_softmax;
-    `label_smoothing` applies to ce."""
+    `label_smoothing` and a training loop's `buffer` apply to ce."""
     if hasattr(model, "train_loss"):  # models without one hidden state per position (additive) score themselves
         return model.train_loss(inputs, targets, objective, negatives, generator, label_smoothing)
     hidden = model(inputs).hidden
@@ -127,7 +178,8 @@ def loss(model, inputs: torch.Tensor, targets: torch.Tensor, objective: str, neg
         return logit if seen is None else logit + model.repeat_offset(seen, candidates)
 
     if objective == "ce":
-        return catalogue_cross_entropy(model.logits(h) if seen is None else model.logits(h, seen), y, label_smoothing)
+        return catalogue_cross_entropy(h, table[: n_items + 1], y, label_smoothing, seen,
+                                       getattr(model, "repeat_bias", None), buffer)
     if objective == "bce":
         # The original SASRec recipe: each positive against `negatives` uniformly drawn items.
         neg = torch.randint(1, n_items + 1, (len(y), negatives), device=y.device, generator=generator)

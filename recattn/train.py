@@ -110,11 +110,12 @@ class _Loss(torch.nn.Module):
     def __init__(self, model: torch.nn.Module, cfg: TrainConfig, generator: torch.Generator):
         super().__init__()
         self.model, self.cfg, self.generator = model, cfg, generator
+        self.buffer = objectives.ScoreBuffer()  # the full softmax's scores, reused from step to step
 
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         cfg = self.cfg
         return objectives.loss(self.model, inputs, targets, cfg.objective, cfg.negatives, self.generator,
-                               cfg.label_smoothing)
+                               cfg.label_smoothing, self.buffer)
 
 
 def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,

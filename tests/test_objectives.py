@@ -117,31 +117,69 @@ def test_training_windows_train_each_target_once(stride):
     assert sorted(np.concatenate([w for w, _ in masked]).tolist()) == list(range(1, 26))
 
 
+def _dense_loss(hidden, table, targets, smoothing, seen, bias):
+    """The same loss through autograd's chain: a model's logits with the offset added to a dense copy."""
+    logits = hidden @ table.T
+    logits[:, 0] = float("-inf")
+    rows = torch.arange(len(seen))[:, None].expand_as(seen)
+    logits = logits.index_put((rows, seen), bias.expand(seen.shape), accumulate=True)
+    logp = logits.log_softmax(-1)
+    nll = -logp.gather(1, targets[:, None])[:, 0]
+    return ((1 - smoothing) * nll - smoothing * logp[:, 1:].mean(-1)).mean()
+
+
 @pytest.mark.parametrize("smoothing", [0.0, 0.3])
 def test_catalogue_cross_entropy_matches_autograd_across_row_blocks(smoothing):
-    # 10,000 columns: the CPU path works in blocks of 52 rows, so 120 rows cross two block boundaries
+    # 10,001 columns: the CPU path works in blocks of 209 rows, so 500 rows cross two block boundaries
     gen = torch.Generator().manual_seed(0)
-    logits = torch.randn(120, 10_000, generator=gen, dtype=torch.float64) * 3
-    logits[:, 0] = float("-inf")
-    targets = torch.randint(1, 10_000, (120,), generator=gen)
-    mine = logits.clone().requires_grad_()
-    got = objectives.catalogue_cross_entropy(mine, targets, smoothing)
+    hidden = torch.randn(500, 16, generator=gen)
+    table = torch.randn(10_001, 16, generator=gen)
+    targets = torch.randint(1, 10_001, (500,), generator=gen)
+    seen = torch.cat([torch.randint(1, 10_001, (500, 6), generator=gen), torch.zeros(500, 3, dtype=torch.long)], 1)
+    seen = torch.tensor([sorted(set(r)) + [0] * (9 - len(set(r))) for r in seen.tolist()])  # each item once
+    bias = torch.tensor(-0.7)
+    mine = [t.clone().requires_grad_() for t in (hidden, table, bias)]
+    buffer = objectives.ScoreBuffer()
+    got = objectives.catalogue_cross_entropy(mine[0], mine[1], targets, smoothing, seen, mine[2], buffer)
+    assert buffer.held
     (got * 2).backward()
-    ref = logits.clone().requires_grad_()
-    logp = ref.log_softmax(-1)
-    nll = -logp.gather(1, targets[:, None])[:, 0]
-    expected = ((1 - smoothing) * nll - smoothing * logp[:, 1:].mean(-1)).mean()
+    assert not buffer.held
+    ref = [t.clone().double().requires_grad_() for t in (hidden, table, bias)]
+    expected = _dense_loss(*ref[:2], targets, smoothing, seen, ref[2])
     (expected * 2).backward()
-    assert got.item() == pytest.approx(expected.item(), rel=1e-12)
-    assert torch.allclose(mine.grad, ref.grad, rtol=1e-10, atol=1e-14)
-    assert (mine.grad[:, 0] == 0).all()
+    assert got.item() == pytest.approx(expected.item(), rel=1e-6)
+    for a, b in zip(mine, ref):
+        torch.testing.assert_close(a.grad, b.grad.float(), rtol=1e-4, atol=1e-6)
+    assert (mine[1].grad[0] == 0).all()  # the padding row takes no gradient
 
 
-def test_catalogue_cross_entropy_keeps_bfloat16_scores_and_computes_in_float32():
-    logits = torch.tensor([[float("-inf"), 2.0, -1.0, 1.0]], dtype=torch.bfloat16, requires_grad=True)
-    got = objectives.catalogue_cross_entropy(logits, torch.tensor([2]))
+def test_a_kept_score_buffer_gives_the_same_loss_and_is_never_shared_by_two_pending_passes():
+    gen = torch.Generator().manual_seed(1)
+    hidden, table = torch.randn(40, 8, generator=gen), torch.randn(300, 8, generator=gen)
+    targets = [torch.randint(1, 300, (40,), generator=gen) for _ in range(3)]
+    fresh = [objectives.catalogue_cross_entropy(hidden, table, t, 0.2) for t in targets]
+    buffer = objectives.ScoreBuffer()
+    h = hidden.clone().requires_grad_()
+    pending = [objectives.catalogue_cross_entropy(h, table, t, 0.2, buffer=buffer) for t in targets[:2]]
+    for loss, expected in zip(pending, fresh):
+        assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    grads = [torch.autograd.grad(loss, h)[0] for loss in pending]  # the first pass's scores were not overwritten
+    again = h.clone().detach().requires_grad_()
+    for t, g in zip(targets[:2], grads):
+        torch.testing.assert_close(g, torch.autograd.grad(objectives.catalogue_cross_entropy(again, table, t, 0.2),
+                                                          again)[0])
+    third = objectives.catalogue_cross_entropy(h, table, targets[2], 0.2, buffer=buffer)  # free again: reused
+    assert buffer.held and third.item() == pytest.approx(fresh[2].item(), rel=1e-6)
+
+
+def test_catalogue_cross_entropy_under_bfloat16_autocast_computes_the_loss_in_float32():
+    hidden = torch.tensor([[2.0, -1.0]], requires_grad=True)
+    table = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = objectives.catalogue_cross_entropy(hidden, table, torch.tensor([2]))
     got.backward()
     assert got.dtype == torch.float32
+    # scores item1 = 2, item2 = -1, item3 = 1 (exact in bfloat16)
     assert got.item() == pytest.approx(-(-1 - math.log(math.exp(2) + math.exp(-1) + math.exp(1))), rel=1e-6)
-    assert logits.grad.dtype == torch.bfloat16
-    assert logits.grad[0, 2].item() < 0 < logits.grad[0, 1].item()
+    assert hidden.grad.dtype == torch.float32 and table.grad.dtype == torch.float32
+    assert table.grad[2].sum().item() < 0 < table.grad[1].sum().item()  # the target's row pulled toward hidden
