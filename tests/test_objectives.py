@@ -24,11 +24,6 @@ class Fixed(nn.Module):
     def forward(self, inputs):
         return SimpleNamespace(hidden=self.h)
 
-    def logits(self, hidden):
-        out = hidden @ self.item_emb.weight[: self.config.n_items + 1].T
-        out[..., 0] = float("-inf")
-        return out
-
 
 # items 1..3 (row 0 padding, row 4 a mask token), 2-d embeddings
 TABLE = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.5, 0.5]])
