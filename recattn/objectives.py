@@ -102,7 +102,7 @@ class _CatalogueCrossEntropy(torch.autograd.Function):
             z = grad[block]  # (b, width): the scores, then the loss's gradient
             if hidden.dtype == torch.float32:
                 torch.mm(hidden[block], table.T, out=z)
-            else:  # autocast's dtype: the product in it, everything after in float32
+            else:  # autocast's (or the caller's) dtype: the product in it, everything after in float32
                 z.copy_(hidden[block] @ table.T)
             if seen is not None:  # the repeat offset; 0 entries land on column 0, set to -inf below
                 z.scatter_add_(1, seen[block], bias.float().expand(seen[block].shape))
@@ -153,10 +153,11 @@ def catalogue_cross_entropy(hidden: torch.Tensor, table: torch.Tensor, targets: 
     """
     device = hidden.device.type
     dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else hidden.dtype
-    bias = repeat_bias if seen is not None else None
+    if seen is None or repeat_bias is None:  # the offset needs both
+        seen = repeat_bias = None
     with torch.autocast(device, enabled=False):
-        return _CatalogueCrossEntropy.apply(hidden.to(dtype), table.to(dtype), targets, float(smoothing),
-                                            seen if bias is not None else None, bias, buffer)
+        return _CatalogueCrossEntropy.apply(hidden.to(dtype), table.to(dtype), targets, float(smoothing), seen,
+                                            repeat_bias, buffer)
 
 
 def loss(model, inputs: torch.Tensor, targets: torch.Tensor, objective: str, negatives: int,
