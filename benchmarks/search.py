@@ -2,7 +2,8 @@
 
     python benchmarks/search.py --data SOURCE [--models sasrec,bert4rec,gru,narm,additive] [--configs 8]
                                 [--minutes 3] [--top 2] [--seeds 0,1,2] [--references pop,itemknn]
-                                [--threads N] [--device auto] [--out benchmarks/results/search-<name>]
+                                [--rerank sasrec] [--threads N] [--device auto]
+                                [--out benchmarks/results/search-<name>]
 
 For each kind:
 1. `--configs` configurations from its fixed search space (SPACE below): the first is today's default
@@ -15,6 +16,11 @@ For each kind:
    kept): mean ± sd over seeds. Selection runs on a copy of the split without its test users (`without_test`),
    so no choice can read them.
 Popularity and item-to-item (`--references`) are counted once on the same split, untuned, as reference rows.
+Target attention ("additive") scores each candidate against the whole history, so on a large catalogue one
+full-ranking validation can outlast a try's budget. `--rerank FIRST` searches it in the role it has in practice:
+every try is judged by the validation NDCG@10 of the two stages, FIRST's winner (seed 0's in the search, the
+same seed's in the seed runs) picking its top RERANK_N unseen items and target attention re-scoring them; its row
+is then the two-stage one ("FIRST>additive"), and it has no full-ranking row of its own.
 PAIRS are then compared over the test users: each user's NDCG@10 averaged over the seeds, a paired sign test
 and a paired bootstrap 95% CI of the mean difference (BOOTSTRAP resamples, a fixed seed); "beyond noise" when
 the CI excludes 0.
@@ -81,7 +87,8 @@ SPACE: dict[str, dict[str, tuple]] = {
 SEARCH_SEED = 12
 # (a, b): is a better than b beyond noise?
 PAIRS = (("sasrec", "gru"), ("sasrec", "bert4rec"), ("narm", "gru"), ("narm", "itemknn"), ("sasrec", "sasrec-additive"),
-         ("sasrec-additive", "gru"), ("sasrec-additive", "itemknn"))
+         ("sasrec-additive", "gru"), ("sasrec-additive", "itemknn"), ("sasrec>additive", "sasrec"),
+         ("sasrec>additive", "itemknn"))
 # (first stage, re-ranker): target attention scores only the first stage's top RERANK_N, as it is used
 TWO_STAGE = (("sasrec", "additive"), ("narm", "additive"))
 BOOTSTRAP = 2_000
@@ -157,10 +164,11 @@ def _valid_figures(valid: dict) -> dict:
 
 
 def train_try(kind: str, settings: dict, seed: int, stage: str, split: Split, minutes: float | None,
-              device: str) -> tuple[Try, FitResult]:
-    """Train one configuration with one seed; its Try and the fitted model (best validation weights)."""
+              device: str, validator: Callable[[torch.nn.Module], dict] | None = None) -> tuple[Try, FitResult]:
+    """Train one configuration with one seed; its Try and the fitted model (best validation weights, judged by
+    `validator` when given, see `fit`)."""
     model_cfg, train_cfg = configs_for(kind, settings, split.n_items, minutes, seed, device)
-    result = fit(build_model(model_cfg, seed=seed), split, train_cfg)
+    result = fit(build_model(model_cfg, seed=seed), split, train_cfg, validator=validator)
     if not result.best_valid:
         raise ValueError(f"{kind} ({shown(settings)}) used its {minutes} min before one epoch was validated; "
                          "give it more --minutes")
@@ -190,13 +198,32 @@ def spread(values: list[float]) -> dict:
 Log = Callable[[str], None]
 
 
-def select(kind: str, split: Split, budget: Budget, log: Log) -> dict:
+def two_stage_scorer(first: torch.nn.Module, reranker: torch.nn.Module, device: str) -> Scorer:
+    """`first` picks each history's top RERANK_N unseen items and `reranker` re-scores them."""
+    dev = resolve_device(device)
+    return rerank_scorer(model_scorer(first.to(dev), dev), reranker.to(dev), exclude_seen=True)
+
+
+def two_stage_validator(first: torch.nn.Module, split: Split, device: str) -> Callable[[torch.nn.Module], dict]:
+    """What `fit` judges a re-ranker by: the validation figures of `first` followed by it (both protocols)."""
+    def figures(reranker: torch.nn.Module) -> dict:
+        return evaluate_seen_both(two_stage_scorer(first, reranker, device), split.valid_inputs,
+                                  split.valid_targets, split.n_items)
+    return figures
+
+
+def select(kind: str, split: Split, budget: Budget, log: Log, first: list[torch.nn.Module] | None = None) -> dict:
     """Stages 1 and 2 on validation alone: every try, the top configurations, their seed runs and the winner,
-    with the winner's fitted models (one per seed) under "models"."""
+    with the winner's fitted models (one per seed) under "models". With `first` (a first stage's models, one per
+    seed of the budget, 0 among them) every try is judged as its re-ranker: the search's with seed 0's, each seed
+    run with its own seed's."""
+    def judged_by(seed: int):
+        return None if first is None else two_stage_validator(first[budget.seeds.index(seed)], split, budget.device)
+
     space = configurations(kind, budget.configs)
     tries = []
     for n, settings in enumerate(space):
-        done, _ = train_try(kind, settings, 0, "search", split, budget.minutes, budget.device)
+        done, _ = train_try(kind, settings, 0, "search", split, budget.minutes, budget.device, judged_by(0))
         tries.append(done)
         log(f"{kind} config {n + 1}/{len(space)}: {shown(settings)} -> valid NDCG@10 {done.valid['ndcg@10']:.4f} "
             f"({done.epochs} epochs, {done.seconds:.0f} s, {done.stopped})")
@@ -205,7 +232,8 @@ def select(kind: str, split: Split, budget: Budget, log: Log) -> dict:
     for i in top:
         runs[i] = []
         for seed in budget.seeds:
-            done, result = train_try(kind, space[i], seed, "seeds", split, budget.minutes, budget.device)
+            done, result = train_try(kind, space[i], seed, "seeds", split, budget.minutes, budget.device,
+                                     judged_by(seed))
             runs[i].append((done, result))
             log(f"{kind} config {i + 1} seed {seed} -> valid NDCG@10 {done.valid['ndcg@10']:.4f} "
                 f"({done.epochs} epochs, {done.seconds:.0f} s)")
@@ -216,17 +244,20 @@ def select(kind: str, split: Split, budget: Budget, log: Log) -> dict:
             "models": [r.model for _, r in runs[winner]]}
 
 
-def run_kind(kind: str, split: Split, budget: Budget, log: Log) -> dict:
-    """Select on validation, then test the winner's seeds once each."""
-    chosen = select(kind, without_test(split), budget, log)
+def run_kind(kind: str, split: Split, budget: Budget, log: Log, first: list[torch.nn.Module] | None = None) -> dict:
+    """Select on validation, then test the winner's seeds once each; with `first`, as its re-ranker (`select`),
+    tested as the two stages seed by seed."""
+    chosen = select(kind, without_test(split), budget, log, first)
     device = resolve_device(budget.device)
-    tests = [test_figures(model_scorer(model, device), split) for model in chosen["models"]]
+    scorers = ([model_scorer(model, device) for model in chosen["models"]] if first is None else
+               [two_stage_scorer(f, r, budget.device) for f, r in zip(first, chosen["models"])])
+    tests = [test_figures(scorer, split) for scorer in scorers]
     winner_runs = [t for t in chosen["seed_runs"] if t.settings == chosen["settings"]]
     log(f"{kind}: chose config {chosen['winner'] + 1} ({shown(chosen['settings'])}), mean valid NDCG@10 "
         f"{chosen['mean_valid'][chosen['winner']]:.4f}; test NDCG@10 "
         f"{statistics.fmean(t['ndcg@10'] for t in tests):.4f}")
     return {**chosen, "is_default": chosen["winner"] == 0, "configs": budget.configs, "minutes": budget.minutes,
-            **_figures([t.valid for t in winner_runs], tests)}
+            **({} if first is None else {"two_stage": True}), **_figures([t.valid for t in winner_runs], tests)}
 
 
 def run_reference(kind: str, split: Split, device: str, log: Log) -> dict:
@@ -240,9 +271,7 @@ def run_reference(kind: str, split: Split, device: str, log: Log) -> dict:
 def run_two_stage(first: list[torch.nn.Module], reranker: list[torch.nn.Module], split: Split, device: str) -> dict:
     """Two winners chained seed by seed (first stage of seed s, re-ranker of seed s): nothing is chosen here, so
     validation and test are both just counted. The re-ranker is handed the first stage's top RERANK_N unseen items."""
-    dev = resolve_device(device)
-    scorers = [rerank_scorer(model_scorer(f.to(dev), dev), r.to(dev), exclude_seen=True)
-               for f, r in zip(first, reranker)]
+    scorers = [two_stage_scorer(f, r, device) for f, r in zip(first, reranker)]
     valid = [_valid_figures(evaluate_seen_both(s, split.valid_inputs, split.valid_targets, split.n_items))
              for s in scorers]
     return {"tries": [], "settings": {}, "configs": 0, "minutes": None, "two_stage": True,
@@ -292,12 +321,19 @@ def estimate_minutes(n_kinds: int, budget: Budget) -> float:
     return n_kinds * (budget.configs + min(budget.top, budget.configs) * len(budget.seeds)) * budget.minutes
 
 
-def search(dataset: Dataset, kinds: list[str], references: list[str], budget: Budget, log: Log) -> dict:
-    """The whole search on one dataset: rows per model (neural kinds, then references) and the paired tests."""
+def search(dataset: Dataset, kinds: list[str], references: list[str], budget: Budget, log: Log,
+           rerank: str | None = None) -> dict:
+    """The whole search on one dataset: rows per model (neural kinds, then references) and the paired tests;
+    `rerank`: target attention searched as that kind's re-ranker (its row "rerank>additive")."""
     _, split = prepare(dataset)
     # a process's first optimiser imports torch._dynamo (seconds on a loaded machine): not the first try's budget
     torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))])
-    rows = {kind: run_kind(kind, split, budget, log) for kind in kinds}
+    rows = {}
+    for kind in kinds:
+        if kind == "additive" and rerank:
+            rows[f"{rerank}>{kind}"] = run_kind(kind, split, budget, log, rows[rerank]["models"])
+        else:
+            rows[kind] = run_kind(kind, split, budget, log)
     for first, second in TWO_STAGE:
         if first in rows and second in rows:
             rows[f"{first}>{second}"] = row = run_two_stage(rows[first]["models"], rows[second]["models"], split,
@@ -369,6 +405,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--minutes", type=float, default=3.0)
     p.add_argument("--top", type=int, default=2)
     p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--rerank", default=None, choices=[first for first, _ in TWO_STAGE],
+                   help="search target attention as this kind's re-ranker (see above)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--out", default=None, help="path without suffix (default benchmarks/results/search-<name>)")
@@ -384,6 +422,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             p.error(f"--references: {kind!r} is not a counted baseline; choose from {', '.join(REFERENCES)}")
     args.budget = Budget(args.configs, args.minutes, args.top, tuple(int(s) for s in args.seeds.split(",")),
                          args.device)
+    if args.rerank and not (args.rerank in args.models and "additive" in args.models[args.models.index(args.rerank):]
+                            and 0 in args.budget.seeds):
+        p.error(f"--rerank {args.rerank}: --models must name {args.rerank} before additive, and --seeds hold 0")
     return args
 
 
@@ -403,7 +444,7 @@ def main(argv: list[str] | None = None) -> dict:
     load_before = os.getloadavg()
     made_from = commit()  # the code this run starts with; the checkout may move on while it runs
     dataset = load(args.data)
-    report = search(dataset, args.models, args.references, budget, log)
+    report = search(dataset, args.models, args.references, budget, log, args.rerank)
     report.update({
         "command": args.command, **made_from, "date": date.today().isoformat(), "seeds": list(budget.seeds),
         "budget": dataclasses.asdict(budget), "estimate_minutes": estimate, "threads": torch.get_num_threads(),

@@ -86,11 +86,10 @@ def shown(settings: dict) -> str:
 
 def settings_text(row: dict) -> str:
     """What a results row was trained with: its chosen settings, or how it came about when nothing was chosen."""
-    if row.get("two_stage"):
-        return "— (the two winners, seed by seed)"
     if not row.get("configs"):
-        return "— (counted, nothing to tune)"
-    return shown(row["settings"]) + (" (the default)" if row.get("is_default") else "")
+        return "— (the two winners, seed by seed)" if row.get("two_stage") else "— (counted, nothing to tune)"
+    chosen = shown(row["settings"]) + (" (the default)" if row.get("is_default") else "")
+    return f"re-ranker: {chosen}" if row.get("two_stage") else chosen  # searched as the first stage's re-ranker
 
 
 def model_table(measured: Measured) -> pd.DataFrame:

@@ -119,10 +119,13 @@ class _Loss(torch.nn.Module):
 
 
 def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
-        on_epoch_end: Callable[[EpochReport], bool | None] | None = None) -> FitResult:
+        on_epoch_end: Callable[[EpochReport], bool | None] | None = None,
+        validator: Callable[[torch.nn.Module], dict] | None = None) -> FitResult:
     """Train in place and return the model holding its best-validation weights.
 
-    `on_epoch_end` gets an EpochReport after every epoch; returning True stops training.
+    `on_epoch_end` gets an EpochReport after every epoch; returning True stops training. `validator` turns the
+    weights being judged into validation figures whose "ndcg@10" decides (default `validate`: the model's own full
+    ranking); e.g. a re-ranker judged by the two stages it serves in (benchmarks/search.py's `--rerank`).
 
     Inside a process group of several ranks (see recattn.distributed) each rank trains on its shard of every
     epoch's windows, the gradients are averaged by DistributedDataParallel, and rank 0 alone validates and
@@ -176,8 +179,10 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
         done = max(step / total_steps, (time.perf_counter() - started) / budget)
         return distributed.from_main([done], device)[0] if synced_clock else done
 
+    figures = validator or (lambda weights: validate(weights, split, device))
+
     def judge() -> dict:  # rank 0 validates; the others learn its NDCG@10, all that they decide by
-        valid = validate(judged, split, device) if distributed.is_main() else {}
+        valid = figures(judged) if distributed.is_main() else {}
         if not shared:
             return valid
         ndcg = distributed.from_main([valid.get("ndcg@10", 0.0)], device)[0]

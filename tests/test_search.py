@@ -70,9 +70,9 @@ def tiny_run(tmp_path_factory):
     events = []
     fit, test_figures, model_scorer = search.fit, search.test_figures, search.model_scorer
 
-    def spy_fit(model, split, cfg, *args):
+    def spy_fit(model, split, cfg, *args, **kwargs):
         events.append(("fit", model.config.kind, len(split.test_targets)))
-        return fit(model, split, cfg, *args)
+        return fit(model, split, cfg, *args, **kwargs)
 
     def spy_scorer(model, device):  # tags each scorer with its model, for spy_test
         scorer = model_scorer(model, device)
@@ -146,4 +146,71 @@ def test_the_table_has_every_model_and_the_paired_test(tiny_run):
                                                       "| SASRec → Additive attention (top 200)", "| Popularity",
                                                       "| ItemKNN"]
     assert "| SASRec − GRU4Rec | 80 |" in table
-    assert [(p["a"], p["b"]) for p in report["paired"]] == [("sasrec", "gru")]
+    assert [(p["a"], p["b"]) for p in report["paired"]] == [("sasrec", "gru"), ("sasrec>additive", "sasrec"),
+                                                            ("sasrec>additive", "itemknn")]
+
+
+@pytest.fixture(scope="module")
+def rerank_run(tmp_path_factory):
+    """A search with target attention searched as SASRec's re-ranker (`--rerank sasrec`), spying on training, on
+    the first stages the re-ranker's validation was handed, and on the test evaluation."""
+    world = generate_films(seed=3, n_films=60, n_users=80, n_franchises=10)
+    fits, firsts, tests = [], [], []
+    fit, validator, test_figures, model_scorer = (search.fit, search.two_stage_validator, search.test_figures,
+                                                  search.model_scorer)
+
+    def spy_fit(model, split, cfg, *args, **kwargs):
+        result = fit(model, split, cfg, *args, **kwargs)
+        fits.append((model.config.kind, kwargs.get("validator"), result))
+        return result
+
+    def spy_validator(first, split, device):
+        firsts.append(first)
+        return validator(first, split, device)
+
+    def spy_scorer(model, device):
+        scorer = model_scorer(model, device)
+        scorer.model = model
+        return scorer
+
+    def spy_test(scorer, split):
+        tests.append(getattr(scorer, "model", None))  # None: a two-stage scorer
+        return test_figures(scorer, split)
+
+    out = tmp_path_factory.mktemp("search") / "search-rerank"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(search, "load", lambda source: world)
+        for name, spy in (("fit", spy_fit), ("two_stage_validator", spy_validator), ("test_figures", spy_test),
+                          ("model_scorer", spy_scorer)):
+            mp.setattr(search, name, spy)
+        search.main(["--data", "tiny", "--models", "sasrec,additive", "--rerank", "sasrec", "--configs", "2",
+                     "--minutes", "0.03", "--top", "1", "--seeds", ",".join(map(str, SEEDS)), "--references", "",
+                     "--out", str(out)])
+    return fits, firsts, tests, json.loads(out.with_name("search-rerank.json").read_text())
+
+
+def test_a_re_ranker_is_chosen_and_tested_as_the_two_stages(rerank_run):
+    fits, firsts, tests, report = rerank_run
+    assert list(report["models"]) == ["sasrec", "sasrec>additive"]  # no full-ranking row of target attention
+    row = report["models"]["sasrec>additive"]
+    assert row["two_stage"] and len(row["tries"]) == 2 and row["settings"] in search.configurations("additive", 2)
+    sasrec_tested = [m for m in tests if m is not None]  # SASRec's winners, one per seed, in seed order
+    assert len(sasrec_tested) == len(SEEDS) and tests[len(SEEDS):] == [None] * len(SEEDS)
+    # the search's tries are judged after SASRec's seed-0 winner, each seed run after its own seed's
+    assert [id(f) for f in firsts] == [id(sasrec_tested[0])] * 2 + [id(m) for m in sasrec_tested]
+    reranks = [(validate, result) for kind, validate, result in fits if kind == "additive"]
+    assert all(validate is None for kind, validate, _ in fits if kind == "sasrec") and len(reranks) == 2 + len(SEEDS)
+    for (validate, result), tried in zip(reranks, row["tries"] + row["seed_runs"]):
+        # what each try recorded is the two stages' validation of the weights it kept
+        assert validate(result.model)["ndcg@10"] == pytest.approx(tried["valid"]["ndcg@10"])
+    assert row["valid_ndcg"]["values"] == [t["valid"]["ndcg@10"] for t in row["seed_runs"]]
+    assert [(p["a"], p["b"]) for p in report["paired"]] == [("sasrec>additive", "sasrec")]
+    assert search.markdown({**report, "models": {k: {**r, "tries": []} for k, r in report["models"].items()}})
+
+
+def test_rerank_needs_its_first_stage_searched_before_target_attention():
+    for models in ("additive", "additive,sasrec"):
+        with pytest.raises(SystemExit):
+            search.parse_args(["--models", models, "--rerank", "sasrec"])
+    with pytest.raises(SystemExit):
+        search.parse_args(["--models", "sasrec,additive", "--rerank", "sasrec", "--seeds", "1,2"])
