@@ -45,6 +45,19 @@ def measured_table(search: measured.Measured, key: str, later: bool) -> None:
             st.markdown("- " + md(sentence))
 
 
+def measured_section(source: str) -> bool:
+    """Every committed equal search of `source` (or how to run one); whether there was any."""
+    st.subheader("Measured after equal tuning")
+    found_searches = widgets.measured_searches(source)
+    if not found_searches:
+        st.caption(f"No equal search has been run on {md(sources.source_label(source))}: `python benchmarks/search.py "
+                   f"--data {md(source)}` gives every model the same tuning budget, chooses on validation only and "
+                   "reports the test figures over three seeds. The figures below are single checkpoints.")
+    for n, search in enumerate(found_searches):
+        measured_table(search, "compare_measured" if n == 0 else f"compare_measured_{n}", later=n > 0)
+    return bool(found_searches)
+
+
 st.title("Compare models")
 st.caption("The same history through every model trained on this data, then the same test users through all of "
            "them: how much the models agree, and how much the way they are scored changes the verdict.")
@@ -56,20 +69,14 @@ if not found:
     st.info(f"No model is trained on {md(sources.source_label(source))} yet: train two or more to compare them.",
             icon=":material/model_training:")
     st.page_link("pages/train.py", label="Train a model on this data", icon=":material/arrow_forward:")
+    if widgets.measured_searches(source):  # the committed figures need no checkpoint of this session
+        measured_section(source)
     st.stop()
 names = number_repeats([c.label for c in found])
 lists_box, metrics_box = st.container(), st.container()  # metrics first in the script: they need no history
 
 with metrics_box:
-    st.subheader("Measured after equal tuning")
-    found_searches = widgets.measured_searches(source)
-    if not found_searches:
-        st.caption(f"No equal search has been run on {md(sources.source_label(source))}: `python benchmarks/search.py "
-                   f"--data {md(source)}` gives every model the same tuning budget, chooses on validation only and "
-                   "reports the test figures over three seeds. The figures below are single checkpoints.")
-    for n, search in enumerate(found_searches):
-        measured_table(search, "compare_measured" if n == 0 else f"compare_measured_{n}", later=n > 0)
-    if found_searches:
+    if measured_section(source):
         st.caption("The checkpoints below are single runs.")
 
     st.subheader("Test metrics of these checkpoints")

@@ -123,9 +123,16 @@ def test_empty_history_still_offers_the_metrics(at):
     assert at.button(key="compare_compute")
 
 
-def test_source_without_models(at, tmp_path, monkeypatch):
+def test_source_without_models(at, tmp_path, monkeypatch, results):
     monkeypatch.setattr("ui.state.SHIPPED_MODELS", tmp_path / "none")
     at.session_state["history"] = HISTORY_5
     go(at, COMPARE)
     assert "No model is trained" in at.info[0].value
     assert not at.dataframe and not at.button
+    assert not any("No equal search" in c.value for c in at.caption)  # no search, no checkpoint: nothing to say
+    # a source with committed searches shows them with no checkpoint of its own (ml-latest-small on a fresh clone)
+    (results / "search-films.json").write_text(json.dumps(REPORT))
+    go(at, COMPARE)
+    assert "No model is trained" in at.info[0].value and not at.button
+    assert at.dataframe[0].value["model"].tolist()[0] == "SASRec"
+    assert any("4 configurations × 1 min" in c.value for c in at.caption)
