@@ -12,16 +12,17 @@ _MODEL: dict[str, dict] = {
     "sasrec": {"max_len": 50, "hidden": 64, "layers": 2, "heads": 2, "dropout": 0.2, "repeat_bias": True},
     # the equal search's winner on all three data sets, each time ahead of the two-layer setting it replaces
     # (validation NDCG@10 of the seed-0 tries: ml-latest-small 0.040 against 0.037, films 0.144 against 0.086,
-    # news 0.241 against 0.128); one map per recommendation on the Attention page, more on the Train page's form
+    # news 0.241 against 0.128); so the Attention page shows it as one map (the Train page's form sets more)
     "bert4rec": {"max_len": 25, "hidden": 32, "layers": 1, "heads": 1, "dropout": 0.0, "repeat_bias": True},
     "additive": {"max_len": 50, "hidden": 64, "dropout": 0.2},
     # SASRec with the seed's additive score in every head: SASRec's settings, so that the score is the one change
     # (its equal search chose one layer and one head on all three data sets; README says why that is not kept)
     "sasrec-additive": {"max_len": 50, "hidden": 64, "layers": 2, "heads": 2, "dropout": 0.2, "repeat_bias": True},
     # the recurrent models have the Transformers' repeat offset too (an axis of their search), on for NARM like
-    # theirs, which its search kept on all three data sets. On ml-latest-small (seed 0, 2.5 minutes) its effect on validation NDCG@10
-    # is within run-to-run noise (NARM 0.0426 without, 0.0387-0.0509 in three runs with it; benchmarks/TUNING.md);
-    # with seen items kept it is the filter of seen items it is for SASRec (NARM test 0.0291 -> 0.0390)
+    # theirs, which its search kept on all three data sets. On ml-latest-small (seed 0, 2.5 minutes) its effect on
+    # validation NDCG@10 is within run-to-run noise (NARM 0.0426 without, 0.0387-0.0509 in three runs with it;
+    # benchmarks/TUNING.md); with seen items kept it is the filter of seen items it is for SASRec (NARM test
+    # 0.0291 -> 0.0390)
     "narm": {"max_len": 50, "hidden": 64, "layers": 1, "dropout": 0.1, "repeat_bias": True},
     # the equal search's winner on ml-latest-small, twice (validation NDCG@10 0.040 and 0.043 against 0.024 for the
     # setting it replaces: hidden 64, dropout 0.2, max_len 50, lr 3e-3, the repeat offset on); on the built-in

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from benchmarks import search
-from recattn import defaults
+from recattn import defaults, measured
 from recattn.data.builtin import generate_films
 
 KINDS = ("sasrec", "gru", "additive")  # sasrec and additive also chain into a two-stage row
@@ -205,7 +205,7 @@ def test_a_re_ranker_is_chosen_and_tested_as_the_two_stages(rerank_run):
         assert validate(result.model)["ndcg@10"] == pytest.approx(tried["valid"]["ndcg@10"])
     assert row["valid_ndcg"]["values"] == [t["valid"]["ndcg@10"] for t in row["seed_runs"]]
     assert [(p["a"], p["b"]) for p in report["paired"]] == [("sasrec>additive", "sasrec")]
-    assert search.markdown({**report, "models": {k: {**r, "tries": []} for k, r in report["models"].items()}})
+    assert measured.settings_text(row).startswith("re-ranker: lr ")  # searched: its settings, named as the re-ranker's
 
 
 def test_rerank_needs_its_first_stage_searched_before_target_attention():
