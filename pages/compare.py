@@ -45,10 +45,13 @@ def measured_table(search: measured.Measured, key: str, later: bool) -> None:
             st.markdown("- " + md(sentence))
 
 
-def measured_section(source: str) -> bool:
-    """Every committed equal search of `source` (or how to run one); whether there was any."""
-    st.subheader("Measured after equal tuning")
+def measured_section(source: str, say_when_none: bool) -> bool:
+    """Every committed equal search of `source`, or how to run one when there is none and `say_when_none`;
+    whether there was any."""
     found_searches = widgets.measured_searches(source)
+    if not found_searches and not say_when_none:
+        return False
+    st.subheader("Measured after equal tuning")
     if not found_searches:
         st.caption(f"No equal search has been run on {md(sources.source_label(source))}: `python benchmarks/search.py "
                    f"--data {md(source)}` gives every model the same tuning budget, chooses on validation only and "
@@ -69,14 +72,13 @@ if not found:
     st.info(f"No model is trained on {md(sources.source_label(source))} yet: train two or more to compare them.",
             icon=":material/model_training:")
     st.page_link("pages/train.py", label="Train a model on this data", icon=":material/arrow_forward:")
-    if widgets.measured_searches(source):  # the committed figures need no checkpoint of this session
-        measured_section(source)
+    measured_section(source, say_when_none=False)  # the committed figures need no checkpoint of this session
     st.stop()
 names = number_repeats([c.label for c in found])
 lists_box, metrics_box = st.container(), st.container()  # metrics first in the script: they need no history
 
 with metrics_box:
-    if measured_section(source):
+    if measured_section(source, say_when_none=True):
         st.caption("The checkpoints below are single runs.")
 
     st.subheader("Test metrics of these checkpoints")
