@@ -124,11 +124,11 @@ class Recommender:
             scores.index_fill_(0, torch.from_numpy(seen), -math.inf)
         top = torch.topk(scores, min(k, len(scores)))
         # -inf sorts last: fewer than k finite scores leave -inf at the end, which are no recommendations
-        n = int(torch.isfinite(top.values).sum())
-        indices = top.indices[:n]
+        values = [s for s in top.values.tolist() if s != -math.inf]
+        indices = top.indices[: len(values)]
         items = tuple(
             RecItem(self.vocab.id_of(i), self._titles[i - 1], self._genres[i - 1], s)
-            for s, i in zip(top.values[:n].tolist(), indices.tolist())
+            for s, i in zip(values, indices.tolist())
         )
         return items, indices
 
@@ -145,10 +145,13 @@ class Recommender:
             k_ids = used
             q_ids = used[len(used) - maps[0].shape[-2]:]
         weights = torch.stack([m[0] for m in maps]).float().numpy()
+        key_labels = tuple(self._label(i) for i in k_ids)
         return AttentionTrace(
             weights=weights,
-            query_labels=tuple(self._label(i) for i in q_ids),
-            key_labels=tuple(self._label(i) for i in k_ids),
+            # causal rows are the last of the keys: their labels are the keys' (up to max_len look-ups saved)
+            query_labels=key_labels[len(k_ids) - len(q_ids):] if out.kind == "causal" else tuple(
+                self._label(i) for i in q_ids),
+            key_labels=key_labels,
             query_ids=tuple(q_ids),
             key_ids=tuple(k_ids),
             kind=out.kind,

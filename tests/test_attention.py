@@ -133,7 +133,7 @@ def test_repeat_bias_moves_exactly_the_seen_items(kind):
     model = _model(kind, repeat_bias=True)
     with torch.no_grad():
         model.repeat_bias.fill_(-2.5)
-    seqs = torch.tensor([[0, 0, 0, 0, 0, 5, 7, 9]])
+    seqs = torch.tensor([[0, 0, 0, 5, 9, 5, 7, 9]])  # 5 and 9 twice: the offset is added once
     with_bias = model.score(seqs).scores
     with torch.no_grad():
         model.repeat_bias.fill_(0.0)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -15,9 +16,14 @@ def attention_mask(seqs: torch.Tensor, causal: bool) -> torch.Tensor:
     keys = (seqs != 0)[:, None, None, :]  # (B, 1, 1, T)
     if not causal:
         return keys.expand(-1, 1, seqs.shape[1], -1)
-    T = seqs.shape[1]
-    lower = torch.ones(T, T, dtype=torch.bool, device=seqs.device).tril()
-    return keys & lower  # (B, 1, T, T)
+    return keys & _lower_triangle(seqs.shape[1], seqs.device)  # (B, 1, T, T)
+
+
+@functools.lru_cache(maxsize=64)
+def _lower_triangle(T: int, device: torch.device) -> torch.Tensor:
+    """(T, T) bool, True on and below the diagonal: made once per length, not on every forward pass."""
+    with torch.inference_mode(False):  # a normal tensor, usable inside and outside inference mode
+        return torch.ones(T, T, dtype=torch.bool, device=device).tril()
 
 
 def additive_energies(keys: torch.Tensor, queries: torch.Tensor, w_o: torch.Tensor) -> torch.Tensor:
@@ -33,7 +39,7 @@ def additive_energies(keys: torch.Tensor, queries: torch.Tensor, w_o: torch.Tens
 def masked_softmax(scores: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
     """Softmax over the keys each query may see; a query row that may see none gets all-zero weights."""
     # a large finite negative, not -inf: rows with no visible key stay finite (and are zeroed after)
-    weights = torch.softmax(scores.masked_fill(~allowed, torch.finfo(scores.dtype).min), dim=-1)
+    weights = torch.softmax(torch.where(allowed, scores, torch.finfo(scores.dtype).min), dim=-1)
     return torch.where(allowed, weights, 0.0)
 
 

@@ -149,8 +149,8 @@ class SequentialTransformer(nn.Module):
     def logits(self, hidden: torch.Tensor, seen: torch.Tensor | None = None) -> torch.Tensor:
         """Scores of every catalogue item: (..., n_items + 1); column 0 (padding) is -inf.
 
-        With `seen` ((N, S) item lists from `seen_items`, hidden (N, D)) the learned repeat offset is added
-        to each row's seen items.
+        With `seen` ((N, S) item indices, 0-padded; an item may be listed more than once; hidden (N, D)) the
+        learned repeat offset is added once to each row's seen items.
         """
         weight = self.item_emb.weight
         if torch.is_grad_enabled() and weight.requires_grad:
@@ -159,9 +159,9 @@ class SequentialTransformer(nn.Module):
             out = hidden @ scoring_table(self)
         out[..., 0] = float("-inf")
         if seen is not None and self.repeat_bias is not None:
-            rows = torch.arange(len(seen), device=seen.device)[:, None].expand_as(seen)
-            # 0 entries land on column 0, which stays -inf; each item is listed once per row
-            out.index_put_((rows, seen), self.repeat_bias.to(out.dtype).expand(seen.shape), accumulate=True)
+            # read, offset, write back: a repeated item writes the same sum twice, so no sort to list it once;
+            # 0 entries read and write column 0, which stays -inf
+            out.scatter_(-1, seen, out.gather(-1, seen) + self.repeat_bias.to(out.dtype))
         return out
 
     def seen_items(self, inputs: torch.Tensor, where: torch.Tensor) -> torch.Tensor | None:
@@ -193,8 +193,8 @@ class SequentialTransformer(nn.Module):
                            self.attention_kind)
 
     def history_items(self, seqs: torch.Tensor) -> torch.Tensor | None:
-        """What the repeat offset applies to when scoring after whole histories (B, S): each row's items once,
-        (B, S) 0-padded; None without a repeat bias."""
+        """What the repeat offset applies to when scoring after whole histories (B, S): each row's items, (B, S),
+        0 where there is none (padding, BERT4Rec's mask slot); None without a repeat bias."""
         if self.repeat_bias is None:
             return None
-        return unique_per_row(torch.where(seqs <= self.config.n_items, seqs, 0))
+        return torch.where(seqs <= self.config.n_items, seqs, 0)
