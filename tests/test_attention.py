@@ -188,3 +188,12 @@ def test_without_the_flag_the_recurrent_models_are_unchanged(kind):
     model = _model(kind)
     assert model.repeat_bias is None and "repeat_bias" not in model.state_dict()
     assert model.history_items(torch.tensor([[0, 3, 3]])) is None
+
+
+@pytest.mark.parametrize("kind", REPEAT_KINDS)
+def test_scores_with_the_repeat_offset_have_gradients(kind):
+    """Explanations differentiate the scores: the offset must not overwrite what autograd saved."""
+    model = _model(kind, repeat_bias=True)
+    scores = model.score(torch.tensor([[0, 0, 0, 5, 9, 5, 7, 9]])).scores
+    scores[:, 1:].sum().backward()
+    assert model.repeat_bias.grad is not None and model.repeat_bias.grad.item() == pytest.approx(3.0)  # 5, 7, 9

@@ -159,9 +159,11 @@ class SequentialTransformer(nn.Module):
             out = hidden @ scoring_table(self)
         out[..., 0] = float("-inf")
         if seen is not None and self.repeat_bias is not None:
-            # read, offset, write back: a repeated item writes the same sum twice, so no sort to list it once;
-            # 0 entries read and write column 0, which stays -inf
-            out.scatter_(-1, seen, out.gather(-1, seen) + self.repeat_bias.to(out.dtype))
+            # a mask of the seen cells: a repeated item sets its cell twice, so no sort to list it once, and each
+            # seen item takes the offset (and passes back its gradient) once; column 0 (padding) is left out
+            seen_cells = torch.zeros_like(out, dtype=torch.bool).scatter_(-1, seen, True)
+            seen_cells[..., 0] = False
+            out = torch.where(seen_cells, out + self.repeat_bias.to(out.dtype), out)
         return out
 
     def seen_items(self, inputs: torch.Tensor, where: torch.Tensor) -> torch.Tensor | None:
