@@ -131,15 +131,17 @@ def checkpoints(source: str) -> list[checkpoint.CheckpointInfo]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _checkpoints(fingerprint: str, shipped: str, trained: str, stamp: tuple) -> list[checkpoint.CheckpointInfo]:
+def _checkpoints(fingerprint: str, shipped: str, trained: str, stamp: str) -> list[checkpoint.CheckpointInfo]:
     # stamp is only part of the key
     return checkpoint.find(fingerprint, shipped=[Path(shipped)], trained=[Path(trained)])
 
 
-def _stamp(*folders: str) -> tuple:
-    """What `checkpoint.find` reads of some folders, by name, time and size: each folder, its subfolders and their
-    config.json and metrics.json. A save (a rename into place), a retrain, a removal or a metrics file written
-    later changes it; a few dozen stat calls instead of reading and parsing every config."""
+def _stamp(*folders: str) -> str:
+    """A digest of what `checkpoint.find` reads of some folders, by name, time and size: each folder, its
+    subfolders and their config.json and metrics.json. A save (a rename into place), a retrain, a removal or a
+    metrics file written later changes it; a few dozen stat calls instead of reading and parsing every config.
+    One string, not the tuple it digests: Streamlit hashes a cache key's tuples item by item in Python, 2-3 ms a
+    call for the shipped models' 50 entries, and the sidebar, the link and the page ask for the list on every run."""
     stamp = []
     for folder in folders:
         try:
@@ -156,7 +158,7 @@ def _stamp(*folders: str) -> tuple:
                     stamp.append((file, info.st_mtime_ns, info.st_size))
                 except OSError:
                     stamp.append((file, None))
-    return tuple(stamp)
+    return hashlib.blake2b(repr(stamp).encode(), digest_size=16).hexdigest()
 
 
 # ---------------------------------------------------------------- naming sources
