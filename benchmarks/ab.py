@@ -31,10 +31,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.speed import catalogue  # noqa: E402
-from recattn import defaults  # noqa: E402
-from recattn.models import build_model  # noqa: E402
-from recattn.recommend import Recommendation, Recommender  # noqa: E402
+from benchmarks.speed import recommender  # noqa: E402
+from recattn.recommend import Recommendation  # noqa: E402
 
 BASE_PACKAGE = "recattn_base"
 _IMPORT = re.compile(r"\b(from|import)(\s+)recattn\b")
@@ -100,11 +98,10 @@ def compare(rev: str, kind: str, n_items: int, history: int, repeats: int, warmu
 
 def _compare(base_modules, kind: str, n_items: int, history: int, repeats: int, warmup: int) -> Comparison:
     base_recommend, base_models, base_defaults = base_modules
-    items = catalogue(n_items)
-    new = Recommender(build_model(defaults.model_config(kind, n_items=n_items), seed=0), items)
+    new = recommender(kind, n_items)
     base_model = base_models.build_model(base_defaults.model_config(kind, n_items=n_items), seed=0)
     base_model.load_state_dict(new.model.state_dict())  # the same weights: a key mismatch stops here
-    base = base_recommend.Recommender(base_model, items)
+    base = base_recommend.Recommender(base_model, new.items)
     ids = [str(i) for i in range(1, history + 1)]
     same, scores, weights = _differences(base.recommend(ids, k=10), new.recommend(ids, k=10))
     for _ in range(warmup):

@@ -271,11 +271,9 @@ def run_reference(kind: str, split: Split, device: str, log: Log) -> dict:
 def run_two_stage(first: list[torch.nn.Module], reranker: list[torch.nn.Module], split: Split, device: str) -> dict:
     """Two winners chained seed by seed (first stage of seed s, re-ranker of seed s): nothing is chosen here, so
     validation and test are both just counted. The re-ranker is handed the first stage's top RERANK_N unseen items."""
-    scorers = [two_stage_scorer(f, r, device) for f, r in zip(first, reranker)]
-    valid = [_valid_figures(evaluate_seen_both(s, split.valid_inputs, split.valid_targets, split.n_items))
-             for s in scorers]
-    return {"tries": [], "settings": {}, "configs": 0, "minutes": None, "two_stage": True,
-            **_figures(valid, [test_figures(s, split) for s in scorers])}
+    valid = [_valid_figures(two_stage_validator(f, split, device)(r)) for f, r in zip(first, reranker)]
+    tests = [test_figures(two_stage_scorer(f, r, device), split) for f, r in zip(first, reranker)]
+    return {"tries": [], "settings": {}, "configs": 0, "minutes": None, "two_stage": True, **_figures(valid, tests)}
 
 
 def _figures(valids: list[dict], tests: list[dict]) -> dict:
