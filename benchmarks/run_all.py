@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.load import percentile  # noqa: E402
 from benchmarks.quality import SHARED_ML  # noqa: E402
-from recattn.provenance import commit  # noqa: E402
+from recattn.results.provenance import commit  # noqa: E402
 
 KINDS = ("sasrec", "bert4rec", "sasrec-additive", "gru", "additive", "narm", "pop", "itemknn")
 NEURAL = ("sasrec", "bert4rec", "sasrec-additive", "gru", "additive", "narm")
@@ -236,8 +236,9 @@ def cold_start(plan: Plan) -> dict:
 def train_job(kind: str, source: str, minutes: float, device: str = "cpu", precision: str = "auto") -> dict:
     """Train `kind` with its defaults on `source` for at most `minutes` and return its speed figures. Meant for a
     fresh process (peak RSS is the process's)."""
-    import recattn.train as training
-    from recattn import defaults, objectives
+    import recattn.training.fit as training
+    from recattn import defaults
+    from recattn.training import objectives
     from recattn.data import load, prepare
     from recattn.models import build_model
 

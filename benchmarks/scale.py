@@ -85,11 +85,12 @@ def measure(folder: Path, max_minutes: float) -> dict:
     """Load, prepare, fit ItemKNN and train SASRec for one (time-boxed) epoch on the data in `folder`."""
     import torch
 
-    from recattn import defaults, objectives
+    from recattn import defaults
+    from recattn.training import objectives
     from recattn.config import replace
     from recattn.data import load, prepare
     from recattn.models import build_model
-    from recattn.train import fit, validate
+    from recattn.training.fit import fit, validate
 
     out: dict = {"baseline_rss_mib": round(peak_rss_mib())}
     t = time.perf_counter()

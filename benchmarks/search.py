@@ -60,12 +60,12 @@ from recattn import defaults  # noqa: E402
 from recattn.config import ModelConfig, TrainConfig  # noqa: E402
 from recattn.data import Dataset, load, prepare  # noqa: E402
 from recattn.data.sequences import Split  # noqa: E402
-from recattn.evaluate import Scorer, evaluate_seen_both, metrics_from_ranks, ranks  # noqa: E402
-from recattn.measured import label, settings_text, shown  # noqa: E402
+from recattn.results.evaluate import Scorer, evaluate_seen_both, metrics_from_ranks, ranks  # noqa: E402
+from recattn.results.measured import label, settings_text, shown  # noqa: E402
 from recattn.models import build_model  # noqa: E402
-from recattn.provenance import commit  # noqa: E402
-from recattn.rerank import rerank_scorer  # noqa: E402
-from recattn.train import FitResult, fit, model_scorer, resolve_device  # noqa: E402
+from recattn.results.provenance import commit  # noqa: E402
+from recattn.results.rerank import rerank_scorer  # noqa: E402
+from recattn.training.fit import FitResult, fit, model_scorer, resolve_device  # noqa: E402
 
 NEURAL = ("sasrec", "bert4rec", "sasrec-additive", "gru", "narm", "additive")
 REFERENCES = ("pop", "itemknn")

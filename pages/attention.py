@@ -4,12 +4,11 @@ produced them as bars per head, and one head enlarged."""
 import streamlit as st
 
 from recattn import viz
-from recattn.config import MODEL_NAMES
+from recattn.models import registry
 from recattn.viz.heads import head_figure, row_bars
 from ui import models, sources, state, widgets
 from ui.text import md, plural
 
-ATTENTION_KINDS = ("sasrec", "bert4rec", "sasrec-additive", "additive", "narm")
 RANKS = "attention_ranks"  # (model, history, top-10 ranks, the ranks before the last edit), owned by this page
 MODEL = "attention_model"
 
@@ -42,15 +41,15 @@ st.title("What the model looks at")
 recommender = widgets.require_model()
 source = state.source()
 with state.guard():
-    attentive = {c.path: c for c in models.of_kind(source, ATTENTION_KINDS)}
+    attentive = {c.path: c for c in models.of_kind(source, lambda kind: kind.has_attention)}
 if attentive:
     # Follows the session's model (also when the sidebar changed it); empty when that one has no attention.
     st.session_state[MODEL] = state.model_dir() if state.model_dir() in attentive else None
     st.selectbox("Attention model", list(attentive), key=MODEL, format_func=lambda p: attentive[p].label,
                  placeholder="Pick a model with attention", on_change=picked_model, width=320,
-                 help="The models of this data that have attention: SASRec (causal), BERT4Rec (bidirectional), "
-                      "SASRec (additive: causal, the seed's score in every head), additive (target attention), NARM "
-                      "(additive attention over the history).")
+                 help="The models of this data that have attention: "
+                      + "; ".join(f"{k.label} ({k.attention})" for k in map(registry.get, registry.names(
+                          lambda kind: kind.has_attention))) + ".")
 history = widgets.require_history()
 rec = widgets.recommend(recommender, history)
 
@@ -108,7 +107,7 @@ with right:
             f"orange) is what produced the recommendations. {masked}Hover a cell for the exact weight and both "
             "full titles."
         )
-    title = f"Attention weights of {MODEL_NAMES.get(recommender.kind, recommender.kind)}, per layer and head"
+    title = f"Attention weights of {registry.label(recommender.kind)}, per layer and head"
     st.plotly_chart(viz.trace_figure(trace, layers, title=title), key="attention", config={"displaylogo": False})
 
     st.subheader("The row that chose the recommendations")

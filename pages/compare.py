@@ -5,7 +5,9 @@ import time
 
 import streamlit as st
 
-from recattn import checkpoint, comparison, measured, workflow
+from recattn import checkpoint
+from recattn.results import comparison, measured
+from recattn.training import workflow
 from recattn.data.dataset import number_repeats
 from recattn.errors import RecAttnError
 from recattn.viz.compare import overlap_heatmap

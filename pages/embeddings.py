@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from recattn.embeddings import EMBEDDING_KINDS, Projection, item_embeddings, pca
+from recattn.analysis.embeddings import Projection, item_embeddings, pca
+from recattn.models import registry
 from recattn.viz.embeddings import embedding_map
 from ui import models, sources, state, widgets
 from ui.text import md, plural
@@ -26,17 +27,17 @@ st.caption("Every model that reads a history first turns each item into a vector
 
 source = state.source()
 with state.guard():
-    found = {c.path: c for c in models.of_kind(source, EMBEDDING_KINDS)}
+    found = {c.path: c for c in models.of_kind(source, lambda kind: kind.item_vectors)}
     current = models.current_info()
 if not found:
-    st.info(f"No model with item embeddings (SASRec with either score, BERT4Rec, additive attention, NARM or GRU4Rec) "
+    with_vectors = ", ".join(map(registry.label, registry.names(lambda kind: kind.item_vectors)))
+    st.info(f"No model with item embeddings ({with_vectors}) "
             f"is trained on {md(sources.source_label(source))} yet: train one to see its map.",
             icon=":material/model_training:")
     st.page_link("pages/train.py", label="Train a model on this data", icon=":material/arrow_forward:")
     st.stop()
-if current is not None and current.kind not in EMBEDDING_KINDS:
-    st.info(f"The current model, {md(current.name)}, learns no item vectors (it "
-            f"{'counts' if current.kind == 'pop' else 'looks up what followed'} items): pick a model below.",
+if current is not None and current.kind not in registry.names(lambda kind: kind.item_vectors):
+    st.info(f"The current model, {md(current.name)}, learns no item vectors: pick a model below.",
             icon=":material/info:")
 if st.session_state.get("embeddings_model") not in found:  # first visit, or another source: the session's model
     st.session_state["embeddings_model"] = state.model_dir() if state.model_dir() in found else next(iter(found))

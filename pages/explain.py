@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from recattn import checks, explain, explain_benchmark
-from recattn.config import MODEL_NAMES
+from recattn.analysis import checks, explain
+from recattn.analysis import explain_benchmark
+from recattn.models import registry
 from recattn.data import prepare
 from recattn.errors import RecAttnError
 from recattn.viz import explain as figs
@@ -73,7 +74,7 @@ source, path = state.source(), state.model_dir()
 key = (source, str(Path(path).resolve()), Path(path).stat().st_mtime_ns, tuple(history))
 with state.guard():
     rec = recommended(*key)
-name, one, many = MODEL_NAMES.get(recommender.kind, recommender.kind), *sources.nouns(source)
+name, one, many = registry.label(recommender.kind), *sources.nouns(source)
 ids = [item.id for item in rec.items]
 if st.session_state.get(ITEM) not in ids:  # first visit, or the history changed under the pick
     st.session_state[ITEM] = ids[0]
@@ -138,7 +139,7 @@ with left:
                 f"{source} --out benchmarks/results/explain-{source.removeprefix('builtin:')}.json`",
                 icon=":material/science:")
     elif entry is None:
-        covered = ", ".join(md(MODEL_NAMES.get(e.get("model"), e.get("model"))) for e in report["models"])
+        covered = ", ".join(md(registry.label(str(e.get("model")))) for e in report["models"])
         st.info(f"The benchmark covers the shipped models ({covered}): pick one of them in the sidebar to see how "
                 "its explanations score.", icon=":material/science:")
     else:

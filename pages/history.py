@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from recattn.presets import Preset
+from recattn.data.presets import Preset
 from ui import models, share, sources, state
 from ui.text import describe, md
 

@@ -4,7 +4,9 @@
 import numpy as np
 import streamlit as st
 
-from recattn import contrast, learn, measured
+from recattn.analysis import contrast
+from recattn.analysis import walkthrough as learn
+from recattn.results import measured
 from recattn.viz import learn as figs
 from ui import models, sources, state, widgets
 from ui.text import md

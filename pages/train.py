@@ -3,15 +3,15 @@
 import streamlit as st
 
 from recattn import defaults
-from recattn.config import MODEL_KINDS, MODEL_NAMES, TRANSFORMER_KINDS
+from recattn.models import registry
 from recattn.viz.training import training_curves
 from ui import sources, state, training
 from ui.text import md
 
 state.init()
 
-COUNTED = ("pop", "itemknn")  # kinds that count in one pass: no epochs, no size
-ATTENTION = TRANSFORMER_KINDS  # kinds with layers and heads
+COUNTED = registry.names(lambda kind: kind.counted)  # kinds that count in one pass: no epochs, no size
+ATTENTION = registry.names(lambda kind: kind.layered)  # kinds with layers and heads
 
 st.title("Train a model")
 source = state.source()
@@ -41,7 +41,7 @@ def start() -> None:
 
 job = training.job()
 busy = job is not None and not job.done
-kind = st.selectbox("Model", MODEL_KINDS, format_func=MODEL_NAMES.get, key="train_kind",
+kind = st.selectbox("Model", registry.names(), format_func=registry.label, key="train_kind",
                     help="Outside the form, so that the sizes below start from this kind's defaults.")
 base = defaults.model_config(kind)
 DEFAULTS = {f"train_hidden_{kind}": base.hidden, f"train_layers_{kind}": base.layers,

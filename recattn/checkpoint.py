@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Sequence
 from safetensors import SafetensorError, safe_open
 
 from recattn import __version__
-from recattn.config import MODEL_KINDS, MODEL_NAMES, TRANSFORMER_KINDS, ModelConfig, TrainConfig, to_dict, validate
+from recattn.config import ModelConfig, TrainConfig, to_dict, validate
 from recattn.errors import RecAttnError
+from recattn.models import registry
 
 # torch is imported where weights are read or written: listing checkpoints (the app's first page) needs only their
 # JSON, and importing torch takes seconds.
@@ -39,8 +40,9 @@ class Checkpoint:
 
 
 def save(path: str | Path, model: torch.nn.Module, train_config: TrainConfig, source: str, fingerprint: str,
-         metrics: dict | None = None) -> Path:
-    """Write the checkpoint atomically: a half-written folder never replaces a good one."""
+         metrics: dict | None = None, imported: dict | None = None) -> Path:
+    """Write the checkpoint atomically: a half-written folder never replaces a good one. `imported`: where a model
+    trained elsewhere came from (file, format, its settings, how ids were mapped), kept in config.json."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _recover(path)
@@ -56,6 +58,8 @@ def save(path: str | Path, model: torch.nn.Module, train_config: TrainConfig, so
             "model": to_dict(model.config),
             "train": to_dict(train_config),
         }
+        if imported is not None:
+            config["imported"] = imported
         (tmp / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
         (tmp / METRICS).write_text(json.dumps(metrics or {}, indent=2, sort_keys=True) + "\n")
         for f in tmp.iterdir():
@@ -238,7 +242,7 @@ class CheckpointInfo:
     @property
     def name(self) -> str:
         """ "SASRec", "GRU4Rec", ... """
-        return MODEL_NAMES.get(self.kind, self.kind)
+        return registry.label(self.kind)
 
     @property
     def origin(self) -> str:
@@ -264,12 +268,11 @@ class CheckpointInfo:
     @property
     def shape(self) -> str:
         """One line on how the model reads a history."""
-        if self.kind == "pop":
-            return "ranks items by popularity, whatever the history"
-        if self.kind == "itemknn":
-            return "suggests what followed the last few items in other histories"
+        kind = registry.get(self.kind) if self.kind in registry.names() else None
+        if kind is not None and kind.counted:
+            return kind.description[0].lower() + kind.description[1:].rstrip(".")
         reads = f"reads the last {self.model.get('max_len')} items"
-        if self.kind in TRANSFORMER_KINDS:
+        if kind is not None and kind.layered:
             return f"{self.model.get('layers')} layers × {self.model.get('heads')} heads · {reads}"
         return reads
 
@@ -285,7 +288,7 @@ def info(path: str | Path, shipped: bool = False) -> CheckpointInfo:
 
 def find(fingerprint: str, shipped: Sequence[Path] = (), trained: Sequence[Path] = ()) -> list[CheckpointInfo]:
     """The checkpoints for the catalogue with `fingerprint` in the immediate subfolders of some folders: the
-    shipped ones first (in MODEL_KINDS order, SASRec first), then the trained ones, newest first. Folders being
+    shipped ones first (in the registry's order, SASRec first), then the trained ones, newest first. Folders being
     written (their names start with ".", see `save`) and folders that are not checkpoints are skipped."""
     found = []
     for is_shipped, folders in ((True, shipped), (False, trained)):
@@ -302,6 +305,6 @@ def find(fingerprint: str, shipped: Sequence[Path] = (), trained: Sequence[Path]
                     found.append(info(path, is_shipped))
                 except (RecAttnError, OSError):
                     continue
-    rank = {kind: i for i, kind in enumerate(MODEL_KINDS)}
+    rank = {kind: i for i, kind in enumerate(registry.names())}
     return sorted(found, key=lambda c: (0, rank.get(c.kind, len(rank)), Path(c.path).name) if c.shipped
                   else (1, -c.modified, Path(c.path).name))

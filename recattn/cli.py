@@ -7,6 +7,7 @@ import json
 import sys
 
 from recattn.errors import RecAttnError
+from recattn.models import registry
 
 
 def _progress(report) -> None:
@@ -22,12 +23,13 @@ def _progress(report) -> None:
 
 def cmd_train(args) -> dict | None:
     """Train and save. Under `torchrun --nproc_per_node N` the N processes train one model together
-    (recattn.distributed); rank 0 shows the progress, writes the checkpoint and returns the result, the other
+    (recattn.training.distributed); rank 0 shows the progress, writes the checkpoint and returns the result, the other
     ranks return None."""
-    from recattn import defaults, distributed
+    from recattn import defaults
+    from recattn.training import distributed
     from recattn.data import load
-    from recattn.train import resolve_device
-    from recattn.workflow import train_and_save
+    from recattn.training.fit import resolve_device
+    from recattn.training.workflow import train_and_save
 
     with distributed.session(resolve_device(args.device).type):
         main = distributed.is_main()
@@ -45,10 +47,13 @@ def cmd_train(args) -> dict | None:
 
 
 def cmd_compare(args) -> dict:
-    from recattn.compare import compare, table
+    from recattn.results.compare import compare, table
     from recattn.data import load
 
     kinds = [k.strip() for k in args.models.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in registry.names()]
+    if unknown:
+        raise RecAttnError(f"unknown model kind(s) {', '.join(unknown)}; choose among {', '.join(registry.names())}")
     protocols = [p.strip() for p in args.protocols.split(",") if p.strip()]
     overrides = {"device": args.device, "max_minutes": args.max_minutes, "epochs": args.epochs, "seed": args.seed}
 
@@ -66,7 +71,7 @@ def cmd_compare(args) -> dict:
 def cmd_evaluate(args) -> dict:
     from recattn import checkpoint
     from recattn.data import load
-    from recattn.workflow import evaluate_checkpoint
+    from recattn.training.workflow import evaluate_checkpoint
 
     ckpt = checkpoint.load(args.checkpoint)
     dataset = load(args.data or ckpt.source, format=args.format)
@@ -92,7 +97,7 @@ def cmd_recommend(args) -> dict:
 def cmd_explain_benchmark(args) -> list | None:
     """Score the explanation methods against the planted causes; with --json the list of per-model objects (one
     JSON line), else a table on stdout. --out also writes the results file with the command and commit."""
-    from recattn import explain_benchmark as bench
+    from recattn.analysis import explain_benchmark as bench
     from recattn.data import load
 
     if args.users is not None and args.users < 1:
@@ -130,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a model on a source and save a checkpoint folder")
     t.add_argument("--data", default="builtin:films")
-    t.add_argument("--model", default="sasrec")
+    t.add_argument("--model", default="sasrec", choices=registry.names(), help="the model kind")
     t.add_argument("--out", required=True)
     t.add_argument("--epochs", type=int)
     t.add_argument("--seed", type=int, default=0)
@@ -172,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("compare", help="train and evaluate several models on one split; print one table")
     c.add_argument("--data", default="builtin:films")
-    c.add_argument("--models", default="sasrec,bert4rec,sasrec-additive,additive,narm,gru,pop,itemknn")
+    c.add_argument("--models", default=",".join(registry.names()), help="comma-separated model kinds")
     c.add_argument("--protocols", default="full", help="comma-separated: full,uniform100,popular100")
     c.add_argument("--keep-seen", action="store_true", help="rank items already in the history too")
     c.add_argument("--epochs", type=int)

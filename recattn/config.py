@@ -11,18 +11,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from recattn.errors import RecAttnError
+from recattn.models import registry
 
 T = TypeVar("T")
 
-MODEL_KINDS = ("sasrec", "bert4rec", "sasrec-additive", "additive", "narm", "gru", "pop", "itemknn")
-MODEL_NAMES = {"sasrec": "SASRec", "bert4rec": "BERT4Rec", "sasrec-additive": "SASRec (additive)",
-               "additive": "Additive attention", "narm": "NARM (additive)",
-               "gru": "GRU4Rec", "pop": "Popularity", "itemknn": "ItemKNN"}  # what people read
-# the kinds built on recattn.models.transformer: layers × heads of self-attention (dot-product, or the seed's
-# additive score in "sasrec-additive", otherwise SASRec)
-TRANSFORMER_KINDS = ("sasrec", "bert4rec", "sasrec-additive")
 OBJECTIVES = ("ce", "bce", "sampled_softmax")
-# two-stage ranking (recattn.rerank): the first stage's top RERANK_N per history go to the re-ranker; here, with
+# two-stage ranking (recattn.results.rerank): the first stage's top RERANK_N per history go to the re-ranker; here, with
 # no torch to import, because the results the app states name it too
 RERANK_N = 200
 
@@ -42,18 +36,38 @@ class ModelConfig:
     # A learned score offset for items already in the history (Transformer models): lets the model learn from
     # the data whether people come back to what they saw (news re-reads) or never do (films rated once).
     repeat_bias: bool = False
+    # Where a Transformer layer normalises: "pre" (x + f(LN(x)), a final LN) or "post", the seed's and RecBole's
+    # (LN(x + f(x)), and an LN on the embeddings instead of a final one).
+    norm: str = "pre"
+    norm_eps: float = 1e-5
+    activation: str = "gelu"  # the feed-forward net's: "gelu" or "relu"
+    inner: int | None = None  # the feed-forward net's width; None: 4 × hidden
+    # Learned positions count back from the latest item ("last": the item just seen is always the same position)
+    # or forward from the oldest item read ("first", RecBole's).
+    position_from: str = "last"
+    scale_embeddings: bool = True  # item vectors × √hidden before positions are added (RecBole does not scale)
+    # BERT4Rec's output head as RecBole has it: dense → activation → LayerNorm before scoring, and a bias per item
+    output_head: bool = False
+    # The width of the item vectors when it is not `hidden` (RecBole's GRU4Rec: a dense layer maps the state to it)
+    item_dim: int | None = None
+    # Where BERT4Rec's mask slot goes when scoring: "append" (after the latest max_len - 1 items) or "replace-oldest"
+    # (RecBole 1.2.1's test input: the window of the latest max_len items loses its oldest item to make room)
+    mask_slot: str = "append"
 
     def __post_init__(self) -> None:
-        if self.kind not in MODEL_KINDS:
-            raise ValueError(f"unknown model kind {self.kind!r}; choose one of {', '.join(MODEL_KINDS)}")
-        if self.position not in ("learned", "sinusoidal"):
-            raise ValueError(f"position must be 'learned' or 'sinusoidal', not {self.position!r}")
-        if self.kind in TRANSFORMER_KINDS and self.hidden % self.heads:
+        kind = registry.get(self.kind)  # ValueError naming the known kinds
+        for name, allowed in (("position", ("learned", "sinusoidal")), ("norm", ("pre", "post")),
+                              ("activation", ("gelu", "relu")), ("position_from", ("last", "first")),
+                              ("mask_slot", ("append", "replace-oldest"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be {' or '.join(map(repr, allowed))}, not {getattr(self, name)!r}")
+        if kind.layered and self.hidden % self.heads:
             raise ValueError(f"hidden ({self.hidden}) must be divisible by heads ({self.heads})")
 
     @property
     def causal(self) -> bool:
-        return self.kind != "bert4rec"
+        """Trained on next items (every kind but a masked-item one such as BERT4Rec)."""
+        return registry.get(self.kind).training != "masked-item"
 
 
 @dataclass(frozen=True)
@@ -109,9 +123,9 @@ def from_dict(cls: type[T], values: dict[str, Any]) -> T:
 
 # What a saved config may hold beyond its type (checked when a checkpoint is read: a config file is untrusted).
 _AT_LEAST_ONE = {"n_items", "max_len", "hidden", "layers", "heads", "epochs", "batch_size", "negatives", "eval_every",
-                 "window_stride"}
+                 "window_stride", "inner", "item_dim"}
 _NOT_NEGATIVE = {"weight_decay", "patience", "warmup_steps", "seed"}
-_ABOVE_ZERO = {"lr", "max_minutes"}
+_ABOVE_ZERO = {"lr", "max_minutes", "norm_eps"}
 _FRACTIONS = {"dropout", "mask_prob", "ema_decay"}  # in [0, 1)
 
 
@@ -176,5 +190,5 @@ def replace(config: T, **changes: Any) -> T:
     return dataclasses.replace(config, **changes)  # type: ignore[type-var]
 
 
-__all__ = ["ModelConfig", "TrainConfig", "MODEL_KINDS", "TRANSFORMER_KINDS", "OBJECTIVES", "to_dict", "from_dict",
+__all__ = ["ModelConfig", "TrainConfig", "OBJECTIVES", "to_dict", "from_dict",
            "validate", "replace"]

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from recattn.data import load  # noqa: E402
-from recattn.presets import presets  # noqa: E402
+from recattn.data.presets import presets  # noqa: E402
 from tests.e2e import NARROW, ROOT, WIDE, launch, nav, screenshot, serve, wait_idle  # noqa: E402
 
 OUT = ROOT / "assets" / "screenshots"

@@ -159,7 +159,7 @@ def test_repeat_bias_reaches_items_older_than_the_window(kind):
 @pytest.mark.parametrize("kind", ["sasrec", "gru", "narm"])  # causal: position t has seen inputs 1..t
 def test_training_loss_with_repeat_bias_matches_a_dense_offset(kind):
     import torch.nn.functional as F
-    from recattn import objectives
+    from recattn.training import objectives
 
     model = _model(kind, repeat_bias=True)
     with torch.no_grad():

@@ -1,4 +1,4 @@
-"""recattn/background.py: training in a child process gives the same model as in this one, streams its epochs,
+"""recattn/training/background.py: training in a child process gives the same model as in this one, streams its epochs,
 stops on request, and turns a failure or a dead process into the project's error."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import threading
 import pytest
 import torch
 
-from recattn import background, checkpoint, defaults, workflow
+from recattn import checkpoint, defaults
+from recattn.training import background, workflow
 from recattn.data.builtin import generate_films
 from recattn.errors import RecAttnError
 

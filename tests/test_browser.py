@@ -163,7 +163,7 @@ def test_a_lesson_walk_and_its_shared_link(server, page, browser):
     """A lecturer's path: a story preset → Attention → enlarge a head → Learn → Compare; the address bar then holds
     a link that opens the same history in a fresh browser."""
     from recattn.data import load
-    from recattn.presets import presets
+    from recattn.data.presets import presets
 
     story = presets(load("builtin:films"))[0]
     page.goto(server + "/history")

@@ -11,7 +11,7 @@ from recattn.config import ModelConfig, TrainConfig
 from recattn.data import load
 from recattn.errors import RecAttnError
 from recattn.models import build_model
-from recattn.workflow import evaluate_checkpoint
+from recattn.training.workflow import evaluate_checkpoint
 
 SHIPPED = Path(__file__).resolve().parents[1] / "assets" / "models" / "films-sasrec"
 

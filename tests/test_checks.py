@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from recattn import checks
+from recattn.analysis import checks
 from recattn.config import ModelConfig
 from recattn.models import build_model, transformer
 

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recattn import comparison, data
+from recattn import data
+from recattn.results import comparison
 from recattn.data.dataset import number_repeats
-from recattn.comparison import FULL, PROTOCOL_CHOICES, RankedList
+from recattn.results.comparison import FULL, PROTOCOL_CHOICES, RankedList
 from recattn.recommend import Recommender
 
 MODELS = Path(__file__).resolve().parents[1] / "assets" / "models"

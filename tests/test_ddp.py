@@ -11,7 +11,8 @@ import pytest
 import torch
 import torch.distributed as dist
 
-from recattn import checkpoint, distributed
+from recattn import checkpoint
+from recattn.training import distributed
 from recattn.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

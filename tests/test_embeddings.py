@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from recattn import checkpoint
-from recattn.embeddings import item_embeddings, pca
+from recattn.analysis.embeddings import item_embeddings, pca
 from recattn.viz.embeddings import embedding_map
 
 MODELS = Path(__file__).resolve().parents[1] / "assets" / "models"

@@ -14,11 +14,11 @@ from recattn.cli import build_parser, main
 from recattn.config import ModelConfig, TrainConfig
 from recattn.data import Dataset, prepare
 from recattn.errors import RecAttnError
-from recattn.evaluate import (SEEN_KEPT, evaluate, evaluate_seen_both, metrics_from_ranks, rank_of_target, ranks,
+from recattn.results.evaluate import (SEEN_KEPT, evaluate, evaluate_seen_both, metrics_from_ranks, rank_of_target, ranks,
                               sample_candidates)
 from recattn.models import build_model
-from recattn.train import model_scorer, validate
-from recattn.workflow import train_and_save
+from recattn.training.fit import model_scorer, validate
+from recattn.training.workflow import train_and_save
 
 INF = float("inf")
 

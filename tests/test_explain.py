@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from recattn import explain as ex
+from recattn.analysis import explain as ex
 from recattn.config import ModelConfig
 from recattn.data.sequences import Split
 from recattn.models import build_model

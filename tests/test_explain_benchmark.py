@@ -9,7 +9,7 @@ import pytest
 
 import recattn.data
 from recattn import checkpoint
-from recattn import explain_benchmark as eb
+from recattn.analysis import explain_benchmark as eb
 from recattn.cli import main
 from recattn.config import ModelConfig, TrainConfig
 from recattn.data import prepare

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recattn import history
-from recattn.config import MODEL_KINDS, ModelConfig
+from recattn.models import registry
+from recattn.config import ModelConfig
 from recattn.errors import RecAttnError
 from recattn.models import build_model
 from recattn.models.baselines import ItemKNN, follower_matrix
@@ -35,7 +36,7 @@ def _recommender(kind: str) -> Recommender:
     return Recommender(model, ITEMS)
 
 
-RECOMMENDERS = {kind: _recommender(kind) for kind in MODEL_KINDS}
+RECOMMENDERS = {kind: _recommender(kind) for kind in registry.names()}
 
 histories = st.lists(st.one_of(st.sampled_from(KNOWN), st.sampled_from(ODD), st.text(max_size=4)),
                      max_size=3 * MAX_LEN)
@@ -65,7 +66,7 @@ def _check(rec: Recommender, ids: list[str], k: int) -> None:
     assert out.trace.weights.shape[-1] == len(out.trace.key_ids)
 
 
-@pytest.mark.parametrize("kind", MODEL_KINDS)
+@pytest.mark.parametrize("kind", registry.names())
 @FUZZ
 @given(ids=histories, k=st.integers(min_value=-2, max_value=N_ITEMS + 3))
 def test_recommend_any_history(kind, ids, k):
@@ -76,7 +77,7 @@ def test_recommend_any_history(kind, ids, k):
     _check(RECOMMENDERS[kind], ids, k)
 
 
-@pytest.mark.parametrize("kind", MODEL_KINDS)
+@pytest.mark.parametrize("kind", registry.names())
 @FUZZ
 @given(ids=known_histories, k=st.integers(min_value=1, max_value=N_ITEMS + 3))
 def test_recommend_known_histories(kind, ids, k):

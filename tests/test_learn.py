@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from recattn import contrast, learn
+from recattn.analysis import contrast
+from recattn.analysis import walkthrough as learn
 from recattn.data import load
 from recattn.recommend import Recommender
 

@@ -14,7 +14,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from recattn.data import load
-from recattn.presets import presets
+from recattn.data.presets import presets
 from tests.app.conftest import (APP, ATTENTION, HISTORY, MODELS, fresh_caches, go,  # noqa: F401 (autouse fixtures)
                                 runs_dir)
 

@@ -1,4 +1,4 @@
-"""recattn/measured.py: the committed search results read back as the pages show them, and a clear error for a
+"""recattn/results/measured.py: the committed search results read back as the pages show them, and a clear error for a
 broken file."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from recattn import measured
+from recattn.results import measured
 from recattn.errors import RecAttnError
 
 

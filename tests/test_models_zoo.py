@@ -6,11 +6,12 @@ import pytest
 import torch
 
 from recattn import checkpoint
-from recattn.config import MODEL_KINDS, ModelConfig, TrainConfig
+from recattn.models import registry
+from recattn.config import ModelConfig, TrainConfig
 from recattn.data.sequences import Sequences, Split, leave_one_out
 from recattn.models import build_model
 from recattn.models.additive import target_rows
-from recattn.train import fit
+from recattn.training.fit import fit
 
 N_ITEMS = 12
 TINY = dict(n_items=N_ITEMS, max_len=8, hidden=16, layers=2, heads=2, dropout=0.0)
@@ -37,7 +38,7 @@ def _model(kind, split=None):
     return model
 
 
-@pytest.mark.parametrize("kind", MODEL_KINDS)
+@pytest.mark.parametrize("kind", registry.names())
 def test_scores_shape_padding_column_and_attention_flag(kind, split):
     model = _model(kind, split)
     with torch.no_grad():
@@ -48,7 +49,7 @@ def test_scores_shape_padding_column_and_attention_flag(kind, split):
     assert torch.allclose(scores, again, atol=1e-5)  # the transformer's fused path vs its traced one
 
 
-@pytest.mark.parametrize("kind", MODEL_KINDS)
+@pytest.mark.parametrize("kind", registry.names())
 def test_checkpoint_round_trip_gives_identical_scores(kind, split, tmp_path):
     model = _model(kind, split)
     path = checkpoint.save(tmp_path / kind, model, TrainConfig(), "test:cycles", "f0")
@@ -161,7 +162,7 @@ def test_additive_defaults_switch_to_sampled_negatives_on_big_catalogues():
 
 
 def test_compare_trains_every_kind_on_one_split(small_world):
-    from recattn.compare import compare, table
+    from recattn.results.compare import compare, table
 
     kinds = ["sasrec", "bert4rec", "additive", "gru", "pop", "itemknn"]
     report = compare(small_world, kinds, ("full",), train_overrides={"epochs": 1, "device": "cpu"},
@@ -179,7 +180,7 @@ KINDS_OF_ATTENTION = {"sasrec": "causal", "bert4rec": "bidirectional", "sasrec-a
                       "additive": "target", "narm": "causal", "gru": "none", "pop": "none", "itemknn": "none"}
 
 
-@pytest.mark.parametrize("kind", MODEL_KINDS)
+@pytest.mark.parametrize("kind", registry.names())
 def test_every_model_answers_score_with_one_output(kind, split):
     """One answer whatever the model: scores, the maps (None without attention) and the kind of attention."""
     model = _model(kind, split)

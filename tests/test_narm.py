@@ -9,10 +9,10 @@ import torch
 from recattn import viz
 from recattn.config import ModelConfig, TrainConfig
 from recattn.data.sequences import Sequences, leave_one_out
-from recattn.evaluate import evaluate
+from recattn.results.evaluate import evaluate
 from recattn.models import build_model
 from recattn.recommend import Recommender
-from recattn.train import fit, model_scorer
+from recattn.training.fit import fit, model_scorer
 from recattn.viz.heads import row_bars
 
 N_ITEMS = 30

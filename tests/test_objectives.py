@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from recattn import objectives
+from recattn.training import objectives
 from recattn.config import TrainConfig
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from recattn import data
 from recattn.data.dataset import Dataset
-from recattn.presets import presets
+from recattn.data.presets import presets
 
 
 @pytest.fixture(scope="module")

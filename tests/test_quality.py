@@ -6,8 +6,8 @@ from recattn import checkpoint
 from recattn.config import ModelConfig, TrainConfig
 from recattn.data import load, prepare
 from recattn.models import build_model
-from recattn.train import fit, model_scorer
-from recattn.evaluate import evaluate
+from recattn.training.fit import fit, model_scorer
+from recattn.results.evaluate import evaluate
 
 SHIPPED = Path(__file__).resolve().parents[1] / "assets" / "models" / "films-sasrec"
 

@@ -7,10 +7,10 @@ import torch
 
 from recattn.config import ModelConfig
 from recattn.data.sequences import left_pad
-from recattn.evaluate import evaluate
+from recattn.results.evaluate import evaluate
 from recattn.models import additive, build_model
-from recattn.rerank import merge, rerank_scorer, top_candidates
-from recattn.train import model_scorer
+from recattn.results.rerank import merge, rerank_scorer, top_candidates
+from recattn.training.fit import model_scorer
 
 N_ITEMS = 40
 SEQS = torch.tensor([[0, 0, 0, 3, 5, 7, 2, 9], [0] * 8, [0, 0, 0, 0, 0, 0, 0, 4], [1, 2, 3, 4, 5, 6, 7, 8]])

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-import recattn.train
+import recattn.training.fit
 from benchmarks import run_all
 
 
@@ -63,9 +63,9 @@ def test_a_training_job_measures_the_run(tmp_path):
     rng = np.random.default_rng(0)
     rows = [f"u{u},i{rng.integers(1, 30)},{t}" for u in range(40) for t in range(12)]
     (tmp_path / "interactions.csv").write_text("user,item,timestamp\n" + "\n".join(rows) + "\n")
-    validate = recattn.train.validate
+    validate = recattn.training.fit.validate
     run = run_all.train_job("sasrec", str(tmp_path), minutes=0.1)
-    assert recattn.train.validate is validate  # the timing wrapper is taken off again
+    assert recattn.training.fit.validate is validate  # the timing wrapper is taken off again
     assert run["epochs"] >= 1 and run["windows"] == 40 and run["stopped"] in ("time", "early", "epochs")
     assert 0 < run["seconds_to_95pct"] <= run["wall_seconds"] + 0.5
     assert run["sequences_per_second"] > 0 and run["seconds_per_epoch"] > 0 and run["peak_rss_mb"] > 50

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from benchmarks import search
-from recattn import defaults, measured
+from recattn import defaults
+from recattn.results import measured
 from recattn.data.builtin import generate_films
 
 KINDS = ("sasrec", "gru", "additive")  # sasrec and additive also chain into a two-stage row

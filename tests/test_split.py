@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from recattn import objectives
+from recattn.training import objectives
 from recattn.config import ModelConfig, TrainConfig
 from recattn.data.sequences import Sequences, leave_one_out
 from recattn.models import build_model
 from recattn.models.baselines import follower_matrix
-from recattn.train import fit
+from recattn.training.fit import fit
 
 POOL = np.arange(1, 21)  # items 1..20 are trained on
 VALID = np.arange(21, 26)  # 21..25 are only ever validation items

@@ -6,7 +6,7 @@ import torch
 from recattn.config import ModelConfig, TrainConfig
 from recattn.data import prepare
 from recattn.models import build_model
-from recattn.train import fit
+from recattn.training.fit import fit
 
 SMALL = dict(max_len=20, hidden=32, layers=1, heads=2, dropout=0.1)
 
@@ -46,7 +46,7 @@ def test_early_stopping_keeps_the_best_epoch(small_world):
     assert len(seen) == len(result.history) == result.best_epoch + 2
     best = max(r.valid["ndcg@10"] for r in seen)
     assert result.best_valid["ndcg@10"] == best
-    from recattn.train import validate
+    from recattn.training.fit import validate
     assert abs(validate(result.model, split, torch.device("cpu"))["ndcg@10"] - best) < 1e-9
 
 
@@ -75,13 +75,13 @@ def test_weight_average_is_what_is_validated_and_kept(small_world):
                 TrainConfig(epochs=3, device="cpu", batch_size=64, lr=3e-3, patience=10))
     # the same steps were taken (the loss is the raw model's), but the kept weights are the average's
     assert [r.loss for r in averaged.history] == [r.loss for r in plain.history]
-    from recattn.train import validate
+    from recattn.training.fit import validate
     assert validate(averaged.model, split, torch.device("cpu"))["ndcg@10"] == averaged.best_valid["ndcg@10"]
     assert not torch.equal(averaged.model.item_emb.weight, plain.model.item_emb.weight)
 
 
 def test_cosine_schedule_warms_up_then_decays_to_zero():
-    from recattn.train import lr_factor
+    from recattn.training.fit import lr_factor
 
     assert lr_factor("constant", 0, 100, 0.9) == 1.0
     assert lr_factor("cosine", 0, 10, 0.0) == pytest.approx(0.1)
@@ -102,7 +102,7 @@ def test_cosine_run_ends_with_the_learning_rate_near_zero(small_world):
 
 
 def test_precision_choice():
-    from recattn.train import autocast_dtype
+    from recattn.training.fit import autocast_dtype
 
     cpu = torch.device("cpu")
     assert autocast_dtype("fp32", cpu) is None

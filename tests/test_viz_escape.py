@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recattn import learn
-from recattn.contrast import CrossAttention, Influence, ListChange
+from recattn.analysis import walkthrough as learn
+from recattn.analysis.contrast import CrossAttention, Influence, ListChange
 from recattn.data import load
 from recattn.recommend import RecItem, Recommender
 from recattn.trace import AttentionTrace, causal_mask

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ import streamlit as st
 
 from recattn import checkpoint
 from recattn.errors import RecAttnError
+from recattn.models import registry
 from ui import sources, state
 
 if TYPE_CHECKING:  # recattn.recommend imports torch (seconds): imported when a model is first loaded
@@ -74,9 +76,10 @@ def current_max_len() -> int:
         return FALLBACK_MAX_LEN
 
 
-def of_kind(source: str, kinds: tuple[str, ...]) -> list[checkpoint.CheckpointInfo]:
-    """The source's checkpoints of some kinds, in listing order (shipped first)."""
-    return [c for c in sources.checkpoints(source) if c.kind in kinds]
+def of_kind(source: str, where: Callable[[registry.ModelKind], bool]) -> list[checkpoint.CheckpointInfo]:
+    """The source's checkpoints whose registered kind satisfies `where`, in listing order (shipped first)."""
+    known = registry.names(where)
+    return [c for c in sources.checkpoints(source) if c.kind in known]
 
 
 def picker() -> None:

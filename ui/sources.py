@@ -29,7 +29,7 @@ from recattn.data import Dataset
 from recattn.data.info import profile
 from recattn.data.loaders import FORMATS, detect
 from recattn.errors import RecAttnError
-from recattn.presets import Preset, presets as story_presets
+from recattn.data.presets import Preset, presets as story_presets
 from ui import state
 from ui.text import md, plural
 
@@ -335,7 +335,7 @@ def history_table(source: str, ids: Sequence[str]) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False)
 def presets(source: str) -> list[Preset]:
-    """The story presets of a source (`recattn.presets`), built from its catalogue once."""
+    """The story presets of a source (`recattn.data.presets`), built from its catalogue once."""
     return story_presets(dataset(source))
 
 

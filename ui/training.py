@@ -1,5 +1,5 @@
 """Training off the script thread: a worker thread per job watching a training process of its own
-(recattn.background), its epoch reports, a stop flag, and a fair share of a machine many visitors use at once: at
+(recattn.training.background), its epoch reports, a stop flag, and a fair share of a machine many visitors use at once: at
 most MAX_RUNNING jobs train at a time (the others wait in a first-come queue and know their place), a run lasts at
 most MAX_MINUTES whatever the form says, and runs/ keeps at most RUNS_MAX_COUNT app-trained models in RUNS_MAX_MB
 (the oldest app-trained ones go; shipped and CLI-trained models are never touched).
@@ -21,11 +21,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from recattn import background, paths
-from recattn.config import MODEL_NAMES, ModelConfig, TrainConfig
+from recattn import paths
+from recattn.training import background
+from recattn.config import ModelConfig, TrainConfig
+from recattn.models import registry
 from recattn.data import Dataset
 from recattn.errors import RecAttnError
-from recattn.train import EpochReport
+from recattn.training.fit import EpochReport
 from ui import sources, state
 from ui.text import md
 
@@ -96,7 +98,7 @@ class Job:
 
     @property
     def name(self) -> str:
-        return MODEL_NAMES.get(self.kind, self.kind)
+        return registry.label(self.kind)
 
     @property
     def done(self) -> bool:
@@ -113,7 +115,7 @@ class Job:
 
 
 def _run(job: Job, dataset: Dataset, model_config: ModelConfig, train_config: TrainConfig) -> None:
-    """The job's thread: wait for a slot, then watch the training in its own process (recattn.background)."""
+    """The job's thread: wait for a slot, then watch the training in its own process (recattn.training.background)."""
     def on_epoch_end(report: EpochReport) -> bool:
         job.reports.append(report)
         return job.stop.is_set()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from recattn import measured
+from recattn.results import measured
 from recattn.errors import RecAttnError
 from ui import models, sources, state
 from ui.text import md, plural
@@ -98,7 +98,7 @@ def _searches(source: str, stamp: tuple):
 
 
 def measured_searches(source: str) -> list:
-    """The committed searches of `source` (recattn.measured.Measured, the equal search of every model first), read
+    """The committed searches of `source` (recattn.results.measured.Measured, the equal search of every model first), read
     again only when a file changes; [] when there is none, or when one cannot be read (an error box says why, the
     page goes on)."""
     stamp = tuple((str(p), p.stat().st_mtime_ns) for p in measured.search_paths(source))

@@ -130,7 +130,7 @@ class AdditiveAttention(nn.Module):
     def score_candidates(self, seqs: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
         """The scores of some candidates per row, as `score` gives them: seqs (B, T) left-padded, candidates
         (B, N) item indices → (B, N); index 0 (padding) scores -inf. Costs N, not n_items, candidates a row:
-        what makes this model affordable as a re-ranker of another model's top N (recattn.rerank)."""
+        what makes this model affordable as a re-ranker of another model's top N (recattn.results.rerank)."""
         seqs = seqs[:, -self.config.max_len:]
         keys, values, present = self._history(seqs)
         allowed = present[:, None, :]
@@ -140,7 +140,7 @@ class AdditiveAttention(nn.Module):
 
     def train_loss(self, inputs: torch.Tensor, targets: torch.Tensor, objective: str, negatives: int,
                    generator: torch.Generator | None = None, label_smoothing: float = 0.0) -> torch.Tensor:
-        """The next-item loss at every position with a target, as recattn.objectives.loss defines it.
+        """The next-item loss at every position with a target, as recattn.training.objectives.loss defines it.
 
         ce scores every item at every position (chunks of candidates, recomputed in backward to bound memory);
         bce and sampled_softmax score each position's own target against `negatives` items shared by the batch

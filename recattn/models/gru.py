@@ -1,7 +1,8 @@
 """GRU4Rec-style baseline: item embeddings → dropout → a GRU → scores tied to the item embeddings.
 
-It follows the transformer's interface (forward().hidden, logits, item_emb, score) so the same objectives
-train it, and has no attention to show.
+It shares the Transformers' scoring (TiedScoring: logits, the repeat offset) so the same objectives train it, and has
+no attention to show. With `item_dim` (RecBole's GRU4Rec) the item vectors are that wide and a dense layer maps the
+GRU's state to them.
 """
 
 from __future__ import annotations
@@ -11,21 +12,23 @@ from torch import nn
 
 from recattn.config import ModelConfig
 from recattn.models.output import ModelOutput
-from recattn.models.transformer import SequentialTransformer, TransformerOutput
+from recattn.models.scoring import TiedScoring, TransformerOutput
 
 
-class GRU4Rec(nn.Module):
+class GRU4Rec(TiedScoring):
     """A `layers`-deep GRU over the history; the state after item t predicts item t + 1."""
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.config = cfg
         # n_items + 2 rows: the layout every gradient model shares (index n_items + 1 is BERT4Rec's mask slot)
-        self.item_emb = nn.Embedding(cfg.n_items + 2, cfg.hidden, padding_idx=0)
+        width = cfg.item_dim or cfg.hidden
+        self.item_emb = nn.Embedding(cfg.n_items + 2, width, padding_idx=0)
         self.drop = nn.Dropout(cfg.dropout)
-        self.gru = nn.GRU(cfg.hidden, cfg.hidden, num_layers=cfg.layers, batch_first=True,
+        self.gru = nn.GRU(width, cfg.hidden, num_layers=cfg.layers, batch_first=True,
                           dropout=cfg.dropout if cfg.layers > 1 else 0.0)
-        self.repeat_bias = nn.Parameter(torch.zeros(())) if cfg.repeat_bias else None
+        self.dense = nn.Linear(cfg.hidden, width) if cfg.item_dim else None
+        self.init_repeat_bias()
 
     def forward(self, seqs: torch.Tensor, return_attention: bool = False) -> TransformerOutput:
         """seqs: (B, T) left-padded → hidden (B, T, hidden), zeros at padding; attention is always None.
@@ -39,15 +42,10 @@ class GRU4Rec(nn.Module):
         steps = torch.arange(T, device=seqs.device)
         x = self.drop(self.item_emb(seqs.gather(1, (steps + pad) % T)))  # (B, T, D), items first
         h, _ = self.gru(x)
+        if self.dense is not None:
+            h = self.dense(h)
         back = ((steps - pad) % T)[..., None].expand(B, T, h.shape[-1])
         return TransformerOutput(h.gather(1, back) * present[..., None])
-
-    # the same tied scoring ((..., n_items + 1), column 0 is -inf) and the same learned repeat offset, so the
-    # RNN contrast is compared with the Transformers on equal terms, with the offset and without it
-    logits = SequentialTransformer.logits
-    seen_items = SequentialTransformer.seen_items
-    repeat_offset = SequentialTransformer.repeat_offset
-    history_items = SequentialTransformer.history_items
 
     attention_kind = "none"
 

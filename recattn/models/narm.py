@@ -28,6 +28,8 @@ class NARM(GRU4Rec):
     attention_kind = "causal"
 
     def __init__(self, cfg: ModelConfig):
+        if cfg.item_dim:
+            raise ValueError("NARM's item vectors are as wide as its hidden state: leave item_dim unset")
         super().__init__(cfg)
         D = cfg.hidden
         self.key = nn.Linear(D, D)  # W1 x_i + b

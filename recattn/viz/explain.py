@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from recattn.explain import HeadAblation, HeadStats
-from recattn.explain_benchmark import BEST_HEAD
+from recattn.analysis.explain import HeadAblation, HeadStats
+from recattn.analysis.explain_benchmark import BEST_HEAD
 from recattn.viz.attention import HIGHLIGHT, TITLED_COLUMNS, short_label
 from recattn.viz.text import plot_text
 
@@ -145,7 +145,7 @@ def head_figure(stats: Sequence[HeadStats], ablations: Sequence[HeadAblation]) -
 
 
 def agreement_table(entry: Mapping) -> pd.DataFrame:
-    """One model's object of the explanation benchmark (`recattn.explain_benchmark`) as a table: a row per method
+    """One model's object of the explanation benchmark (`recattn.analysis.explain_benchmark`) as a table: a row per method
     of METHOD_LABELS it scored and its best single head, then the baselines; the share of cases whose cause the
     method ranks first, over all cases and over the far ones (cause at least 2 items back); None: no cases."""
     methods = entry.get("methods", {})

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from recattn.contrast import CrossAttention, Influence, ListChange
-from recattn.learn import LayerSteps, Walkthrough, cosine_similarity
+from recattn.analysis.contrast import CrossAttention, Influence, ListChange
+from recattn.analysis.walkthrough import LayerSteps, Walkthrough, cosine_similarity
 from recattn.recommend import RecItem
 from recattn.viz.attention import ATTENTION_COLORSCALE, HIGHLIGHT, TITLED_COLUMNS, short_label
 from recattn.viz.text import plot_text

@@ -9,7 +9,9 @@ import shutil
 import numpy as np
 import pytest
 
-from recattn import checkpoint, data, measured, workflow
+from recattn import checkpoint, data
+from recattn.results import measured
+from recattn.training import workflow
 from tests.app.conftest import MODELS, go, heatmaps, z_of
 from tests.test_measured import REPORT
 

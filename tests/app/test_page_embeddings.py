@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from recattn import checkpoint, data
-from recattn.embeddings import item_embeddings, pca
+from recattn.analysis.embeddings import item_embeddings, pca
 from tests.app.conftest import MODELS, go, plotly_specs
 
 EMBEDDINGS = "pages/embeddings.py"

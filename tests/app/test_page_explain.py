@@ -13,12 +13,12 @@ import re
 import numpy as np
 import pytest
 
-from recattn import checks, explain
+from recattn.analysis import checks, explain
 from recattn.config import ModelConfig, TrainConfig
 from recattn.data import load
 from recattn.recommend import Recommender
 from recattn.viz import explain as figs
-from recattn.workflow import train_and_save
+from recattn.training.workflow import train_and_save
 from tests.app.conftest import HISTORY, MODELS, go, plotly_specs
 from tests.test_viz_escape import HOSTILE, RAW, SHOWN
 from ui.text import md
@@ -139,7 +139,7 @@ def test_a_gru_shows_its_methods_and_says_why_the_others_are_missing(at):
 
 
 def test_the_benchmark_table_or_the_command_to_run_it(at, monkeypatch, tmp_path):
-    monkeypatch.setattr("recattn.explain_benchmark.RESULTS", tmp_path)
+    monkeypatch.setattr("recattn.analysis.explain_benchmark.RESULTS", tmp_path)
     at.session_state["history"] = HIST
     go(at, EXPLAIN)
     assert any("python -m recattn explain-benchmark --data builtin:films" in i.value for i in at.info)

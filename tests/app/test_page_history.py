@@ -5,7 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from recattn import data
-from recattn.presets import presets
+from recattn.data.presets import presets
 from tests.app.conftest import APP, ATTENTION, HISTORY, HOME, MODELS, go, heatmaps
 from ui.text import md
 

@@ -12,7 +12,7 @@ import shutil
 import numpy as np
 import pytest
 
-from recattn import measured
+from recattn.results import measured
 from recattn.data import load
 from recattn.recommend import Recommender
 from tests.app.conftest import HISTORY, MODELS, go, heatmaps, plotly_specs, z_of

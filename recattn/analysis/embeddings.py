@@ -7,8 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-# the models that learn one vector per item
-EMBEDDING_KINDS = ("sasrec", "bert4rec", "sasrec-additive", "additive", "narm", "gru")
+from recattn.models import registry
 
 
 @dataclass(frozen=True)
@@ -21,8 +20,8 @@ class Projection:
 
 def item_embeddings(model: torch.nn.Module) -> np.ndarray:
     """The learned vector of every catalogue item, (n_items, hidden), in catalogue order (index 0, padding, and
-    BERT4Rec's mask slot left out). Only for EMBEDDING_KINDS."""
-    if model.config.kind not in EMBEDDING_KINDS:
+    BERT4Rec's mask slot left out). Only for kinds registered with `item_vectors`."""
+    if not registry.get(model.config.kind).item_vectors:
         raise ValueError(f"a {model.config.kind} model has no item embeddings")
     n = model.config.n_items
     return model.item_emb.weight[1:n + 1].detach().float().cpu().numpy()

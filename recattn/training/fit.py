@@ -14,9 +14,11 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from recattn.config import TrainConfig
+from recattn.errors import RecAttnError
+from recattn.models import registry
 from recattn.data.sequences import Split, left_pad
-from recattn.evaluate import evaluate_seen_both
-from recattn import distributed, objectives
+from recattn.results.evaluate import evaluate_seen_both
+from recattn.training import distributed, objectives
 
 
 @dataclass
@@ -81,7 +83,7 @@ def lr_factor(schedule: str, step: int, warmup_steps: int, progress: float) -> f
 
 
 def model_scorer(model: torch.nn.Module, device: torch.device):
-    """A scorer for recattn.evaluate: histories (index arrays) → (batch, n_items + 1) scores.
+    """A scorer for recattn.results.evaluate: histories (index arrays) → (batch, n_items + 1) scores.
 
     Models get whole histories: they read their last max_len items, and a repeat offset covers all."""
 
@@ -127,7 +129,7 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
     weights being judged into validation figures whose "ndcg@10" decides (default `validate`: the model's own full
     ranking); e.g. a re-ranker judged by the two stages it serves in (benchmarks/search.py's `--rerank`).
 
-    Inside a process group of several ranks (see recattn.distributed) each rank trains on its shard of every
+    Inside a process group of several ranks (see recattn.training.distributed) each rank trains on its shard of every
     epoch's windows, the gradients are averaged by DistributedDataParallel, and rank 0 alone validates and
     calls `on_epoch_end`; its score, its callback's answer and its clock decide for all, so every rank keeps the
     same weights and stops at the same step.
@@ -140,12 +142,15 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
     # masking draws of its own on each rank, or the ranks would hide the same positions of different windows
     draw_rng = np.random.default_rng([cfg.seed, distributed.rank()]) if shared else rng
     model.to(device)
-    if hasattr(model, "fit_counts"):  # count-based baselines learn in one pass
+    if registry.get(model.config.kind).counted:  # count-based baselines learn in one pass
         model.fit_counts(split)
         valid = validate(model, split, device)
         return FitResult(model, 0, valid, [], time.perf_counter() - started, "counted")
 
     mcfg = model.config
+    if mcfg.output_head:  # its per-item bias is not in the training losses
+        raise RecAttnError("a model with RecBole's BERT4Rec output head (an imported one) is for reading, not for "
+                           "training here: train a BERT4Rec of recattn's own instead")
     causal = mcfg.causal
     windows = objectives.training_windows(split.train, mcfg.max_len, causal, cfg.window_stride)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

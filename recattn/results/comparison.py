@@ -1,7 +1,7 @@
 """Several models on one history and on one evaluation protocol: their lists side by side, how much the lists
 overlap, where each model ranks each item, the metrics table and what the sampled-vs-full gap says.
 
-Pure functions (a `Recommender` in, tables out); `recattn/compare.py` trains models for the CLI, this module
+Pure functions (a `Recommender` in, tables out); `recattn/results/compare.py` trains models for the CLI, this module
 reads models that exist.
 """
 
@@ -22,7 +22,7 @@ class Protocol:
     """One choice of the protocol switch: how `evaluate` is called."""
 
     label: str
-    protocol: str  # recattn.evaluate.PROTOCOLS
+    protocol: str  # recattn.results.evaluate.PROTOCOLS
     exclude_seen: bool
 
     @property

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from recattn.data.sequences import left_pad
+from recattn.models import registry
 
 
 def training_windows(train_seqs, max_len: int, causal: bool, stride: int | None = None) -> list[tuple[np.ndarray, int]]:
@@ -165,7 +166,7 @@ def loss(model, inputs: torch.Tensor, targets: torch.Tensor, objective: str, neg
          buffer: ScoreBuffer | None = None) -> torch.Tensor:
     """Mean loss over the positions that have a target. objective: ce, bce or sampled_softmax;
     `label_smoothing` and a training loop's `buffer` apply to ce."""
-    if hasattr(model, "train_loss"):  # models without one hidden state per position (additive) score themselves
+    if registry.get(model.config.kind).training == "own-loss":  # no one hidden state per position: it scores itself
         return model.train_loss(inputs, targets, objective, negatives, generator, label_smoothing)
     hidden = model(inputs).hidden
     where = targets != 0
@@ -173,14 +174,14 @@ def loss(model, inputs: torch.Tensor, targets: torch.Tensor, objective: str, neg
     y = targets[where]
     n_items = model.config.n_items
     table = model.item_emb.weight
-    seen = model.seen_items(inputs, where) if hasattr(model, "seen_items") else None
+    seen = model.seen_items(inputs, where)
 
     def plus_repeat(logit, candidates):  # the learned repeat offset of (N, K) candidates, when the model has one
         return logit if seen is None else logit + model.repeat_offset(seen, candidates)
 
     if objective == "ce":
         return catalogue_cross_entropy(h, table[: n_items + 1], y, label_smoothing, seen,
-                                       getattr(model, "repeat_bias", None), buffer)
+                                       model.repeat_bias, buffer)
     if objective == "bce":
         # The original SASRec recipe: each positive against `negatives` uniformly drawn items.
         neg = torch.randint(1, n_items + 1, (len(y), negatives), device=y.device, generator=generator)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from recattn import explain
-from recattn.learn import walkthrough
+from recattn.analysis import explain
+from recattn.analysis.walkthrough import walkthrough
 from recattn.models.additive import AdditiveAttention
 from recattn.recommend import RecItem, Recommender
 
@@ -96,7 +96,7 @@ class Influence:
 
 
 def occlusion(recommender: Recommender, history: Sequence[str]) -> Influence:
-    """Remove each history item in turn (`recattn.explain.occlusion`: one batched forward) and see what the
+    """Remove each history item in turn (`recattn.analysis.explain.occlusion`: one batched forward) and see what the
     model's #1 loses."""
     target = recommender.recommend(list(history), 1, with_attention=False).items[0]
     column = int(recommender.vocab.index([target.id])[0])

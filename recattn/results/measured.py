@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from recattn.config import MODEL_NAMES, RERANK_N
+from recattn.config import RERANK_N
+from recattn.models import registry
 from recattn.errors import RecAttnError
-from recattn.provenance import read_results
+from recattn.results.provenance import read_results
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 SIGN_ALPHA = 0.05  # a sign test below it says the share of users who gain is not chance
@@ -72,10 +73,10 @@ def searches(source: str, folder: Path | None = None) -> list[Measured]:
 
 def label(kind: str) -> str:
     """A row's name: the model's, or "first → re-ranker (top 200)" for a two-stage row ("sasrec>additive")."""
-    if kind in MODEL_NAMES:
-        return MODEL_NAMES[kind]
+    if kind in registry.names():
+        return registry.label(kind)
     first, _, second = kind.partition(">")
-    return f"{MODEL_NAMES.get(first, first)} → {MODEL_NAMES.get(second, second)} (top {RERANK_N})"
+    return f"{registry.label(first)} → {registry.label(second)} (top {RERANK_N})"
 
 
 def shown(settings: dict) -> str:

@@ -51,6 +51,7 @@ import torch
 from torch import nn
 
 from recattn.models.attention import AdditiveSelfAttention, MultiHeadSelfAttention
+from recattn.models import registry
 from recattn.models.output import ModelOutput
 
 ATTENTION = "attention"  # the scoring row of the last layer, mean over heads (additive: the item's own row)
@@ -234,7 +235,8 @@ def _tail(values: np.ndarray, T: int) -> np.ndarray:
 
 
 def _has_item_embedding(model: nn.Module) -> bool:
-    return isinstance(getattr(model, "item_emb", None), nn.Embedding)
+    """Whether the kind learns a vector per item (gradient methods perturb them)."""
+    return registry.get(model.config.kind).item_vectors
 
 
 def _attention_layers(model: nn.Module) -> list[MultiHeadSelfAttention | AdditiveSelfAttention]:

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from recattn.data.sequences import left_pad
-from recattn.explain import as_batch, device_of, evaluating, score_batch, top_k
+from recattn.analysis.explain import as_batch, device_of, evaluating, score_batch, top_k
 from recattn.models.output import ModelOutput
 from recattn.models.transformer import TransformerOutput
 

@@ -8,9 +8,9 @@ from typing import Callable
 from recattn import checkpoint
 from recattn.config import ModelConfig, TrainConfig, replace
 from recattn.data import Dataset, prepare
-from recattn.evaluate import evaluate, evaluate_seen_both
+from recattn.results.evaluate import evaluate, evaluate_seen_both
 from recattn.models import build_model
-from recattn.train import EpochReport, FitResult, fit, model_scorer, resolve_device
+from recattn.training.fit import EpochReport, FitResult, fit, model_scorer, resolve_device
 
 
 def train_and_save(dataset: Dataset, model_config: ModelConfig, train_config: TrainConfig, out: str | Path | None,

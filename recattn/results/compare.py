@@ -6,9 +6,9 @@ from typing import Callable, Sequence
 
 from recattn import defaults
 from recattn.data import Dataset, prepare
-from recattn.evaluate import evaluate
+from recattn.results.evaluate import evaluate
 from recattn.models import build_model
-from recattn.train import EpochReport, fit, model_scorer, resolve_device
+from recattn.training.fit import EpochReport, fit, model_scorer, resolve_device
 
 
 def compare(dataset: Dataset, kinds: Sequence[str], protocols: Sequence[str] = ("full",), exclude_seen: bool = True,

@@ -1,7 +1,7 @@
 """Two-stage ranking: a first stage scores the whole catalogue, and per-candidate target attention (the additive
 model, as DIN is used) re-scores only that stage's top N, which is what makes it affordable on a large catalogue.
 
-The two-stage scores keep the whole catalogue, so `recattn.evaluate.evaluate` ranks them like any model's: the top
+The two-stage scores keep the whole catalogue, so `recattn.results.evaluate.evaluate` ranks them like any model's: the top
 N carry the re-ranker's scores, every other item ranks below all of them, in the first stage's order.
 """
 
@@ -12,7 +12,7 @@ import torch
 
 from recattn.config import RERANK_N
 from recattn.data.sequences import left_pad
-from recattn.evaluate import Scorer
+from recattn.results.evaluate import Scorer
 from recattn.models.additive import AdditiveAttention
 
 
@@ -40,7 +40,7 @@ def merge(first: torch.Tensor, candidates: torch.Tensor, second: torch.Tensor) -
 
 
 def rerank_scorer(first: Scorer, reranker: AdditiveAttention, n: int = RERANK_N, exclude_seen: bool = False) -> Scorer:
-    """A Scorer for recattn.evaluate: `first` (histories → (B, n_items + 1) scores, e.g. train.model_scorer of
+    """A Scorer for recattn.results.evaluate: `first` (histories → (B, n_items + 1) scores, e.g. train.model_scorer of
     SASRec or NARM) picks each history's top n, and the additive model (put in eval mode) scores those n alone.
 
     exclude_seen: pick the n among items not in the history (what a deployed re-ranker is handed); seen items then

@@ -47,14 +47,14 @@ from recattn.data.dataset import Dataset
 from recattn.data.info import cause_distances
 from recattn.data.sequences import MIN_SPLIT_LENGTH
 from recattn.errors import RecAttnError
-from recattn.explain import attention_rows, explain_all
-from recattn.provenance import commit, read_results
+from recattn.models import registry
+from recattn.analysis.explain import attention_rows, explain_all
+from recattn.results.provenance import commit, read_results
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_MODELS = ROOT / "assets" / "models"
 RESULTS = ROOT / "benchmarks" / "results"
 # the shipped models a world's benchmark explains by default, in this order (those present)
-KINDS = ("sasrec", "bert4rec", "sasrec-additive", "additive", "narm", "gru")
 DISTANCE_BINS = (("1", 1, 1), ("2-5", 2, 5), ("6+", 6, np.inf))  # name, nearest, farthest
 RANDOM, MOST_RECENT = "random", "most_recent"
 BEST_HEAD = "attention_best_head"
@@ -175,7 +175,7 @@ def benchmark(model: nn.Module, test: Sequence[Case], valid: Sequence[Case] = ()
               explainer: Callable[[Case], dict[str, np.ndarray]] | None = None,
               on_case: Callable[[int, int], None] | None = None) -> dict:
     """One model's agreement with the planted causes: every method `explainer` gives (default: explain_all of
-    recattn.explain, one weight vector (T,) per method aligned with the case's history) and the baselines, on the
+    recattn.analysis.explain, one weight vector (T,) per method aligned with the case's history) and the baselines, on the
     `test` cases inside the model's window, `users` of them at most (a seeded sample; default all, TARGET_CASES for
     target attention). The best head is chosen on as many `valid` cases. on_case(done, total) after each case."""
     size = window(model)
@@ -211,9 +211,9 @@ def benchmark(model: nn.Module, test: Sequence[Case], valid: Sequence[Case] = ()
 
 def shipped_checkpoints(world: str) -> list[Path]:
     """The shipped models of a built-in world ("films" or "builtin:films") that the benchmark explains by default:
-    assets/models/<world>-<kind> for each of KINDS that is there."""
+    assets/models/<world>-<kind> for each kind that learns (not counted) and is there."""
     world = world.removeprefix("builtin:")
-    return [p for p in (SHIPPED_MODELS / f"{world}-{kind}" for kind in KINDS) if (p / checkpoint.CONFIG).is_file()]
+    return [p for p in (SHIPPED_MODELS / f"{world}-{kind}" for kind in registry.names(lambda k: not k.counted)) if (p / checkpoint.CONFIG).is_file()]
 
 
 def _shown_path(path: str | Path) -> str:

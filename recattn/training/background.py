@@ -16,7 +16,7 @@ from pathlib import Path
 from recattn.config import ModelConfig, TrainConfig
 from recattn.data.dataset import Dataset
 from recattn.errors import RecAttnError
-from recattn.train import EpochReport
+from recattn.training.fit import EpochReport
 
 # "spawn": a fresh interpreter. A fork of a server would copy its threads' locks in whatever state they were in.
 _CONTEXT = mp.get_context("spawn")
@@ -27,7 +27,7 @@ def _child(conn, stop, dataset: Dataset, model_config: ModelConfig, train_config
            threads: int) -> None:
     import torch
 
-    from recattn import workflow
+    from recattn.training import workflow
 
     torch.set_num_threads(threads)
 

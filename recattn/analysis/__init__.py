@@ -1,0 +1,1 @@
+"""Reading a trained model: explanations, their benchmark, model checks, the Learn walkthrough."""

@@ -1,0 +1,184 @@
+"""Every model kind, declared once: what people call it, how to build it, what attention it has, what it can show,
+how it trains, its defaults and one line on what it is. Every list of kinds (the CLI's choices, the pages, the
+benchmarks, `compare`) derives from here.
+
+Adding a kind is one file holding its model (a class with `config`, `attention_kind` and `score`, see `Model`) and
+one `register(ModelKind(...))`. The registry itself imports no torch: listing checkpoints and drawing the app's first
+page need only names, and a builder is a "module:attribute" string imported on the first build (or a callable).
+
+The defaults below are the starting point of the CLI, the app and `compare`; each comment gives the validation
+figure behind the choice (benchmarks/TUNING.md has what was tried, benchmarks/results/search-*.md the equal
+searches, chosen on validation alone).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import torch
+
+    from recattn.config import ModelConfig
+    from recattn.models.output import ModelOutput
+
+AttentionKind = Literal["causal", "bidirectional", "target", "none"]
+# how a kind learns: from next items at every position (one hidden state per position, recattn.training.objectives),
+# from masked items (BERT4Rec), with a loss of its own (a model that scores each candidate differently), or by
+# counting in one pass (no gradients, no epochs)
+Training = Literal["next-item", "masked-item", "own-loss", "counts"]
+
+
+@runtime_checkable
+class Model(Protocol):
+    """What every model does: map left-padded histories (batch, T) of item indices (0 is padding) to next-item
+    scores over the catalogue, with its attention maps when asked and it has some (see ModelOutput)."""
+
+    config: ModelConfig
+    attention_kind: AttentionKind
+
+    def score(self, seqs: torch.Tensor, return_attention: bool = False) -> ModelOutput: ...
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """One kind of model. `builder` makes an untrained model from a ModelConfig: a callable, or "module:attribute"
+    imported on first use. `layered`: layers × heads of self-attention (the Train page asks for both). `item_vectors`:
+    it learns a vector per item (the Embeddings page can map them)."""
+
+    name: str  # what configs and checkpoints record
+    label: str  # what people read
+    builder: str | Callable[[ModelConfig], Any]
+    attention: AttentionKind
+    training: Training
+    description: str
+    layered: bool = False
+    item_vectors: bool = True
+    model_defaults: Mapping[str, Any] = field(default_factory=dict)
+    train_defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def counted(self) -> bool:
+        """Fitted by counting in one pass: no epochs, no size to choose."""
+        return self.training == "counts"
+
+    @property
+    def has_attention(self) -> bool:
+        return self.attention != "none"
+
+    def build(self, cfg: ModelConfig) -> Any:
+        """A fresh model of this kind."""
+        builder = self.builder
+        if isinstance(builder, str):
+            module, _, attribute = builder.partition(":")
+            builder = getattr(importlib.import_module(module), attribute)
+        return builder(cfg)
+
+
+_KINDS: dict[str, ModelKind] = {}
+
+
+def register(kind: ModelKind, replace: bool = False) -> ModelKind:
+    """Declare a kind; every list of kinds shows it from now on. A name is declared once unless `replace`."""
+    if kind.name in _KINDS and not replace:
+        raise ValueError(f"model kind {kind.name!r} is already registered")
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def unregister(name: str) -> None:
+    """Forget a kind (a test's toy kind, after the test)."""
+    _KINDS.pop(name, None)
+
+
+def get(name: str) -> ModelKind:
+    """The kind called `name`; ValueError naming the known ones otherwise."""
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise ValueError(f"unknown model kind {name!r}; choose one of {', '.join(_KINDS)}") from None
+
+
+def names(where: Callable[[ModelKind], bool] | None = None) -> tuple[str, ...]:
+    """The registered kinds' names in declaration order (SASRec first), those satisfying `where` if given."""
+    return tuple(k.name for k in _KINDS.values() if where is None or where(k))
+
+
+def label(name: str) -> str:
+    """What people read for a kind ("SASRec"); the name itself for a kind this version does not know."""
+    kind = _KINDS.get(name)
+    return kind.label if kind else name
+
+
+_TRANSFORMER = "recattn.models.transformer:SequentialTransformer"
+
+register(ModelKind(
+    "sasrec", "SASRec", _TRANSFORMER, "causal", "next-item",
+    "Self-attention over the history, each position looking back only (Kang & McAuley, 2018).", layered=True,
+    model_defaults={"max_len": 50, "hidden": 64, "layers": 2, "heads": 2, "dropout": 0.2, "repeat_bias": True},
+    # windows every 25 items: each target is predicted from 26+ items of context, as at recommendation time;
+    # validation and the kept weights use a moving average of the weights, a steadier early-stopping signal;
+    # label smoothing: ml-latest-small's mean validation NDCG@10 over 3 seeds (patience 12) went 0.080 (0.3),
+    # 0.082 (0.5), 0.085 (0.7); with it the curve rises slowly for 30+ epochs, so patience 6 stopped too soon
+    train_defaults={"lr": 1e-2, "batch_size": 64, "patience": 12, "window_stride": 25, "ema_decay": 0.99,
+                    "label_smoothing": 0.7},
+))
+register(ModelKind(
+    "bert4rec", "BERT4Rec", _TRANSFORMER, "bidirectional", "masked-item",
+    "Self-attention that sees the whole history and fills a masked slot (Sun et al., 2019).", layered=True,
+    # the equal search's winner on all three data sets, each time ahead of the two-layer setting it replaces
+    # (validation NDCG@10 of the seed-0 tries: ml-latest-small 0.040 against 0.037, films 0.144 against 0.086,
+    # news 0.241 against 0.128); so the Attention page shows it as one map (the Train page's form sets more)
+    model_defaults={"max_len": 25, "hidden": 32, "layers": 1, "heads": 1, "dropout": 0.0, "repeat_bias": True},
+    # its validation curve is jagged (an early bump, then a dip that outlasted patience 8 in one run): the weight
+    # average and a longer patience let it reach its second rise
+    train_defaults={"lr": 1e-3, "batch_size": 64, "patience": 12, "mask_prob": 0.2, "ema_decay": 0.99},
+))
+register(ModelKind(
+    "sasrec-additive", "SASRec (additive)", _TRANSFORMER, "causal", "next-item",
+    "SASRec with the seed's additive score w_o · tanh(W1 x + W2 y + b) in every head.", layered=True,
+    # SASRec's settings, so that the score is the one change (its equal search chose one layer and one head on all
+    # three data sets; README says why that is not kept)
+    model_defaults={"max_len": 50, "hidden": 64, "layers": 2, "heads": 2, "dropout": 0.2, "repeat_bias": True},
+    train_defaults={"lr": 1e-2, "batch_size": 64, "patience": 12, "window_stride": 25, "ema_decay": 0.99,
+                    "label_smoothing": 0.7},
+))
+register(ModelKind(
+    "additive", "Additive attention", "recattn.models.additive:AdditiveAttention", "target", "own-loss",
+    "Target attention: each candidate reads the history with its own weights (as DIN).",
+    model_defaults={"max_len": 50, "hidden": 64, "dropout": 0.2},
+    # every candidate reads the history with its own weights, so an epoch costs far more than SASRec's;
+    # sampled objectives are cheaper but learned much worse here (see benchmarks/TUNING.md)
+    train_defaults={"lr": 1e-2, "batch_size": 64, "patience": 4},
+))
+register(ModelKind(
+    "narm", "NARM (additive)", "recattn.models.narm:NARM", "causal", "next-item",
+    "A GRU whose last state attends back over its states with the seed's additive score (Li et al., 2017).",
+    # the recurrent models have the Transformers' repeat offset too (an axis of their search), on for NARM like
+    # theirs, which its search kept on all three data sets. On ml-latest-small (seed 0, 2.5 minutes) its effect on
+    # validation NDCG@10 is within run-to-run noise (NARM 0.0426 without, 0.0387-0.0509 in three runs with it;
+    # benchmarks/TUNING.md)
+    model_defaults={"max_len": 50, "hidden": 64, "layers": 1, "dropout": 0.1, "repeat_bias": True},
+    # ml-latest-small, seed 0, 3 minutes on a loaded machine (2-4 epochs), validation NDCG@10: lr 3e-3 0.007,
+    # lr 1e-2 0.019, lr 1e-2 with dropout 0.1 0.034 (this one); the equal search kept it on all three data sets
+    train_defaults={"lr": 1e-2, "batch_size": 64, "patience": 6},
+))
+register(ModelKind(
+    "gru", "GRU4Rec", "recattn.models.gru:GRU4Rec", "none", "next-item",
+    "A recurrent network over the history, the RNN contrast (Hidasi et al., 2016).",
+    # the equal search's winner on ml-latest-small, twice (validation NDCG@10 0.040 and 0.043 against 0.024 for the
+    # setting it replaces: hidden 64, dropout 0.2, max_len 50, lr 3e-3, the repeat offset on); on the built-in
+    # worlds the same try scored 0.209 against 0.207 (films) and 0.263 against 0.284 (news)
+    model_defaults={"max_len": 100, "hidden": 128, "layers": 1, "dropout": 0.0, "repeat_bias": False},
+    train_defaults={"lr": 1e-2, "batch_size": 64, "patience": 6},
+))
+register(ModelKind(
+    "pop", "Popularity", "recattn.models.baselines:Popularity", "none", "counts",
+    "Ranks items by how often they were chosen, whatever the history.", item_vectors=False,
+))
+register(ModelKind(
+    "itemknn", "ItemKNN", "recattn.models.baselines:ItemKNN", "none", "counts",
+    "Suggests what followed the last few items in other histories.", item_vectors=False,
+))

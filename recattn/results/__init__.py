@@ -1,0 +1,1 @@
+"""Evaluation protocols, comparisons of models, and committed results with their provenance."""

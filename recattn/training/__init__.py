@@ -1,0 +1,1 @@
+"""Training: objectives, the fit loop, several processes, runs in a child process."""
