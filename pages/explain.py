@@ -44,10 +44,12 @@ def explained(source: str, path: str, version: int, history: tuple[str, ...], it
 
 @st.cache_data(show_spinner="Running the checks on 200 test histories…", max_entries=20)
 def checked(source: str, path: str, version: int) -> tuple[checks.Check, ...]:
-    """The model checks on 200 test histories of the source (seconds; the additive model half a minute)."""
+    """The model checks on 200 test histories of the source (seconds; the additive model half a minute), and whether
+    the model needs its attention (NDCG@10 with uniform attention, 500 test users)."""
     r = models.recommender(path, source)
-    split = prepare(sources.dataset(source))[1]
-    return checks.run_checks(r.model, checks.sample_histories(split.test_inputs, r.max_len), split.item_counts())
+    vocab, split = prepare(sources.dataset(source))
+    return (*checks.run_checks(r.model, checks.sample_histories(split.test_inputs, r.max_len), split.item_counts()),
+            checks.attention_needed(r.model, split.test_inputs, split.test_targets, vocab.size))
 
 
 def listed(parts: list[str]) -> str:
@@ -162,7 +164,9 @@ with left:
         st.button("Run the model checks", key="explain_checks", icon=":material/rule:",
                   on_click=lambda: st.session_state.setdefault(CHECKED, set()).add(key[1:3]),
                   help="A causal leak, positions used or ignored, collapsed attention heads and popularity bias, on "
-                       "200 test histories: seconds (half a minute for the additive model); kept for this checkpoint.")
+                       "200 test histories, and whether the model needs its attention (NDCG@10 with every layer's "
+                       "weights made uniform, 500 test users): seconds (a minute for the additive model); kept for "
+                       "this checkpoint.")
 
 with right:
     st.subheader("Heads")

@@ -1,10 +1,12 @@
-"""python -m recattn train|evaluate|recommend|data … ; `--json` prints one JSON object on stdout."""
+"""python -m recattn train|evaluate|recommend|compare|import|checks|explain-benchmark|data … ; `--json` prints one JSON
+object on stdout (`recommend --histories` one per line)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from recattn.errors import RecAttnError
 from recattn.models import registry
@@ -78,20 +80,82 @@ def cmd_evaluate(args) -> dict:
     return evaluate_checkpoint(ckpt, dataset, args.protocol, not args.keep_seen)
 
 
-def cmd_recommend(args) -> dict:
+def _loaded(args):
+    """The checkpoint of --checkpoint and the data it belongs to (--data, or the source it records)."""
     from recattn import checkpoint
     from recattn.data import load
-    from recattn.recommend import Recommender
 
     ckpt = checkpoint.load(args.checkpoint)
     dataset = load(args.data or ckpt.source, format=args.format)
     checkpoint.check_catalogue(ckpt, dataset.fingerprint, dataset.name)
-    history = [h.strip() for h in args.history.split(",") if h.strip()]
-    rec = Recommender(ckpt.model, dataset.items).recommend(history, k=args.k)
-    return {
-        "items": [{"id": i.id, "title": i.title, "score": round(i.score, 6)} for i in rec.items],
-        "attention_shape": list(rec.trace.shape) if rec.trace is not None else None,
-    }
+    return ckpt, dataset
+
+
+def _ids(line: str) -> list[str]:
+    return [h.strip() for h in line.split(",") if h.strip()]
+
+
+def cmd_recommend(args) -> dict | None:
+    """--history: one object; --histories FILE: one object per line of the file, printed as it goes (one history of
+    comma-separated ids a line; an empty line or a bad id gives an object with "error", the others go on)."""
+    from pathlib import Path
+
+    from recattn.recommend import Recommender
+
+    if (args.history is None) == (args.histories is None):
+        raise RecAttnError("give one of --history IDS or --histories FILE")
+    ckpt, dataset = _loaded(args)
+    recommender = Recommender(ckpt.model, dataset.items)
+
+    def answer(history: list[str]) -> dict:
+        rec = recommender.recommend(history, k=args.k)
+        return {"items": [{"id": i.id, "title": i.title, "score": round(i.score, 6)} for i in rec.items],
+                "attention_shape": list(rec.trace.shape) if rec.trace is not None else None}
+
+    if args.history is not None:
+        return answer(_ids(args.history))
+    try:
+        lines = Path(args.histories).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise RecAttnError(f"cannot read --histories {args.histories}: {e}") from e
+    for n, line in enumerate(lines, 1):
+        try:
+            out = {"line": n, **answer(_ids(line))}
+        except RecAttnError as e:
+            out = {"line": n, "error": str(e)}
+        print(json.dumps(out) if args.json else json.dumps(out, indent=2), flush=True)
+    return None
+
+
+def cmd_import(args) -> dict:
+    """Import a model trained elsewhere into a recattn checkpoint folder."""
+    from recattn.data import load
+    from recattn.data.formats.recbole import inter_file
+    from recattn.importers import recbole
+
+    def step(what: str) -> None:
+        if not args.json:
+            sys.stderr.write(f"- {what}\n")
+
+    step(f"loading the data {args.data}")
+    dataset = load(args.data, format="recbole")
+    report = recbole.import_checkpoint(args.file, dataset, inter_file(Path(args.data)), args.out, step)
+    return report.as_dict()
+
+
+def cmd_checks(args) -> dict:
+    """The model checks on the test histories of the checkpoint's data, and whether it needs its attention."""
+    from recattn.analysis import checks
+    from recattn.data import prepare
+
+    ckpt, dataset = _loaded(args)
+    vocab, split = prepare(dataset)
+    found = checks.run_checks(ckpt.model, checks.sample_histories(split.test_inputs, ckpt.model.config.max_len),
+                              split.item_counts())
+    found += (checks.attention_needed(ckpt.model, split.test_inputs, split.test_targets, vocab.size),)
+    return {"checkpoint": args.checkpoint, "kind": ckpt.model_config.kind,
+            "checks": [{"name": c.name, "applicable": c.applicable, "passed": c.passed, "value": c.value,
+                        "reading": c.reading, "details": c.details} for c in found]}
 
 
 def cmd_explain_benchmark(args) -> list | None:
@@ -171,7 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("recommend", help="top-k items after a history of catalogue ids")
     r.add_argument("--checkpoint", required=True)
     r.add_argument("--data")
-    r.add_argument("--history", required=True, help="comma-separated catalogue ids, oldest first")
+    r.add_argument("--history", help="comma-separated catalogue ids, oldest first")
+    r.add_argument("--histories", metavar="FILE", help="a file of histories, one a line (comma-separated ids); one "
+                   "JSON object per line out")
     r.add_argument("--k", type=int, default=10)
     r.set_defaults(run=cmd_recommend)
 
@@ -190,8 +256,22 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--repeat-bias", action=argparse.BooleanOptionalAction,
                        help="learn a score offset for items already in the history (SASRec, BERT4Rec, GRU4Rec, NARM; "
                             "default: the model's own)")
-    for s in (t, e, r, c):
+    i = sub.add_parser("import", help="turn a model trained elsewhere into a recattn checkpoint folder")
+    i.add_argument("format", choices=["recbole"], help="what wrote the file (RecBole 1.2.x: SASRec, BERT4Rec, GRU4Rec)")
+    i.add_argument("file", help="the .pth file RecBole's trainer saved")
+    i.add_argument("--data", required=True, help="the folder of the atomic files it was trained on (.inter)")
+    i.add_argument("--out", required=True, help="the checkpoint folder to write (written only when the import works)")
+    i.set_defaults(run=cmd_import)
+
+    k = sub.add_parser("checks", help="model checks: causal leak, positions, attention collapse, popularity bias, and "
+                                      "whether the model needs its attention")
+    k.add_argument("--checkpoint", required=True)
+    k.add_argument("--data", help="source (default: the one the checkpoint was trained on)")
+    k.set_defaults(run=cmd_checks)
+
+    for s in (t, e, r, c, i, k):
         s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    for s in (t, e, r, c, k):
         s.add_argument("--format", help="the layout of --data when it is a folder or file (default: detected)")
 
     x = sub.add_parser("explain-benchmark", help="how often each explanation method ranks the planted cause first")

@@ -113,3 +113,33 @@ def test_uniform_target_attention_is_flagged_and_its_rows_are_candidates():
         model.energy.weight.zero_()  # every energy equal: each candidate reads the history evenly
     check = checks.attention_collapse(model, SEQS)
     assert not check.passed and check.details["uniform_heads"] == ["L1H1"]
+
+
+@pytest.mark.parametrize("kind", ["sasrec", "bert4rec", "sasrec-additive", "narm", "additive"])
+def test_uniform_attention_weighs_every_visible_item_alike_and_only_inside_its_block(kind):
+    from recattn.models.attention import uniform_attention
+
+    model, seqs = _model(kind), torch.as_tensor(SEQS[:4])
+    learned = model.score(seqs, return_attention=True)
+    with uniform_attention():
+        flat = model.score(seqs, return_attention=True)
+    for m in flat.attention:
+        rows = m.sum(-1)
+        visible = m > 0
+        assert torch.allclose(rows[rows > 0], torch.ones_like(rows[rows > 0]))
+        # every visible weight of a row is the same: 1 / the number of visible keys
+        assert torch.allclose(m[visible], (1 / visible.sum(-1, keepdim=True).expand_as(m).float())[visible])
+    assert not torch.allclose(flat.scores[:, 1:], learned.scores[:, 1:])
+    assert torch.allclose(model.score(seqs).scores, learned.scores, atol=1e-5)  # the learned weights again after it
+
+
+def test_the_attention_check_reports_the_ndcg_drop_it_measured(monkeypatch):
+    histories = [np.random.default_rng(u).integers(1, 31, 3 + u % 9) for u in range(60)]
+    targets = np.random.default_rng(1).integers(1, 31, 60)
+    check = checks.attention_needed(_model("sasrec"), histories, targets, 30, users=40)
+    learned, uniform = check.details["ndcg@10"], check.details["ndcg@10_uniform"]
+    assert check.applicable and check.details["users"] == 40
+    assert check.value == pytest.approx((learned - uniform) / learned if learned > 0 else 0.0)
+    assert check.passed == (check.value >= checks.NEEDS_ATTENTION) and f"{learned:.4f}" in check.reading
+    none = checks.attention_needed(_model("gru"), histories, targets, 30)
+    assert not none.applicable and none.passed

@@ -11,6 +11,8 @@ item index (n_items + 1,), e.g. `Split.item_counts()`):
     attention_collapse(model, seqs, out=None) -> Check                 value: share of heads collapsed
     popularity_bias(model, seqs, counts, k=10, out=None) -> Check      value: mean popularity percentile of the top-k
     run_checks(model, seqs, counts, k=10) -> tuple[Check, ...]         one traced forward shared by the last three
+    attention_needed(model, histories, targets, n_items) -> Check      value: relative NDCG@10 drop with every
+                                                                       layer's attention made uniform
 `out` is the model's ModelOutput on `seqs` when the caller already has it (with attention for the collapse check):
 the additive model scores every candidate separately, so each forward on 200 histories costs seconds.
 """
@@ -27,6 +29,7 @@ from torch import nn
 
 from recattn.data.sequences import left_pad
 from recattn.analysis.explain import as_batch, device_of, evaluating, score_batch, top_k
+from recattn.models.attention import uniform_attention
 from recattn.models.output import ModelOutput
 from recattn.models.transformer import TransformerOutput
 
@@ -39,6 +42,8 @@ COLLAPSED_ROWS = 0.9  # a head collapses when at least this share of its rows is
 # from half way it is closer to the chart than to people (films: SASRec 0.80, BERT4Rec 0.49, ItemKNN 0.76; news:
 # SASRec 0.22, on 200 test histories).
 CHART_SHARE = 0.5
+# A model "needs its attention" when uniform weights over the visible items cost it at least this share of NDCG@10
+NEEDS_ATTENTION = 0.05
 
 
 @dataclass(frozen=True)
@@ -208,3 +213,29 @@ def run_checks(model: nn.Module, seqs, counts, k: int = 10) -> tuple[Check, ...]
     out = score_batch(model, seqs, attention=True)
     return (causal_leak(model, seqs), positions_used(model, seqs, k, out=out), attention_collapse(model, seqs, out),
             popularity_bias(model, seqs, counts, k, out))
+
+
+def attention_needed(model: nn.Module, histories: Sequence[np.ndarray], targets: np.ndarray, n_items: int,
+                     users: int = 500, seed: int = 0) -> Check:
+    """Does the model need its attention? Every layer's weights replaced by uniform weights over the items each query
+    may see (Wiegreffe & Pinter, 2019, their first test), NDCG@10 (full ranking, seen items excluded) on up to
+    `users` of the given (history, target) pairs, a seeded sample, before and after."""
+    if model.attention_kind == "none":
+        return Check("needs its attention", False, True, 0.0, "The model has no attention to replace.")
+    from recattn.results.evaluate import evaluate
+    from recattn.training.fit import model_scorer
+
+    pick = np.sort(np.random.default_rng(seed).permutation(len(targets))[:users])
+    chosen, goals = [histories[i] for i in pick], np.asarray(targets)[pick]
+    scorer = model_scorer(model.eval(), device_of(model))
+    learned = evaluate(scorer, chosen, goals, n_items)["ndcg@10"]
+    with uniform_attention():
+        uniform = evaluate(scorer, chosen, goals, n_items)["ndcg@10"]
+    drop = (learned - uniform) / learned if learned > 0 else 0.0
+    details = {"ndcg@10": learned, "ndcg@10_uniform": uniform, "users": len(goals)}
+    sentence = (f"With every layer's attention made uniform over the items it may see, NDCG@10 on {len(goals)} "
+                f"held-out items goes from {learned:.4f} to {uniform:.4f} ({-drop:+.0%})")
+    if drop >= NEEDS_ATTENTION:
+        return Check("needs its attention", True, True, drop, sentence + ": where it looks matters to it.", details)
+    return Check("needs its attention", True, False, drop, sentence + ": it barely uses where it looks, so its "
+                 "attention maps explain little of its choices.", details)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import math
 
@@ -36,8 +38,27 @@ def additive_energies(keys: torch.Tensor, queries: torch.Tensor, w_o: torch.Tens
     return ((queries.unsqueeze(-2) + keys.unsqueeze(-3)).tanh_() @ w_o.unsqueeze(-1)).squeeze(-1)
 
 
+_UNIFORM = contextvars.ContextVar("recattn_uniform_attention", default=False)
+
+
+@contextlib.contextmanager
+def uniform_attention():
+    """Inside this block every attention layer of every model weighs the keys it may see equally, whatever its scores
+    (Wiegreffe & Pinter's first test of whether a model needs its attention). Per thread, so other sessions of the
+    app are untouched."""
+    token = _UNIFORM.set(True)
+    try:
+        yield
+    finally:
+        _UNIFORM.reset(token)
+
+
 def masked_softmax(scores: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
-    """Softmax over the keys each query may see; a query row that may see none gets all-zero weights."""
+    """Softmax over the keys each query may see; a query row that may see none gets all-zero weights. Under
+    `uniform_attention`, equal weights over the keys each query may see instead."""
+    if _UNIFORM.get():
+        visible = allowed.to(scores.dtype).expand_as(scores)
+        return visible / visible.sum(-1, keepdim=True).clamp_min(1)
     # a large finite negative, not -inf: rows with no visible key stay finite (and are zeroed after)
     weights = torch.softmax(torch.where(allowed, scores, torch.finfo(scores.dtype).min), dim=-1)
     return torch.where(allowed, weights, 0.0)
@@ -63,7 +84,7 @@ class MultiHeadSelfAttention(nn.Module):
         q, k, v = self.qkv(x).split(D, dim=-1)
         q, k, v = (t.view(B, T, self.heads, D // self.heads).transpose(1, 2) for t in (q, k, v))  # (B, H, T, d)
         p = self.dropout if self.training else 0.0
-        if need_weights:
+        if need_weights or _UNIFORM.get():
             # masking the scores, not adding a bias tensor: the same weights, one (B, H, T, T) op fewer
             weights = masked_softmax((q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1]), allowed)  # (B, H, T, T)
             y = F.dropout(weights, p, self.training) @ v

@@ -23,7 +23,7 @@ YEAR_FIELDS = ("release_year", "year")
 
 def read_recbole(path: Path) -> Raw:
     """A folder holding one .inter file (or the .inter file itself) and, if present, the .item beside it."""
-    inter_path = _inter_file(path)
+    inter_path = inter_file(path)
     fields = _typed_header(inter_path, INTER_WHAT)
     for name in ("user_id", "item_id", "timestamp"):
         if name not in fields:
@@ -44,7 +44,8 @@ def read_recbole(path: Path) -> Raw:
     return Raw(replace(table, frame=frame), _items(item_path) if item_path.is_file() else None)
 
 
-def _inter_file(path: Path) -> Path:
+def inter_file(path: Path) -> Path:
+    """The .inter file of a folder of atomic files (or `path` itself when it is the file)."""
     if path.is_file():
         return path
     found = sorted(path.glob("*.inter"))

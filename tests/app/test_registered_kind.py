@@ -1,0 +1,25 @@
+"""A kind registered from a test file (tests/test_registry.py's toy) is offered by the Train page and, once a model of
+it is trained on the data, by the Attention page's selector."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from recattn import defaults
+from recattn.config import TrainConfig
+from recattn.data import load
+from recattn.training.workflow import train_and_save
+from tests.app.conftest import APP, ATTENTION, TRAIN, go
+from tests.test_registry import toy  # noqa: F401  (the fixture that registers the toy kind)
+
+
+def test_the_pages_offer_the_toy_kind(toy, runs_dir):  # noqa: F811
+    films = load("builtin:films")
+    train_and_save(films, defaults.model_config("toy", n_items=len(films.items)), TrainConfig(), runs_dir / "toy",
+                   None)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    go(at, TRAIN)
+    assert "Toy (recent popular)" in at.selectbox(key="train_kind").options
+    at.session_state["history"] = ["2", "10", "11"]
+    go(at, ATTENTION)
+    assert any("Toy (recent popular)" in option for option in at.selectbox(key="attention_model").options)
