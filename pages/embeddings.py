@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from recattn.analysis.embeddings import Projection, item_embeddings, pca
 from recattn.models import registry
+from recattn.recommend import ItemMap
 from recattn.viz.embeddings import embedding_map
 from ui import models, sources, state, widgets
 from ui.text import md, plural
@@ -15,9 +15,9 @@ K = 10
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def projection_of(version: tuple[str, str, int], source: str) -> Projection:
-    """The 2-D map of the item vectors of a checkpoint (`models.version`): one SVD per checkpoint, not per run."""
-    return pca(item_embeddings(models.recommender(version[0], source).model))
+def item_map(key: str, source: str) -> ItemMap:
+    """The 2-D map of the item vectors of a checkpoint key (`models.key`): one SVD per checkpoint, not per run."""
+    return models.loaded(key, source).item_map()
 
 
 st.title("Item embeddings")
@@ -45,17 +45,16 @@ path = st.selectbox("Model", list(found), key="embeddings_model", format_func=la
 
 with state.guard():
     recommender = models.recommender(path, source)
-    projection = projection_of(models.version(path), source)
+    projection = item_map(models.key(path), source)
 items = recommender.items
 history = state.history()
-index = recommender.vocab.index
 with state.guard():  # an id this catalogue lacks is an error box
-    in_history = {int(row): pos for pos, row in enumerate(index(history) - 1, 1)}
+    in_history = {row: pos for pos, row in enumerate(projection.rows(history), 1)}
 recommended = {}
 if history:
     rec = widgets.recommend(recommender, history, K)
     widgets.cut_note(len(history), {"The model": len(rec.used_history)})
-    recommended = {int(index([item.id])[0] - 1): rank for rank, item in enumerate(rec.items, 1)}
+    recommended = dict(zip(projection.rows([item.id for item in rec.items]), range(1, len(rec.items) + 1)))
 else:
     st.info("The history is empty: the map shows every item. Add a few items to see where they and the model's "
             "recommendations fall.", icon=":material/playlist_add:")
@@ -70,7 +69,7 @@ st.plotly_chart(embedding_map(projection.coords, items["title"].astype(str).toli
 st.caption(
     f"{len(items):,} items of {md(found[path].label)}, coloured by "
     f"{'category' if news else 'first genre'}. The two components explain {first:.0%} and {second:.0%} of the "
-    f"variance of the {recommender.model.config.hidden}-dimensional vectors ({first + second:.0%} together): "
+    f"variance of the {projection.width}-dimensional vectors ({first + second:.0%} together): "
     "distances on the map are a rough guide, not the whole story. "
     + (f"Diamonds: the {plural(len(in_history), 'history item')}; stars: the top {len(recommended)}. "
        if history else "") + "Hover a point for its title."

@@ -9,7 +9,7 @@ import streamlit as st
 from recattn.analysis import checks, explain
 from recattn.analysis import explain_benchmark
 from recattn.models import registry
-from recattn.data import prepare
+from recattn import paths
 from recattn.errors import RecAttnError
 from recattn.viz import explain as figs
 from ui import models, sources, state, widgets
@@ -25,31 +25,22 @@ MISSING = {"attention": "it has no attention", "rollout": "rollout needs self-at
 
 
 @st.cache_data(show_spinner=False, max_entries=50)
-def recommended(source: str, path: str, version: int, history: tuple[str, ...]):
-    """The top-10 (no trace); `version` (the folder's mtime) is only part of the key, as in every cache here."""
-    return models.recommender(path, source).recommend(list(history), with_attention=False)
+def recommended(source: str, key: str, history: tuple[str, ...]):
+    """The top-10 (no trace); `key` names the checkpoint (models.key), as in every cache here."""
+    return models.loaded(key, source).recommend(list(history), with_attention=False)
 
 
 @st.cache_data(show_spinner="Explaining…", max_entries=100)
-def explained(source: str, path: str, version: int, history: tuple[str, ...], item_id: str):
+def explained(source: str, key: str, history: tuple[str, ...], item_id: str):
     """Every applicable method's weights, occlusion, the counterfactual, head stats and head ablation."""
-    r = models.recommender(path, source)
-    model, seq, item = r.model, r.vocab.index(list(history)), int(r.vocab.index([item_id])[0])
-    methods = [m for m in explain.applicable_methods(model) if m != explain.OCCLUSION]  # occlusion: its ranks too
-    return ({e.method: e.weights for e in explain.explain(model, seq, item, methods)},
-            explain.occlusion(model, seq, item),
-            explain.counterfactual(model, seq, item), explain.head_stats(model, seq),
-            explain.ablate_heads(model, seq, item))
+    return models.loaded(key, source).explain(list(history), item_id)
 
 
 @st.cache_data(show_spinner="Running the checks on 200 test histories…", max_entries=20)
-def checked(source: str, path: str, version: int) -> tuple[checks.Check, ...]:
+def checked(source: str, key: str) -> tuple[checks.Check, ...]:
     """The model checks on 200 test histories of the source (seconds; the additive model half a minute), and whether
     the model needs its attention (NDCG@10 with uniform attention, 500 test users)."""
-    r = models.recommender(path, source)
-    vocab, split = prepare(sources.dataset(source))
-    return (*checks.run_checks(r.model, checks.sample_histories(split.test_inputs, r.max_len), split.item_counts()),
-            checks.attention_needed(r.model, split.test_inputs, split.test_targets, vocab.size))
+    return models.loaded(key, source).checks(sources.dataset(source))
 
 
 def listed(parts: list[str]) -> str:
@@ -73,9 +64,9 @@ st.caption("Attention shows what a model looked at, not what made it choose. Her
 recommender = widgets.require_model()
 history = widgets.require_history("explanations of its recommendations")
 source, path = state.source(), state.model_dir()
-key = (source, str(Path(path).resolve()), Path(path).stat().st_mtime_ns, tuple(history))
 with state.guard():
-    rec = recommended(*key)
+    key = models.key(path)
+    rec = recommended(source, key, tuple(history))
 name, one, many = registry.label(recommender.kind), *sources.nouns(source)
 ids = [item.id for item in rec.items]
 if st.session_state.get(ITEM) not in ids:  # first visit, or the history changed under the pick
@@ -87,9 +78,12 @@ with left:
     item_id = st.selectbox(f"Explain one of {md(name)}'s top 10", ids, key=ITEM,
                            format_func=lambda i: f"{ids.index(i) + 1}. {rec.items[ids.index(i)].title}")
     title = rec.items[ids.index(item_id)].title
-    weights, occluded, cf, stats, ablations = explained(*key, item_id)
+    why = explained(source, key, tuple(history), item_id)
+    weights, occluded, cf, stats, ablations = why.weights, why.occlusion, why.counterfactual, why.head_stats, \
+        why.ablations
     kept = st.session_state.get(BEFORE)
-    widgets.top_list(rec.items, key="explain_top10", ranks_before=kept[1] if kept and kept[0] == key[3] else None)
+    widgets.top_list(rec.items, key="explain_top10",
+                     ranks_before=kept[1] if kept and kept[0] == tuple(history) else None)
 
     st.subheader("What it hangs on")
     removed = listed([f"*{md(t)}*" for t in sources.titles_of(source, [history[p] for p in cf.removed_positions])])
@@ -107,7 +101,7 @@ with right:
     used = len(rec.used_history)
     widgets.cut_note(len(history), {"The model": used})
     shown = {m: (occluded.score_drop if m == explain.OCCLUSION else weights[m])[-used:]
-             for m in explain.applicable_methods(recommender.model)}
+             for m in why.methods}
     st.plotly_chart(figs.method_bars(shown, sources.titles_of(source, history[-used:]), title,
                                      occluded.rank_change[-used:]), key="explain_methods", config=CONFIG)
     missing = [m for m in explain.METHODS if m not in shown]
@@ -133,7 +127,7 @@ with left:
         report = None
         widgets.model_error(e)
     entry = next((e for e in (report or {}).get("models", ())
-                  if (explain_benchmark.ROOT / e.get("checkpoint", "")).resolve() == Path(key[1])), None)
+                  if (paths.ROOT / e.get("checkpoint", "")).resolve() == Path(path).resolve()), None)
     if not source.startswith("builtin:"):
         st.info("Only the built-in worlds know why each interaction happened, so only they can score the methods.")
     elif report is None:
@@ -155,14 +149,14 @@ with left:
                    f"{md(report.get('command', '?'))} on {md(report.get('date', '?'))}.")
 
     st.subheader("Model checks")
-    if key[1:3] in st.session_state.get(CHECKED, set()):
-        for check in checked(*key[:3]):
+    if key in st.session_state.get(CHECKED, set()):
+        for check in checked(source, key):
             verdict = ((":green-badge[:material/check: pass]" if check.passed else ":red-badge[:material/close: fail]")
                        if check.applicable else ":gray-badge[n/a]")
             st.markdown(f"{verdict} **{check.name.capitalize()}**: {md(check.reading)}")
     else:
         st.button("Run the model checks", key="explain_checks", icon=":material/rule:",
-                  on_click=lambda: st.session_state.setdefault(CHECKED, set()).add(key[1:3]),
+                  on_click=lambda: st.session_state.setdefault(CHECKED, set()).add(key),
                   help="A causal leak, positions used or ignored, collapsed attention heads and popularity bias, on "
                        "200 test histories, and whether the model needs its attention (NDCG@10 with every layer's "
                        "weights made uniform, 500 test users): seconds (a minute for the additive model); kept for "

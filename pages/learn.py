@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from recattn.analysis import contrast
-from recattn.analysis import walkthrough as learn
+from recattn.analysis.walkthrough import block_formulas
 from recattn.results import measured
 from recattn.viz import learn as figs
 from ui import models, sources, state, widgets
@@ -29,11 +29,11 @@ def folder(kind: str, listed: list) -> str | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def position_tables(version: tuple[str, str, int], source: str) -> None:
-    """The position tables of the SASRec in a checkpoint (`models.version`) side by side, each with the similarity
+def position_tables(key: str, source: str) -> None:
+    """The position tables of the SASRec of a checkpoint key (`models.key`) side by side, each with the similarity
     of its rows. They do not depend on the history: drawn once per checkpoint, then replayed by Streamlit on every
     later run, without building or sending the figures again."""
-    sinusoidal, learned = learn.position_tables(models.recommender(version[0], source).model)
+    sinusoidal, learned = models.loaded(key, source).position_tables()
     for col, name, table in zip(st.columns(2), ("sinusoidal", "learned by this model"), (sinusoidal, learned)):
         with col:
             if table is None:
@@ -77,26 +77,33 @@ if sasrec is None:
 elif any(tab.open for tab in tabs[:3]):
     used = sources.titles_of(source, history[-sasrec.max_len:])
     with state.guard():  # an id the model does not know is an error box
-        walk = learn.walkthrough(sasrec.model, sasrec.vocab.index(history))
-    cfg = sasrec.model.config
+        walk = sasrec.walkthrough(history)
+    cfg = sasrec.config
     if tabs[0].open:
         with tabs[0]:
+            scaled = ", scaled by √D," if cfg.scale_embeddings else ""
+            slots = ("counted from the oldest item it reads" if cfg.position_from == "first"
+                     else "counted back from the latest item")
+            normed = " The sum is then normalised (LayerNorm), as post-norm models do." if cfg.norm == "post" else ""
             st.markdown(f"SASRec reads the last {len(used)} items of the history. Each enters as its **item "
-                        "embedding**, scaled by √D, plus the **position embedding** of its slot.")
+                        f"embedding**{scaled} plus the **position embedding** of its slot ({slots}).{normed}")
             grid(figs.embedding_panels(walk, used), 2)
             st.latex(r"PE_{(pos,\,2i)} = \sin\!\left(pos / 10000^{2i/d}\right)")
             st.latex(r"PE_{(pos,\,2i+1)} = \cos\!\left(pos / 10000^{2i/d}\right)")
             with state.guard():
-                position_tables(models.version(sasrec_dir), source)
+                position_tables(models.key(sasrec_dir), source)
 
     if tabs[1].open:
         with tabs[1]:
             layer, head = widgets.layer_head(cfg.layers, cfg.heads, key="learn")
-            st.latex(r"Q = \mathrm{LN}_1(x)\,W_Q \quad K = \mathrm{LN}_1(x)\,W_K \quad V = \mathrm{LN}_1(x)\,W_V")
+            read = "x" if cfg.norm == "post" else r"\mathrm{LN}_1(x)"
+            st.latex(rf"Q = {read}\,W_Q \quad K = {read}\,W_K \quad V = {read}\,W_V")
             st.latex(r"\mathrm{head} = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d}} + M\right) V")
             st.caption(f"Layer {layer + 1}, head {head + 1} of {cfg.layers} × {cfg.heads}: each head reads "
                        f"d = {cfg.hidden // cfg.heads} of the {cfg.hidden} dimensions. W_Q, W_K and W_V are the "
-                       "three parts of the layer's fused qkv matrix; LN₁ comes before attention (pre-norm).")
+                       "three parts of the layer's fused qkv matrix; "
+                       + ("LN₁ comes after attention's residual (post-norm)." if cfg.norm == "post"
+                          else "LN₁ comes before attention (pre-norm)."))
             for row in figs.head_panels(walk.layers[layer], head, used):
                 grid(row, 2)
 
@@ -106,12 +113,12 @@ elif any(tab.open for tab in tabs[:3]):
             # itself falls back to when a smaller model is loaded
             layer = st.session_state.get("learn_layer", 0)
             layer = layer if layer in range(cfg.layers) else 0
-            for formula in (r"x \leftarrow x + \mathrm{MHA}(\mathrm{LN}_1(x))",
-                            r"x \leftarrow x + \mathrm{FFN}(\mathrm{LN}_2(x))", r"h = \mathrm{LN}_f(x)",
+            for formula in (*block_formulas(cfg.norm),
                             r"s_j = h_T \cdot e_j + b_{\mathrm{repeat}}\,[j \in \mathrm{history}]"):
                 st.latex(formula)
-            st.caption(f"Layer {layer + 1} (pick it in tab 2); the final LayerNorm and the scores come after the "
-                       "last layer.")
+            st.caption(f"Layer {layer + 1} (pick it in tab 2) of the loaded model, with its {cfg.activation.upper()} "
+                       "feed-forward; " + ("the scores come after the last layer." if cfg.norm == "post" else
+                                           "the final LayerNorm and the scores come after the last layer."))
             grid(figs.block_panels(walk.layers[layer], layer, used), 2)
             with state.guard():
                 real = sasrec.scores(history).scores[0].float().numpy()
@@ -136,11 +143,15 @@ if tabs[3].open:
         left.latex(r"\begin{aligned} h_i = \mathrm{LayerNorm}\big(&h_{i-1} + \mathrm{MultiHead}(h_{i-1}) \\ "
                    r"&+ \mathrm{FFN}(h_{i-1})\big) \end{aligned}")
         left.caption("The seed's layer.")
-        right.latex(r"\begin{aligned} x &\leftarrow x + \mathrm{MHA}(\mathrm{LN}_1(x)) \\ "
-                    r"x &\leftarrow x + \mathrm{FFN}(\mathrm{LN}_2(x)) \end{aligned}")
-        right.caption("What this code runs, with h = LN_f(x) after the last layer.")
-        st.caption("The seed adds attention and feed-forward in parallel and normalises after; SASRec here runs them "
-                   "one after the other, normalising before each (pre-norm), with one LayerNorm at the very end.")
+        norm = sasrec.config.norm if sasrec is not None else "pre"
+        attention_step, ffn_step, final_step = block_formulas(norm)
+        right.latex(rf"\begin{{aligned}} &{attention_step} \\ &{ffn_step} \\ &{final_step} \end{{aligned}}")
+        right.caption("What the loaded SASRec runs" if sasrec is not None else "What recattn's SASRec runs by default")
+        st.caption("The seed adds attention and feed-forward in parallel and normalises after; SASRec runs them one "
+                   "after the other, "
+                   + ("normalising after each residual (post-norm, as RecBole does)." if norm == "post" else
+                      "normalising before each (pre-norm), with one LayerNorm at the very end. The norm placement is "
+                      "a setting (`norm`: pre or post)."))
         said = measured.first_contrast(widgets.measured_searches(source), "sasrec-additive", "sasrec")
         if said:
             st.markdown(f":material/balance: **The seed's score inside SASRec.** SASRec (additive) is SASRec with the "
@@ -151,8 +162,7 @@ if tabs[3].open:
         else:
             rec = widgets.recommend(additive, history)
             cand = [i.title for i in rec.items]
-            cross = contrast.cross_attention(additive.model, additive.vocab.index(history),
-                                             additive.vocab.index([i.id for i in rec.items]))
+            cross = additive.cross_attention(history, [i.id for i in rec.items])
             keys = sources.titles_of(source, history[-additive.max_len:])
             grid(figs.cross_panels(cross, cand, keys), 2)
 

@@ -120,6 +120,21 @@ def read_config(path: str | Path) -> dict:
     return config
 
 
+def checkpoint_key(path: str | Path) -> str:
+    """What names a checkpoint's content in every cache: its folder, its catalogue's fingerprint and its weights file's
+    version (modification time and size: a retrain into the same folder changes it). RecAttnError when the folder is
+    not a checkpoint."""
+    path = Path(path).resolve()
+    config = read_config(path)
+    weights = (path / WEIGHTS).stat()
+    return f"{path}|{config.get('catalogue_fingerprint', '')}|{weights.st_mtime_ns}-{weights.st_size}"
+
+
+def key_folder(key: str) -> str:
+    """The folder a `checkpoint_key` names."""
+    return key.rsplit("|", 2)[0]
+
+
 def read_metrics(path: str | Path) -> dict:
     """metrics.json of a checkpoint folder; {} when it has none or a damaged one (the model is usable all the same)."""
     try:

@@ -1,5 +1,7 @@
-"""Which files a served app may read and how much it may hold: allowed data roots, data too large for the app,
-and the oldest folders to drop when a folder of runs or uploads outgrows its bound. Pure path logic, no streamlit.
+"""The one owner of recattn's folders (the checkout, shipped models, committed results, runs, downloaded data,
+uploads), and which files a served app may read and how much it may hold: allowed data roots, data too large for the
+app, and the oldest folders to drop when a folder of runs or uploads outgrows its bound. Pure path logic, no
+streamlit.
 
 A refusal never says whether the refused path exists: the message is the same for any path outside the roots, so
 the Data page cannot be used to probe the server's folders.
@@ -8,18 +10,37 @@ the Data page cannot be used to probe the server's folders.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from recattn.errors import RecAttnError
 
+ROOT = Path(__file__).resolve().parents[1]  # the checkout; relative paths typed in the app start here
+SHIPPED_MODELS = ROOT / "assets" / "models"  # the pretrained models of the built-in worlds
+RESULTS = ROOT / "benchmarks" / "results"  # committed results files
 ROOTS_ENV = "RECATTN_DATA_ROOTS"  # extra folders the app may read, os.pathsep-separated
 MAX_INTERACTIONS = 2_000_000  # more than this is a job for the CLI, not for a shared app
 # A row of interactions takes at least ~25 bytes as text (ml-latest's ratings.csv: 24 bytes/row), so data files
 # over this size hold more interactions than the app takes; judged before reading anything into memory.
 MAX_DATA_BYTES = MAX_INTERACTIONS * 50
 CLI_HINT = "train on it from a terminal instead: python -m recattn train --data PATH"
+
+
+def runs_dir() -> Path:
+    """Where trained and imported models go: runs/ in the checkout, or $RECATTN_RUNS_DIR."""
+    return Path(os.environ.get("RECATTN_RUNS_DIR") or ROOT / "runs").resolve()
+
+
+def data_dir() -> Path:
+    """Where `python -m recattn data download` puts data sets: data/ in the checkout, or $RECATTN_DATA_DIR."""
+    return Path(os.environ.get("RECATTN_DATA_DIR") or ROOT / "data").resolve()
+
+
+def uploads_dir() -> Path:
+    """Where the app writes uploads, a folder per session: the system's temp folder, or $RECATTN_UPLOADS_DIR."""
+    return Path(os.environ.get("RECATTN_UPLOADS_DIR") or Path(tempfile.gettempdir()) / "recattn-uploads").resolve()
 
 
 class PathRefused(RecAttnError):

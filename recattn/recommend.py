@@ -1,4 +1,7 @@
-"""The Recommender facade: a history of catalogue ids in, a Recommendation (items, scores, trace) out."""
+"""The Recommender facade, all the pages use of a model: a history of catalogue ids in, dataclasses out. `recommend`
+(items, scores, the attention trace), `explain` (why one item, by every method that applies), `walkthrough` (the
+Learn page's step-by-step numbers), `item_map` (the Embeddings page), `checks`; `key` names the loaded checkpoint in
+every cache. Pages never touch the model, the vocabulary or padding."""
 
 from __future__ import annotations
 
@@ -11,7 +14,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recattn import checkpoint, history as history_ops
+from recattn import checkpoint, history as history_ops, ranking
+from recattn.analysis import checks, explain, walkthrough
+from recattn.analysis.embeddings import item_embeddings, pca
+from recattn.data import prepare
 from recattn.data.dataset import Dataset
 from recattn.data.sequences import Vocab
 from recattn.errors import RecAttnError
@@ -32,6 +38,39 @@ class RecItem:
 
 
 @dataclass(frozen=True)
+class ItemExplanation:
+    """Why one item is recommended after one history: one weight per history item (oldest first) by each method that
+    applies to the model (`methods`, occlusion's in `occlusion.score_drop`), the fewest removals that drop it, and
+    per-head diagnostics (empty for a model without self-attention heads)."""
+
+    item_id: str
+    methods: tuple[str, ...]
+    weights: dict[str, np.ndarray]
+    occlusion: explain.Occlusion
+    counterfactual: explain.Counterfactual
+    head_stats: tuple[explain.HeadStats, ...]
+    ablations: tuple[explain.HeadAblation, ...]
+
+
+@dataclass(frozen=True)
+class ItemMap:
+    """The model's item vectors on their first principal components, one point per catalogue item."""
+
+    ids: tuple[str, ...]
+    coords: np.ndarray  # (n_items, components)
+    explained: np.ndarray  # (components,) share of the variance each explains
+    width: int  # the vectors' dimension
+
+    def rows(self, ids: Sequence[str]) -> list[int]:
+        """The row of `coords` of each id."""
+        where = {item: row for row, item in enumerate(self.ids)}
+        unknown = [str(i) for i in ids if str(i) not in where]
+        if unknown:
+            raise RecAttnError(f"unknown item id(s): {', '.join(unknown[:5])}. Use ids from the catalogue.")
+        return [where[str(i)] for i in ids]
+
+
+@dataclass(frozen=True)
 class Recommendation:
     items: tuple[RecItem, ...]
     trace: AttentionTrace | None  # None for a model without attention, or when not asked for
@@ -42,8 +81,10 @@ class Recommendation:
 class Recommender:
     """Holds a model and the catalogue it was trained on."""
 
-    def __init__(self, model: torch.nn.Module, items: pd.DataFrame):
+    def __init__(self, model: torch.nn.Module, items: pd.DataFrame, key: str | None = None):
         self.model = model.eval()
+        # what names this model in every cache: the checkpoint's key, or this object for a model held in memory
+        self.key = key or f"in-memory:{id(self):x}"
         self.items = items.reset_index(drop=True)
         self.vocab = Vocab.from_items(items)
         self._titles = self.items["title"].astype(str).tolist()
@@ -52,9 +93,10 @@ class Recommender:
     @classmethod
     def from_checkpoint(cls, path: str | Path, dataset: Dataset) -> "Recommender":
         """Load a checkpoint and check it belongs to `dataset`'s catalogue."""
+        key = checkpoint.checkpoint_key(path)
         ckpt = checkpoint.load(path)
         checkpoint.check_catalogue(ckpt, dataset.fingerprint, dataset.name)
-        return cls(ckpt.model, dataset.items)
+        return cls(ckpt.model, dataset.items, key)
 
     @property
     def kind(self) -> str:
@@ -64,6 +106,16 @@ class Recommender:
     @property
     def attention_kind(self) -> AttentionKind:
         return self.model.attention_kind
+
+    @property
+    def config(self):
+        """The model's settings (a ModelConfig: kind, sizes, norm placement, ...)."""
+        return self.model.config
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The explanation methods that apply to this model (recattn.analysis.explain.METHODS)."""
+        return explain.applicable_methods(self.model)
 
     @property
     def max_len(self) -> int:
@@ -116,12 +168,8 @@ class Recommender:
     def _rank(self, scores: torch.Tensor, seen: np.ndarray | None, k: int):
         """The top-k RecItems of scores (n_items + 1,) and their indices (k',): never padding, a non-finite score
         or one of the `seen` indices (None: seen items may be recommended); fewer than k when fewer are left."""
-        # one pass into a fresh tensor (the model's may be an inference tensor, or the caller's): a NaN or
-        # an inf would rank first, so every non-score becomes -inf
-        scores = torch.nan_to_num(scores.float(), nan=-math.inf, posinf=-math.inf, neginf=-math.inf)
-        scores[0] = -math.inf  # padding is no item, whatever a hand-made row holds there
-        if seen is not None:
-            scores.index_fill_(0, torch.from_numpy(seen), -math.inf)
+        # a fresh tensor (the model's may be an inference tensor, or the caller's) holding only recommendations
+        scores = ranking.eligible(scores[None], None if seen is None else [seen])[0]
         top = torch.topk(scores, min(k, len(scores)))
         # -inf sorts last: fewer than k finite scores leave -inf at the end, which are no recommendations
         values = [s for s in top.values.tolist() if s != -math.inf]
@@ -161,6 +209,53 @@ class Recommender:
     def _label(self, item_id: str) -> str:
         index = self.vocab._index.get(item_id)  # one dict look-up: a trace labels up to 2 × max_len ids
         return item_id if index is None else self._titles[index - 1]
+
+    def explain(self, history: list[str], item_id: str) -> ItemExplanation:
+        """Why `item_id` is recommended after `history`: every applicable method, occlusion, the counterfactual,
+        and the heads' statistics and ablation."""
+        seq, item = self._indices(history), int(self._indices([item_id])[0])
+        model = self.model
+        methods = self.methods
+        weights = {e.method: e.weights for e in explain.explain(
+            model, seq, item, [m for m in methods if m != explain.OCCLUSION])}  # occlusion: its ranks too
+        return ItemExplanation(str(item_id), methods, weights, explain.occlusion(model, seq, item),
+                               explain.counterfactual(model, seq, item), explain.head_stats(model, seq),
+                               explain.ablate_heads(model, seq, item))
+
+    def walkthrough(self, history: list[str], positions: bool = True) -> walkthrough.Walkthrough:
+        """SASRec's forward pass on `history`, operation by operation (`positions=False`: blind to order)."""
+        try:
+            return walkthrough.walkthrough(self.model, self._indices(history), positions)
+        except ValueError as e:
+            raise RecAttnError(str(e)) from e
+
+    def position_tables(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """The sinusoidal position table of the model's shape, and its learned one (None when it has none)."""
+        return walkthrough.position_tables(self.model)
+
+    def cross_attention(self, history: list[str], candidate_ids: list[str]) -> walkthrough.CrossAttention:
+        """Target attention recomputed by hand: each candidate (row) reading the history (an additive model's)."""
+        if self.kind != "additive":
+            raise RecAttnError(f"cross-attention is target attention's; this model is a {self.kind}")
+        return walkthrough.cross_attention(self.model, self._indices(history), self._indices(candidate_ids))
+
+    def item_map(self, components: int = 2) -> ItemMap:
+        """The learned item vectors projected on their first principal components (RecAttnError for a model that
+        learns none)."""
+        try:
+            vectors = item_embeddings(self.model)
+        except ValueError as e:
+            raise RecAttnError(str(e)) from e
+        projection = pca(vectors, components)
+        return ItemMap(tuple(self.items["item_id"].astype(str)), projection.coords, projection.explained,
+                       vectors.shape[1])
+
+    def checks(self, dataset: Dataset) -> tuple[checks.Check, ...]:
+        """The model checks on 200 test histories of `dataset`, and whether it needs its attention (500 test users)."""
+        vocab, split = prepare(dataset)
+        found = checks.run_checks(self.model, checks.sample_histories(split.test_inputs, self.max_len),
+                                  split.item_counts())
+        return (*found, checks.attention_needed(self.model, split.test_inputs, split.test_targets, vocab.size))
 
 
 def _check_k(k: int) -> None:

@@ -112,7 +112,7 @@ def test_left_padding_does_not_change_scores():
 
 
 def test_seen_items_are_the_causal_prefix_each_once():
-    from recattn.models.transformer import seen_items
+    from recattn.models.scoring import seen_items
 
     inputs = torch.tensor([[0, 3, 5, 3]])
     where = torch.tensor([[False, True, False, True]])

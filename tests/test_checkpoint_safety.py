@@ -179,10 +179,15 @@ def test_a_pickle_in_place_of_safetensors_is_refused_and_never_unpickled(good, t
 
 
 def test_no_code_path_can_unpickle():
-    """Never torch.load or pickle.load in the project's code (grep): safetensors and json only."""
+    """Never torch.load or pickle.load in the project's code (grep): safetensors and json only. The one reader of
+    other programs' pickles is recattn/importers/torch_file.py, whose allow-list tests/test_import_recbole.py tries
+    with a pickle that would run a command."""
     offenders = []
+    unpickler = ROOT / "recattn" / "importers" / "torch_file.py"
     for folder in ("recattn", "ui", "pages", "scripts"):
         for file in (ROOT / folder).rglob("*.py"):
+            if file == unpickler:
+                continue
             text = file.read_text()
             for banned in ("torch.load(", "pickle.load", "import pickle", "joblib", "weights_only"):
                 if banned in text:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import recattn.data
-from recattn import checkpoint
+from recattn import checkpoint, paths
 from recattn.analysis import explain_benchmark as eb
 from recattn.cli import main
 from recattn.config import ModelConfig, TrainConfig
@@ -151,7 +151,7 @@ def test_a_real_model_gets_every_method_and_its_best_head_as_json():
 def test_cli_json_table_results_file_and_load_results(tmp_path, monkeypatch, capsys):
     data = _dataset()
     monkeypatch.setattr(recattn.data, "load", lambda source, **kw: data)
-    monkeypatch.setattr(eb, "RESULTS", tmp_path)
+    monkeypatch.setattr(paths, "RESULTS", tmp_path)
     ckpt = checkpoint.save(tmp_path / "m", _model(max_len=3), TrainConfig(), data.name, data.fingerprint)
     out = tmp_path / "explain-films.json"
     assert main(["explain-benchmark", "--data", "builtin:films", "--checkpoint", str(ckpt), "--json",

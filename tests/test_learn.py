@@ -98,8 +98,7 @@ def test_cosine_similarity_known_answers():
 def test_additive_cross_attention_equals_the_trace(films):
     additive = Recommender.from_checkpoint(MODELS / "films-additive", films)
     rec = additive.recommend(HISTORY)
-    cross = contrast.cross_attention(additive.model, additive.vocab.index(HISTORY),
-                                     additive.vocab.index([i.id for i in rec.items]))
+    cross = additive.cross_attention(HISTORY, [i.id for i in rec.items])
     assert cross.weights.shape == cross.energies.shape == (10, 5)
     np.testing.assert_allclose(cross.weights, rec.trace.weights[0, 0], atol=1e-6)
     e = np.exp(cross.energies - cross.energies.max(1, keepdims=True))

@@ -10,16 +10,18 @@ from torch import nn
 
 from recattn.training import objectives
 from recattn.config import TrainConfig
+from recattn.models.scoring import TiedScoring
 
 
-class Fixed(nn.Module):
-    """A stand-in model whose hidden states and item table are set by hand."""
+class Fixed(TiedScoring):
+    """A stand-in model whose hidden states and item table are set by hand (no repeat offset)."""
 
     def __init__(self, hidden, table):
         super().__init__()
         self.h = hidden
         self.item_emb = nn.Embedding.from_pretrained(table)
-        self.config = SimpleNamespace(n_items=table.shape[0] - 2)
+        self.config = SimpleNamespace(n_items=table.shape[0] - 2, kind="sasrec", repeat_bias=False, causal=True)
+        self.init_repeat_bias()
 
     def forward(self, inputs):
         return SimpleNamespace(hidden=self.h)

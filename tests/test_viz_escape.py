@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recattn.analysis import walkthrough as learn
-from recattn.analysis.contrast import CrossAttention, Influence, ListChange
+from recattn.analysis.contrast import Influence, ListChange
+from recattn.analysis.walkthrough import CrossAttention
 from recattn.data import load
 from recattn.recommend import RecItem, Recommender
 from recattn.trace import AttentionTrace, causal_mask

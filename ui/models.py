@@ -6,7 +6,6 @@ import functools
 import importlib
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -23,27 +22,23 @@ FALLBACK_MAX_LEN = 50  # used only when no model can be loaded to tell its own m
 PICKER = "sidebar_model"  # the sidebar's model selectbox
 
 
-def version(model_dir: str) -> tuple[str, str, int]:
-    """What identifies a checkpoint's content: its folder, catalogue fingerprint and weights file version (the key
-    of every cache of what a model computes)."""
-    path = Path(model_dir).resolve()
-    config = checkpoint.read_config(path)  # RecAttnError when the folder is not a checkpoint
-    weights = (path / checkpoint.WEIGHTS).stat()
-    # The fingerprint tells the catalogue; mtime and size tell a retrain into the same folder.
-    return str(path), str(config.get("catalogue_fingerprint", "")), weights.st_mtime_ns ^ weights.st_size
+def key(model_dir: str) -> str:
+    """The cache key of the checkpoint in `model_dir` (recattn.checkpoint.checkpoint_key): every cache of what a model
+    computes is keyed by it."""
+    return checkpoint.checkpoint_key(model_dir)
 
 
 def recommender(model_dir: str, source: str) -> Recommender:
     """The model in `model_dir` paired with `source`'s catalogue (RecAttnError if they do not belong together)."""
-    return _recommender(*version(model_dir), source)
+    return loaded(key(model_dir), source)
 
 
 @st.cache_resource(show_spinner="Loading the model…")
-def _recommender(path: str, fingerprint: str, version: int, source: str) -> Recommender:
-    # fingerprint and version are only part of the cache key.
+def loaded(checkpoint_key: str, source: str) -> Recommender:
+    """The Recommender of a checkpoint key (see `key`) on `source`'s catalogue, loaded once for every session."""
     from recattn.recommend import Recommender
 
-    return Recommender.from_checkpoint(path, sources.dataset(source))
+    return Recommender.from_checkpoint(checkpoint.key_folder(checkpoint_key), sources.dataset(source))
 
 
 @functools.cache

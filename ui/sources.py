@@ -36,20 +36,8 @@ from ui.text import md, plural
 UPLOADS_MAX_MB = 1024  # all sessions' uploads together; a new upload past it is refused
 
 
-# ---------------------------------------------------------------- folders
-def runs_dir() -> Path:
-    """Where the app saves the models it trains: runs/ at the repository root, or $RECATTN_RUNS_DIR."""
-    return Path(os.environ.get("RECATTN_RUNS_DIR") or state.ROOT / "runs").resolve()
-
-
-def data_dir() -> Path:
-    """Where `python -m recattn data download` puts data sets: data/ at the repository root, or $RECATTN_DATA_DIR."""
-    return Path(os.environ.get("RECATTN_DATA_DIR") or state.ROOT / "data").resolve()
-
-
-def uploads_dir() -> Path:
-    """Where uploads are written, a folder per session: the system's temp folder, or $RECATTN_UPLOADS_DIR."""
-    return Path(os.environ.get("RECATTN_UPLOADS_DIR") or Path(tempfile.gettempdir()) / "recattn-uploads").resolve()
+# ---------------------------------------------------------------- folders (decided in recattn.paths)
+runs_dir, data_dir, uploads_dir = paths.runs_dir, paths.data_dir, paths.uploads_dir
 
 
 def _remove_uploads(folder: Path) -> None:
@@ -67,13 +55,13 @@ def session_uploads() -> Path:
 def allowed_roots() -> list[Path]:
     """The folders a typed path may lead into: the data folder, the project's data/ and the folders in
     $RECATTN_DATA_ROOTS."""
-    return list(dict.fromkeys([data_dir(), (state.ROOT / "data").resolve(), *paths.env_roots()]))
+    return list(dict.fromkeys([data_dir(), (paths.ROOT / "data").resolve(), *paths.env_roots()]))
 
 
 def root_names(roots: Sequence[Path]) -> list[str]:
     """The roots as a person would type them: relative to the repository root where that is shorter, ending in
     a slash ("data/", "../shared/data/")."""
-    return [os.path.join(min(os.path.relpath(root, state.ROOT), str(root), key=len), "") for root in roots]
+    return [os.path.join(min(os.path.relpath(root, paths.ROOT), str(root), key=len), "") for root in roots]
 
 
 def check_source(source: str) -> None:
@@ -126,7 +114,7 @@ def checkpoints(source: str) -> list[checkpoint.CheckpointInfo]:
     """Every checkpoint trained on `source`'s catalogue: shipped (assets/models/) first, then runs/, newest first.
     Only config.json and metrics.json are read, never the weights. The list is always fresh: it is kept only as
     long as the folders' stamp (`_stamp`) is unchanged, and a page asks for it several times a run."""
-    shipped, trained = str(state.SHIPPED_MODELS), str(runs_dir())
+    shipped, trained = str(paths.SHIPPED_MODELS), str(runs_dir())
     return _checkpoints(fingerprint(source), shipped, trained, _stamp(shipped, trained))
 
 
@@ -168,7 +156,7 @@ def folder_source(path: str, format: str | None = None) -> str:
     paths.PathRefused, quoting what was typed, when it lies outside the allowed roots."""
     roots = allowed_roots()
     typed = path.strip()
-    resolved = str(paths.check_readable(state.ROOT / Path(typed).expanduser(), typed, roots, root_names(roots)))
+    resolved = str(paths.check_readable(paths.ROOT / Path(typed).expanduser(), typed, roots, root_names(roots)))
     return f"{format}:{resolved}" if format else resolved
 
 

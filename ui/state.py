@@ -13,18 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 
 import streamlit as st
 
-from recattn import history as history_ops
+from recattn import history as history_ops, paths
 from recattn.errors import RecAttnError
 from ui.text import md
 
-ROOT = Path(__file__).resolve().parents[1]
-SHIPPED_MODELS = ROOT / "assets" / "models"
 DEFAULT_SOURCE = "builtin:films"
-DEFAULT_MODEL_DIR = str(SHIPPED_MODELS / "films-sasrec")
+DEFAULT_MODEL_DIR = str(paths.SHIPPED_MODELS / "films-sasrec")
 
 SOURCE, HISTORY, MODEL_DIR = "source", "history", "model_dir"
 _FLASH = "_flash"

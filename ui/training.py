@@ -202,7 +202,7 @@ def adopt(finished: Job) -> None:
     if finished.source == state.source():
         state.set_model_dir(str(finished.out))
     test = finished.metrics["test"]
-    folder = finished.out.relative_to(state.ROOT) if finished.out.is_relative_to(state.ROOT) else finished.out
+    folder = finished.out.relative_to(paths.ROOT) if finished.out.is_relative_to(paths.ROOT) else finished.out
     state.flash("success", f"Trained {finished.name} in {finished.seconds:.0f} s ({finished.metrics['epochs_run']} "
                 f"epochs, best on epoch {finished.metrics['best_epoch']}{', stopped by you' if finished.stopped else ''})"
                 f": test NDCG@10 {test.get('ndcg@10', float('nan')):.3f}. Saved in {md(folder)}; it is now the "

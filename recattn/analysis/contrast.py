@@ -1,44 +1,20 @@
-"""Contrasts for the Learn page, computed live on one history: additive target attention (cross-attention) by hand,
-how the top-10 of SASRec and of the GRU move when the history's order changes, and how an item's influence on the
-score falls with its distance from the end (occlusion)."""
+"""Contrasts for the Learn page, computed live on one history through the Recommender: how the top-10 of SASRec and
+of the GRU move when the history's order changes, and how an item's influence on the score falls with its distance
+from the end (occlusion)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from recattn import ranking
 from recattn.analysis import explain
-from recattn.analysis.walkthrough import walkthrough
-from recattn.models.additive import AdditiveAttention
 from recattn.recommend import RecItem, Recommender
 
 SHUFFLE_SEED = 0
-
-
-@dataclass(frozen=True)
-class CrossAttention:
-    """Candidates (rows) reading the history (columns) in the additive model."""
-
-    energies: np.ndarray  # (C, T) w_o · tanh(W1 x_i + b + W2 y_j), before the softmax
-    weights: np.ndarray  # (C, T) softmax over the history
-
-
-def cross_attention(model: AdditiveAttention, seq: Sequence[int], candidates: Sequence[int]) -> CrossAttention:
-    """The additive model's energies and weights for some candidate indices over one history of indices,
-    recomputed from its parameters: x_i = item × √D + position, W1 = key, W2 = query, w_o = energy."""
-    idx = torch.as_tensor(np.asarray(seq, dtype=np.int64))[-model.config.max_len:]
-    cand = torch.as_tensor(np.asarray(candidates, dtype=np.int64))
-    with torch.no_grad():
-        x = model.item_emb.weight[idx] * math.sqrt(model.config.hidden) + model.pos_emb[-len(idx):]
-        keys = x @ model.key.weight.T + model.key.bias  # (T, D)
-        queries = model.item_emb.weight[cand] @ model.query.weight.T  # (C, D)
-        energies = torch.tanh(keys[None] + queries[:, None]) @ model.energy.weight[0]  # (C, T)
-        weights = torch.softmax(energies, dim=-1)
-    return CrossAttention(energies.numpy(), weights.numpy())
 
 
 def order_variants(history: Sequence[str], seed: int = SHUFFLE_SEED) -> dict[str, list[str]]:
@@ -57,7 +33,7 @@ def variant_scores(recommender: Recommender, history: Sequence[str]) -> dict[str
     out = {name: (h, recommender.scores(h).scores[0].float().numpy()) for name, h in order_variants(history).items()}
     if recommender.kind == "sasrec":
         out["positions off"] = (list(history),
-                                walkthrough(recommender.model, recommender.vocab.index(history), False).scores)
+                                recommender.walkthrough(history, positions=False).scores)
     return out
 
 
@@ -77,8 +53,7 @@ def list_changes(recommender: Recommender, history: Sequence[str], k: int = 10) 
     for name, (h, scores) in variant_scores(recommender, history).items():
         items = recommender.rank(scores, h, k)
         original = original or items
-        ranked = np.array(scores, dtype=np.float32)
-        ranked[recommender.vocab.index(h)] = -np.inf
+        ranked = ranking.eligible(torch.as_tensor(scores)[None], [recommender.vocab.index(h)])[0].numpy()
         wanted = ranked[recommender.vocab.index([i.id for i in original])]
         ranks = tuple(int((ranked > s).sum()) + 1 for s in wanted)
         overlap = len({i.id for i in items} & {i.id for i in original})

@@ -51,6 +51,7 @@ import torch
 from torch import nn
 
 from recattn.models.attention import AdditiveSelfAttention, MultiHeadSelfAttention
+from recattn import ranking
 from recattn.models import registry
 from recattn.models.output import ModelOutput
 
@@ -197,22 +198,15 @@ def _thread_hook(hook):
 def ranks(scores: torch.Tensor, seqs, item: int) -> torch.Tensor:
     """The 1-based rank of `item` in each row of scores (B, n_items + 1), each row's own history (B, T) left out:
     1 + how many eligible items score strictly higher. Padding and non-finite scores never count."""
-    s = scores.detach().float().clone()
-    own = s[:, item].clone()
-    s[~torch.isfinite(s)] = float("-inf")
-    s[:, 0] = float("-inf")
-    s.scatter_(1, torch.as_tensor(as_batch(seqs), device=s.device), float("-inf"))
+    own = scores.detach().float()[:, item]
+    s = ranking.eligible(scores, as_batch(seqs))
     s[:, item] = float("-inf")
     return 1 + (s > own[:, None]).sum(1)
 
 
 def top_k(scores: torch.Tensor, seqs, k: int) -> torch.Tensor:
     """The indices of the k best items per row (B, k), each row's own history (B, T) and padding left out."""
-    s = scores.detach().float().clone()
-    s[~torch.isfinite(s)] = float("-inf")
-    s[:, 0] = float("-inf")
-    s.scatter_(1, torch.as_tensor(as_batch(seqs), device=s.device), float("-inf"))
-    return s.topk(k, dim=1).indices
+    return ranking.eligible(scores, as_batch(seqs)).topk(k, dim=1).indices
 
 
 def removal_rows(seq) -> np.ndarray:

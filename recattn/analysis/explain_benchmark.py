@@ -41,7 +41,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from recattn import checkpoint
+from recattn import checkpoint, paths
 from recattn.data import prepare
 from recattn.data.dataset import Dataset
 from recattn.data.info import cause_distances
@@ -51,9 +51,6 @@ from recattn.models import registry
 from recattn.analysis.explain import attention_rows, explain_all
 from recattn.results.provenance import commit, read_results
 
-ROOT = Path(__file__).resolve().parents[1]
-SHIPPED_MODELS = ROOT / "assets" / "models"
-RESULTS = ROOT / "benchmarks" / "results"
 # the shipped models a world's benchmark explains by default, in this order (those present)
 DISTANCE_BINS = (("1", 1, 1), ("2-5", 2, 5), ("6+", 6, np.inf))  # name, nearest, farthest
 RANDOM, MOST_RECENT = "random", "most_recent"
@@ -213,13 +210,14 @@ def shipped_checkpoints(world: str) -> list[Path]:
     """The shipped models of a built-in world ("films" or "builtin:films") that the benchmark explains by default:
     assets/models/<world>-<kind> for each kind that learns (not counted) and is there."""
     world = world.removeprefix("builtin:")
-    return [p for p in (SHIPPED_MODELS / f"{world}-{kind}" for kind in registry.names(lambda k: not k.counted)) if (p / checkpoint.CONFIG).is_file()]
+    return [p for p in (paths.SHIPPED_MODELS / f"{world}-{kind}" for kind in registry.names(lambda k: not k.counted))
+            if (p / checkpoint.CONFIG).is_file()]
 
 
 def _shown_path(path: str | Path) -> str:
     """A checkpoint's path relative to the repository when it lies inside (results files travel with it)."""
     path = Path(path).resolve()
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+    return str(path.relative_to(paths.ROOT)) if path.is_relative_to(paths.ROOT) else str(path)
 
 
 def run(dataset: Dataset, checkpoints: Sequence[str | Path], users: int | None = None,
@@ -280,6 +278,6 @@ def load_results(world: str) -> dict | None:
     """The committed benchmark of a built-in world ("films", "news", or "builtin:films" …) as `write_results`
     wrote it; None when it has not been run. RecAttnError when the file is unreadable."""
     world = world.removeprefix("builtin:")
-    path = RESULTS / f"explain-{world}.json"
+    path = paths.RESULTS / f"explain-{world}.json"
     again = f"run python -m recattn explain-benchmark --data builtin:{world} --out {_shown_path(path)} again"
     return read_results(path, "explanation benchmark", again, list, "models")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from recattn import paths
+
 
 def register(subparsers) -> None:
     """Add the `data` command group to the CLI's subparsers."""
@@ -14,7 +16,8 @@ def register(subparsers) -> None:
 
     d = sub.add_parser("download", help="fetch a public dataset, check it, and unpack it into the data folder")
     d.add_argument("name", choices=NAMES)
-    d.add_argument("--dir", default="data", help="data folder (default: data/)")
+    d.add_argument("--dir", default=str(paths.data_dir()),
+                   help="data folder (default: data/ in the checkout, or $RECATTN_DATA_DIR: where the app looks)")
     d.add_argument("--force", action="store_true", help="download again even if the folder is complete")
     d.set_defaults(run=cmd_download)
 

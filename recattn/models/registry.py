@@ -176,7 +176,7 @@ register(ModelKind(
 ))
 register(ModelKind(
     "pop", "Popularity", "recattn.models.baselines:Popularity", "none", "counts",
-    "Ranks items by how often they were chosen, whatever the history.", item_vectors=False,
+    "Ranks items by popularity, whatever the history.", item_vectors=False,
 ))
 register(ModelKind(
     "itemknn", "ItemKNN", "recattn.models.baselines:ItemKNN", "none", "counts",

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recattn import ranking
 from recattn.recommend import Recommender
 
 
@@ -49,9 +50,7 @@ def ranked_list(name: str, recommender: Recommender, history: Sequence[str], k: 
 
     The ranks of items outside the top-k are what makes rank differences meaningful: "12th for SASRec, 640th for
     popularity" rather than "not in the list"."""
-    scores = recommender.scores(list(history)).scores[0].float().clone()
-    scores[0] = float("-inf")  # padding
-    scores[torch.as_tensor(recommender.vocab.index(history))] = float("-inf")
+    scores = ranking.eligible(recommender.scores(list(history)).scores, [recommender.vocab.index(history)])[0]
     order = torch.sort(scores, descending=True, stable=True).indices
     order = order[torch.isfinite(scores[order])].tolist()
     ids = [recommender.vocab.id_of(i) for i in order]

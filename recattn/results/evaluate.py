@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from recattn import ranking
 from recattn.errors import RecAttnError
 
 PROTOCOLS = ("full", "uniform100", "popular100")
@@ -71,15 +72,6 @@ def seen_targets(histories: Sequence[np.ndarray], targets: np.ndarray) -> np.nda
     return np.array([bool(np.isin(t, h)) for h, t in zip(histories, targets)], dtype=bool)
 
 
-def _exclude_seen(scores: torch.Tensor, histories) -> None:
-    """Set the scores of every history's items to -inf in place, a target among them included."""
-    if not sum(map(len, histories)):
-        return
-    rows = np.concatenate([np.full(len(h), r) for r, h in enumerate(histories)])
-    cols = np.concatenate(list(histories))
-    scores[torch.as_tensor(rows, dtype=torch.long), torch.as_tensor(cols, dtype=torch.long)] = float("-inf")
-
-
 def sample_candidates(rng: np.random.Generator, histories: Sequence[np.ndarray], targets: np.ndarray, n_items: int,
                       counts: np.ndarray, protocol: str, n: int = 100) -> np.ndarray:
     """(users, n + 1) indices per user: the true item, then n distinct negatives that are neither in the history
@@ -131,8 +123,8 @@ def _evaluate(scorer: Scorer, histories, targets, n_items: int, protocol: str, r
         for j, exclude in enumerate(rules):
             if protocol == "full":
                 ruled = scores.clone() if exclude else scores
-                if exclude:
-                    _exclude_seen(ruled, hist)
+                if exclude:  # a target among the history's items too
+                    ranking.exclude_(ruled, hist)
                 rank = rank_of_target(ruled, tgt)
                 top = ruled.topk(min(10, n_items), dim=1)
                 shown = torch.isfinite(top.values).numpy()  # excluded items are not recommendations

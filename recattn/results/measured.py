@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from recattn import paths
 from recattn.config import RERANK_N
 from recattn.models import registry
 from recattn.errors import RecAttnError
 from recattn.results.provenance import read_results
 
-RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 SIGN_ALPHA = 0.05  # a sign test below it says the share of users who gain is not chance
 
 
@@ -42,9 +42,9 @@ class Measured:
 
 def results_path(source: str, folder: Path | None = None) -> Path:
     """Where the search of `source` ("builtin:films", or a data folder such as …/ml-latest-small) is kept: in
-    `folder`, by default RESULTS."""
+    `folder`, by default paths.RESULTS."""
     name = source.removeprefix("builtin:") if source.startswith("builtin:") else Path(source).name
-    return (folder or RESULTS) / f"search-{name}.json"
+    return (folder or paths.RESULTS) / f"search-{name}.json"
 
 
 def search_paths(source: str, folder: Path | None = None) -> list[Path]:

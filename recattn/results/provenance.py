@@ -7,12 +7,12 @@ import json
 import subprocess
 from pathlib import Path
 
+from recattn import paths
 from recattn.errors import RecAttnError
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
-def commit(root: Path = ROOT) -> dict:
+def commit(root: Path = paths.ROOT) -> dict:
     """The checkout's commit and whether tracked files have uncommitted changes (empty where git is absent)."""
     def git(*args: str) -> str:
         try:

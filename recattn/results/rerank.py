@@ -7,9 +7,9 @@ N carry the re-ranker's scores, every other item ranks below all of them, in the
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
+from recattn import ranking
 from recattn.config import RERANK_N
 from recattn.data.sequences import left_pad
 from recattn.results.evaluate import Scorer
@@ -50,11 +50,7 @@ def rerank_scorer(first: Scorer, reranker: AdditiveAttention, n: int = RERANK_N,
 
     def score(histories) -> torch.Tensor:
         base = first(histories).float().cpu()
-        pool = base
-        if exclude_seen and len(histories):
-            rows = np.repeat(np.arange(len(histories)), [len(h) for h in histories])
-            pool = base.clone()
-            pool[torch.as_tensor(rows), torch.as_tensor(np.concatenate(histories), dtype=torch.long)] = float("-inf")
+        pool = ranking.exclude_(base.clone(), histories) if exclude_seen else base
         candidates = top_candidates(pool, n)
         seqs = torch.as_tensor(left_pad(histories, max(map(len, histories), default=1)), device=device)
         with torch.no_grad():

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from recattn.analysis.contrast import CrossAttention, Influence, ListChange
-from recattn.analysis.walkthrough import LayerSteps, Walkthrough, cosine_similarity
+from recattn.analysis.contrast import Influence, ListChange
+from recattn.analysis.walkthrough import CrossAttention, LayerSteps, Walkthrough, cosine_similarity
 from recattn.recommend import RecItem
 from recattn.viz.attention import ATTENTION_COLORSCALE, HIGHLIGHT, TITLED_COLUMNS, short_label
 from recattn.viz.text import plot_text
@@ -202,10 +202,13 @@ def _items(z: np.ndarray, titles: Sequence[str], title: str, key: str, caption: 
 
 
 def embedding_panels(walk: Walkthrough, titles: Sequence[str]) -> list[Panel]:
-    """Item embeddings × √D, the position rows added to them, and their sum x₀."""
-    return [_items(walk.item_part, titles, "Item embeddings × √D", "learn_items", "Each item's own vector."),
+    """Item embeddings (× √D when the model scales them), the position rows added to them, and their sum x₀."""
+    rows = ("the oldest item read takes the table's first row" if walk.position_from == "first"
+            else "the latest item always takes the table's last row")
+    return [_items(walk.item_part, titles, "Item embeddings × √D" if walk.scaled else "Item embeddings", "learn_items",
+                   "Each item's own vector."),
             _items(walk.position_part, titles, "+ position embeddings", "learn_positions",
-                   "The row of each item's slot: the latest item always takes the table's last row."),
+                   f"The row of each item's slot: {rows}."),
             _items(walk.item_part + walk.position_part, titles, "= x₀, the first block's input", "learn_x0",
                    "Their sum: what the first block reads.")]
 
@@ -230,7 +233,8 @@ def head_panels(steps: LayerSteps, head: int, titles: Sequence[str]) -> list[lis
     """Three rows: Q, K, V; scores, mask, softmax; the weighted sum, the heads concatenated, W_O."""
     pair = dict(x_title="key (looked at)", y_title="query (looking)", titled_columns=True)
     return [
-        [_items(z[head], titles, f"{n} = LN₁(x) W_{n}", f"learn_{n.lower()}", f"The {n} rows of this head.")
+        [_items(z[head], titles, f"{n} = {'x' if steps.post else 'LN₁(x)'} W_{n}", f"learn_{n.lower()}",
+                f"The {n} rows of this head.")
          for n, z in (("Q", steps.q), ("K", steps.k), ("V", steps.v))],
         [Panel("learn_scores", matrix_figure(steps.scores[head], titles, titles, title="Scores QKᵀ/√d",
                                              value="score", **pair),
@@ -250,13 +254,21 @@ def head_panels(steps: LayerSteps, head: int, titles: Sequence[str]) -> list[lis
 
 
 def block_panels(steps: LayerSteps, layer: int, titles: Sequence[str]) -> list[Panel]:
-    """The rest of the block: the residual, LN₂, the feed-forward and the block's output."""
+    """The rest of the block: the residual, what the feed-forward reads, the feed-forward and the block's output."""
+    act = steps.activation.upper().replace("RELU", "ReLU")
+    if steps.post:  # LN₁ after attention's residual, LN₂ after the feed-forward's
+        return [_items(steps.residual, titles, "LN₁(x + attention)", "learn_residual",
+                       "The block's input plus what attention added, normalised (post-norm)."),
+                _items(steps.ffn, titles, "Feed-forward FFN(·)", "learn_ffn",
+                       f"Two linear layers with a {act} between, applied to each item on its own."),
+                _items(steps.out, titles, f"Layer {layer + 1}'s output: LN₂(· + FFN)", "learn_out",
+                       "The residual plus the feed-forward, normalised: the next block's input.")]
     return [_items(steps.residual, titles, "Residual: x + attention", "learn_residual",
                    "The block's input plus what attention added."),
             _items(steps.ln2, titles, "LayerNorm LN₂", "learn_ln2",
                    "Each row normalised to mean 0 and spread 1, then scaled and shifted."),
             _items(steps.ffn, titles, "Feed-forward FFN(LN₂)", "learn_ffn",
-                   "Two linear layers with a GELU between, applied to each item on its own."),
+                   f"Two linear layers with a {act} between, applied to each item on its own."),
             _items(steps.out, titles, f"Layer {layer + 1}'s output", "learn_out",
                    "Residual + feed-forward: the next block's input.")]
 

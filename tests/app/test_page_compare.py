@@ -9,8 +9,8 @@ import shutil
 import numpy as np
 import pytest
 
+from recattn import paths
 from recattn import checkpoint, data
-from recattn.results import measured
 from recattn.training import workflow
 from tests.app.conftest import MODELS, go, heatmaps, z_of
 from tests.test_measured import REPORT
@@ -24,7 +24,7 @@ def results(tmp_path, monkeypatch):
     """An empty results folder: each test says whether an equal search was run."""
     folder = tmp_path / "results"
     folder.mkdir()
-    monkeypatch.setattr(measured, "RESULTS", folder)
+    monkeypatch.setattr(paths, "RESULTS", folder)
     return folder
 
 
@@ -80,7 +80,7 @@ def three_models(tmp_path, monkeypatch):
     shipped = tmp_path / "shipped"
     for kind in ("gru", "pop", "itemknn"):
         shutil.copytree(MODELS / f"films-{kind}", shipped / f"films-{kind}")
-    monkeypatch.setattr("ui.state.SHIPPED_MODELS", shipped)
+    monkeypatch.setattr("recattn.paths.SHIPPED_MODELS", shipped)
     return shipped
 
 
@@ -126,7 +126,7 @@ def test_empty_history_still_offers_the_metrics(at):
 
 
 def test_source_without_models(at, tmp_path, monkeypatch, results):
-    monkeypatch.setattr("ui.state.SHIPPED_MODELS", tmp_path / "none")
+    monkeypatch.setattr("recattn.paths.SHIPPED_MODELS", tmp_path / "none")
     at.session_state["history"] = HISTORY_5
     go(at, COMPARE)
     assert "No model is trained" in at.info[0].value

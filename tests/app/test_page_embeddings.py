@@ -78,7 +78,7 @@ def test_a_model_without_embeddings_gets_a_note(at):
 
 
 def test_source_without_embedding_models(at, tmp_path, monkeypatch):
-    monkeypatch.setattr("ui.state.SHIPPED_MODELS", tmp_path / "none")
+    monkeypatch.setattr("recattn.paths.SHIPPED_MODELS", tmp_path / "none")
     go(at, EMBEDDINGS)
     assert "No model with item embeddings" in at.info[0].value
     assert not at.get("plotly_chart")

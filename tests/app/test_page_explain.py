@@ -142,7 +142,7 @@ def test_a_gru_shows_its_methods_and_says_why_the_others_are_missing(at):
 
 
 def test_the_benchmark_table_or_the_command_to_run_it(at, monkeypatch, tmp_path):
-    monkeypatch.setattr("recattn.analysis.explain_benchmark.RESULTS", tmp_path)
+    monkeypatch.setattr("recattn.paths.RESULTS", tmp_path)
     at.session_state["history"] = HIST
     go(at, EXPLAIN)
     assert any("python -m recattn explain-benchmark --data builtin:films" in i.value for i in at.info)

@@ -12,7 +12,7 @@ import shutil
 import numpy as np
 import pytest
 
-from recattn.results import measured
+from recattn import paths
 from recattn.data import load
 from recattn.recommend import Recommender
 from tests.app.conftest import HISTORY, MODELS, go, heatmaps, plotly_specs, z_of
@@ -115,7 +115,7 @@ def test_without_a_sasrec_the_other_sections_still_work(at, tmp_path, monkeypatc
     shipped = tmp_path / "shipped"
     for kind in ("additive", "gru"):
         shutil.copytree(MODELS / f"films-{kind}", shipped / f"films-{kind}")
-    monkeypatch.setattr("ui.state.SHIPPED_MODELS", shipped)
+    monkeypatch.setattr("recattn.paths.SHIPPED_MODELS", shipped)
     at.session_state["history"] = HISTORY_5
     go(at, LEARN)
     shown = {}
@@ -139,7 +139,7 @@ def test_a_one_item_history_has_nothing_to_remove(at):
 
 
 def test_the_contrast_states_the_measured_gap_only_when_a_search_was_run(at, tmp_path, monkeypatch):
-    monkeypatch.setattr(measured, "RESULTS", tmp_path)
+    monkeypatch.setattr(paths, "RESULTS", tmp_path)
     at.session_state["history"] = HISTORY_5
     go(at, LEARN)
     open_tab(at, VERSUS)
@@ -152,7 +152,7 @@ def test_the_contrast_states_the_measured_gap_only_when_a_search_was_run(at, tmp
 
 
 def test_the_additive_tab_states_the_seeds_score_inside_sasrec_once_it_was_measured(at, tmp_path, monkeypatch):
-    monkeypatch.setattr(measured, "RESULTS", tmp_path)
+    monkeypatch.setattr(paths, "RESULTS", tmp_path)
     at.session_state["history"] = HISTORY_5
     go(at, LEARN)
     open_tab(at, ADDITIVE)

@@ -3,17 +3,26 @@ it is trained on the data, by the Attention page's selector."""
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from recattn import defaults
 from recattn.config import TrainConfig
 from recattn.data import load
+from recattn.models import registry
 from recattn.training.workflow import train_and_save
 from tests.app.conftest import APP, ATTENTION, TRAIN, go
-from tests.test_registry import toy  # noqa: F401  (the fixture that registers the toy kind)
+from tests.test_registry import TOY
 
 
-def test_the_pages_offer_the_toy_kind(toy, runs_dir):  # noqa: F811
+@pytest.fixture
+def toy():
+    registry.register(TOY)
+    yield TOY
+    registry.unregister(TOY.name)
+
+
+def test_the_pages_offer_the_toy_kind(toy, runs_dir):
     films = load("builtin:films")
     train_and_save(films, defaults.model_config("toy", n_items=len(films.items)), TrainConfig(), runs_dir / "toy",
                    None)
