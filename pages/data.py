@@ -9,7 +9,7 @@ from recattn.data import BUILTIN
 from recattn.data.download import NAMES
 from recattn.data.loaders import FORMATS, SIGNS
 from recattn.errors import RecAttnError
-from ui import sources, state
+from ui import imports, sources, state
 from ui.text import md
 
 state.init()
@@ -147,3 +147,20 @@ with state.guard():
 summary(source)
 
 st.page_link("pages/train.py", label="Train a model on this data", icon=":material/model_training:")
+
+st.subheader("Bring a model trained elsewhere")
+with st.container(border=True):
+    if imports.accepts(source):
+        st.caption("A checkpoint that RecBole 1.2.x's trainer saved (SASRec, BERT4Rec or GRU4Rec) on these atomic "
+                   "files becomes a recattn model that gives RecBole's own scores, with its attention on every page. "
+                   "The file is read as tensors and plain data only: nothing in it runs.")
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            upload = st.file_uploader(f"RecBole checkpoint (.pth, up to {imports.MAX_MODEL_MB} MB)", type=["pth"],
+                                      key="data_model_upload")
+            st.button("Import and use it", key="data_import", icon=":material/input:", disabled=upload is None,
+                      on_click=imports.imported, args=("data_model_upload",))
+    else:
+        st.caption("To import a RecBole checkpoint (.pth), first load the RecBole atomic files it was trained on "
+                   "(Local folder or Upload: the folder with its .inter file). From a terminal: `python -m recattn "
+                   "import recbole FILE.pth --data DIR --out DIR`.")
+    state.pop_flash("data")

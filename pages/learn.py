@@ -113,8 +113,8 @@ elif any(tab.open for tab in tabs[:3]):
             # itself falls back to when a smaller model is loaded
             layer = st.session_state.get("learn_layer", 0)
             layer = layer if layer in range(cfg.layers) else 0
-            for formula in (*block_formulas(cfg.norm),
-                            r"s_j = h_T \cdot e_j + b_{\mathrm{repeat}}\,[j \in \mathrm{history}]"):
+            repeat = r" + b_{\mathrm{repeat}}\,[j \in \mathrm{history}]" if walk.repeat_bias is not None else ""
+            for formula in (*block_formulas(cfg.norm), r"s_j = h_T \cdot e_j" + repeat):
                 st.latex(formula)
             st.caption(f"Layer {layer + 1} (pick it in tab 2) of the loaded model, with its {cfg.activation.upper()} "
                        "feed-forward; " + ("the scores come after the last layer." if cfg.norm == "post" else

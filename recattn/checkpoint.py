@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import torch
 
 CONFIG, WEIGHTS, METRICS = "config.json", "model.safetensors", "metrics.json"
+IMPORTERS = {"recbole": "RecBole"}  # what people read for the program that trained an imported model
 
 
 @dataclass
@@ -253,11 +254,13 @@ class CheckpointInfo:
     model: dict  # the model config as saved
     source: str
     metrics: dict
+    imported: str = ""  # what wrote a model trained elsewhere ("recbole"), "" for recattn's own
 
     @property
     def name(self) -> str:
-        """ "SASRec", "GRU4Rec", ... """
-        return registry.label(self.kind)
+        """ "SASRec", "GRU4Rec", "SASRec (RecBole)" ... """
+        label = registry.label(self.kind)
+        return f"{label} ({IMPORTERS.get(self.imported, self.imported)})" if self.imported else label
 
     @property
     def origin(self) -> str:
@@ -297,8 +300,9 @@ def info(path: str | Path, shipped: bool = False) -> CheckpointInfo:
     path = Path(path)
     config = read_config(path)
     model = config.get("model", {}) if isinstance(config.get("model"), dict) else {}
+    imported = config.get("imported") if isinstance(config.get("imported"), dict) else {}
     return CheckpointInfo(str(path), str(model.get("kind", "?")), shipped, path.stat().st_mtime, model,
-                          str(config.get("source", "?")), read_metrics(path))
+                          str(config.get("source", "?")), read_metrics(path), str(imported.get("format", "")))
 
 
 def find(fingerprint: str, shipped: Sequence[Path] = (), trained: Sequence[Path] = ()) -> list[CheckpointInfo]:

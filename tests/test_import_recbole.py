@@ -127,3 +127,27 @@ def test_data_that_does_not_match_is_refused_and_nothing_is_written(tmp_path):
     with pytest.raises(RecAttnError, match="does not match the data"):  # the right .inter, another catalogue
         recbole.import_checkpoint(FIXTURES / "SASRec.pth", other, INTER, out)
     assert not out.exists() and not any(tmp_path.glob(".out*"))
+
+
+def test_the_command_line_imports_recommends_in_batch_and_checks(tmp_path, capsys):
+    from recattn.cli import main
+
+    out = tmp_path / "bert4rec"
+    assert main(["import", "recbole", str(FIXTURES / "BERT4Rec.pth"), "--data", str(DATA), "--out", str(out),
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["recbole_model"], report["kind"], report["items"]) == ("BERT4Rec", "bert4rec", 120)
+    assert "first appearance" in report["mapping"]
+    expected = json.loads((FIXTURES / "expected-BERT4Rec.json").read_text())["users"][:3]
+    histories = tmp_path / "histories.txt"
+    histories.write_text("\n".join(",".join(u["history"]) for u in expected) + "\nnot-an-item\n")
+    assert main(["recommend", "--checkpoint", str(out), "--histories", str(histories), "--k", "10", "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [[i["id"] for i in line["items"]] for line in lines[:3]] == [u["top10"] for u in expected]
+    assert lines[3]["line"] == 4 and "unknown item id" in lines[3]["error"]
+    assert main(["checks", "--checkpoint", str(out), "--json"]) == 0
+    found = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert found["needs its attention"]["applicable"] and "made uniform" in found["needs its attention"]["reading"]
+    assert main(["import", "recbole", str(FIXTURES / "BERT4Rec.pth"), "--data", str(tmp_path), "--out",
+                 str(tmp_path / "nowhere")]) == 2  # no .inter there: an error, nothing written
+    assert "error:" in capsys.readouterr().err and not (tmp_path / "nowhere").exists()

@@ -30,17 +30,20 @@ import torch
 
 from recattn import checkpoint
 from recattn.config import ModelConfig, TrainConfig
+from recattn.data import prepare
 from recattn.data.dataset import Dataset
 from recattn.data.sequences import Vocab
 from recattn.errors import RecAttnError
 from recattn.importers import torch_file
 from recattn.models.build import build_model
+from recattn.results.evaluate import evaluate_seen_both
+from recattn.training.fit import model_scorer
 
 SUPPORTED = {"SASRec": "sasrec", "BERT4Rec": "bert4rec", "GRU4Rec": "gru"}
 # RecBole settings that change which interactions it loads, and so its item ids: recattn reproduces the defaults
 _NO_FILTER = {"user_inter_num_interval": ("[0,inf)", None), "item_inter_num_interval": ("[0,inf)", None),
               "rm_dup_inter": (None,), "val_interval": (None,), "threshold": (None,), "benchmark_filename": (None,)}
-MAPPING = ("RecBole's item ids: the .inter file's item tokens in order of first appearance (pandas.factorize, as "
+MAPPING = ("the .inter file's item tokens in order of first appearance (pandas.factorize, as "
            "recbole.data.dataset.Dataset._remap does), [PAD] at 0")
 
 
@@ -233,10 +236,24 @@ def import_checkpoint(pth: str | Path, dataset: Dataset, inter_file: str | Path,
                                            "loss_type", "dataset") if config.get(k) is not None}
     provenance = {"format": "recbole", "file": where, "mapping": MAPPING, "recbole": settings,
                   "best_valid_score": _plain(config.get("best_valid_score"))}
+    step("evaluating it on the data's leave-one-out split (full ranking, seen items excluded)")
+    metrics = _evaluated(model.eval(), dataset)
     step(f"writing {out}")
-    checkpoint.save(out, model.eval(), TrainConfig(), source=dataset.name, fingerprint=dataset.fingerprint,
-                    imported=provenance)
+    checkpoint.save(out, model, TrainConfig(), source=dataset.name, fingerprint=dataset.fingerprint,
+                    metrics=metrics, imported=provenance)
     return ImportReport(str(out), str(config["model"]), kind, len(tokens) - 1, MAPPING, settings)
+
+
+def _evaluated(model: torch.nn.Module, dataset: Dataset) -> dict:
+    """Test and validation figures on recattn's leave-one-out split of the data, as a trained model's metrics.json
+    holds them (RecBole's own split may order a few same-second interactions differently)."""
+    _, split = prepare(dataset)
+    scorer = model_scorer(model, torch.device("cpu"))
+    counts = split.item_counts()
+    return {"protocol": "full", "exclude_seen": True, "split": "recattn's leave-one-out",
+            "test": evaluate_seen_both(scorer, split.test_inputs, split.test_targets, split.n_items, item_counts=counts),
+            "valid": evaluate_seen_both(scorer, split.valid_inputs, split.valid_targets, split.n_items,
+                                        item_counts=counts)}
 
 
 def _plain(value: Any) -> Any:

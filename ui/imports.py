@@ -1,0 +1,58 @@
+"""Models trained elsewhere, brought in from the Data page: a RecBole `.pth` uploaded on the RecBole atomic files it was
+trained on, imported into runs/ (recattn.importers.recbole: nothing in the file runs) and made the session's model."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from recattn.errors import RecAttnError
+from recattn.models import registry
+from ui import sources, state, training
+from ui.text import md
+
+MAX_MODEL_MB = 256  # a RecBole checkpoint of a few hundred thousand items with its optimizer state stays below this
+
+
+def accepts(source: str) -> bool:
+    """Whether `source` is RecBole atomic files, the data a RecBole checkpoint is imported on."""
+    return not source.startswith("builtin:") and sources.data_profile(source)["format"] == "recbole"
+
+
+def import_upload(upload, source: str, on_step=None) -> Path:
+    """Import an uploaded RecBole checkpoint (Streamlit's UploadedFile) on `source` into a new runs/ folder and return
+    it. RecAttnError, with nothing written to runs/, for a file too large, not a RecBole checkpoint, one that would run
+    code, or one trained on other data."""
+    from recattn.data.formats.recbole import inter_file
+    from recattn.importers import recbole
+
+    if upload.size > MAX_MODEL_MB * 2**20:
+        raise RecAttnError(f"{upload.name} is {upload.size / 2**20:,.0f} MB; a model file up to {MAX_MODEL_MB} MB is "
+                           "imported here: import a larger one from a terminal with python -m recattn import recbole")
+    folder = sources.path_and_format(source)[0]
+    with tempfile.TemporaryDirectory(prefix="recattn-import-") as tmp:
+        pth = Path(tmp) / Path(upload.name).name
+        pth.write_bytes(upload.getvalue())
+        out = training.out_folder(source, "recbole")
+        report = recbole.import_checkpoint(pth, sources.dataset(source), inter_file(Path(folder)), out, on_step)
+    state.flash("success", f"Imported RecBole's {md(report.recbole_model)} from {md(upload.name)} as recattn's "
+                f"{md(registry.label(report.kind))} over {report.items:,} items; it is the current model. Item ids "
+                f"mapped as RecBole maps them: {md(report.mapping)}.", "data")
+    return out
+
+
+def imported(upload_key: str) -> None:
+    """The Import button's callback: import the uploaded file on the current source and make it the session's model;
+    a refusal is shown on the page and nothing changes."""
+    upload = st.session_state.get(upload_key)
+    if upload is None:
+        state.flash("error", "Drop a RecBole .pth file on the uploader first.", "data")
+        return
+    try:
+        out = import_upload(upload, state.source())
+    except RecAttnError as e:
+        state.flash("error", md(e), "data")
+        return
+    state.set_model_dir(str(out))
