@@ -47,10 +47,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.load import percentile  # noqa: E402
 from benchmarks.quality import SHARED_ML  # noqa: E402
+from recattn.models import registry  # noqa: E402
 from recattn.results.provenance import commit  # noqa: E402
 
-KINDS = ("sasrec", "bert4rec", "sasrec-additive", "gru", "additive", "narm", "pop", "itemknn")
-NEURAL = ("sasrec", "bert4rec", "sasrec-additive", "gru", "additive", "narm")
+KINDS = registry.names()
+NEURAL = registry.names(lambda kind: not kind.counted)
 PAGES = ("pages/home.py", "pages/history.py", "pages/attention.py", "pages/explain.py", "pages/learn.py",
          "pages/compare.py", "pages/embeddings.py", "pages/data.py", "pages/train.py")
 ATTENTION = "pages/attention.py"

@@ -62,13 +62,12 @@ from recattn.data import Dataset, load, prepare  # noqa: E402
 from recattn.data.sequences import Split  # noqa: E402
 from recattn.results.evaluate import Scorer, evaluate_seen_both, metrics_from_ranks, ranks  # noqa: E402
 from recattn.results.measured import label, settings_text, shown  # noqa: E402
-from recattn.models import build_model  # noqa: E402
+from recattn.models import build_model, registry  # noqa: E402
 from recattn.results.provenance import commit  # noqa: E402
 from recattn.results.rerank import rerank_scorer  # noqa: E402
 from recattn.training.fit import FitResult, fit, model_scorer, resolve_device  # noqa: E402
 
-NEURAL = ("sasrec", "bert4rec", "sasrec-additive", "gru", "narm", "additive")
-REFERENCES = ("pop", "itemknn")
+REFERENCES = registry.names(lambda kind: kind.counted)
 # The search space of each kind, one grid for every axis a kind has: lr is TrainConfig's, the rest ModelConfig's.
 # Every default of recattn/defaults.py lies on its kind's grid.
 LR = (1e-3, 3e-3, 1e-2)
@@ -84,6 +83,7 @@ SPACE: dict[str, dict[str, tuple]] = {
     "sasrec": _TRANSFORMER, "bert4rec": _TRANSFORMER, "sasrec-additive": _TRANSFORMER, "gru": _RNN, "narm": _RNN,
     "additive": {"lr": LR, "hidden": HIDDEN, "dropout": DROPOUT, "max_len": MAX_LEN},
 }
+NEURAL = tuple(SPACE)  # the kinds with a search space (a newly registered kind needs its grid here)
 SEARCH_SEED = 12
 # (a, b): is a better than b beyond noise?
 PAIRS = (("sasrec", "gru"), ("sasrec", "bert4rec"), ("narm", "gru"), ("narm", "itemknn"), ("sasrec", "sasrec-additive"),

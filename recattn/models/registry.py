@@ -58,6 +58,8 @@ class ModelKind:
     item_vectors: bool = True
     model_defaults: Mapping[str, Any] = field(default_factory=dict)
     train_defaults: Mapping[str, Any] = field(default_factory=dict)
+    # (n, settings): above n catalogue items these training settings replace the defaults' (e.g. a sampled loss)
+    large_catalogue: tuple[int, Mapping[str, Any]] | None = None
 
     @property
     def counted(self) -> bool:
@@ -152,6 +154,9 @@ register(ModelKind(
     # every candidate reads the history with its own weights, so an epoch costs far more than SASRec's;
     # sampled objectives are cheaper but learned much worse here (see benchmarks/TUNING.md)
     train_defaults={"lr": 1e-2, "batch_size": 64, "patience": 4},
+    # full softmax costs n_items × max_len × hidden per position: about 40 minutes an epoch on ml-latest-small's
+    # 9,742 films on 2 CPU cores; above 2,000 items it trains on 256 shared sampled negatives instead
+    large_catalogue=(2_000, {"objective": "bce", "negatives": 256}),
 ))
 register(ModelKind(
     "narm", "NARM (additive)", "recattn.models.narm:NARM", "causal", "next-item",

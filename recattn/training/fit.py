@@ -120,6 +120,119 @@ class _Loss(torch.nn.Module):
                                cfg.label_smoothing, self.buffer)
 
 
+class _Clock:
+    """The run's time budget. The last validation's and the last step's seconds are held in reserve so that the whole
+    run fits it; inside a process group under a budget rank 0's clock decides for all ranks (one that stopped a step
+    early would leave the others waiting for its gradients)."""
+
+    def __init__(self, cfg: TrainConfig, device: torch.device, total_steps: int, started: float):
+        self.started = started
+        self.budget = 60 * cfg.max_minutes if cfg.max_minutes is not None else float("inf")
+        self.valid_cost = self.step_cost = 0.0
+        self.synced = distributed.active() and cfg.max_minutes is not None
+        self.device, self.total_steps, self.step = device, total_steps, 0
+
+    def out_of_budget(self) -> bool:
+        late = time.perf_counter() - self.started > self.budget - self.valid_cost - self.step_cost
+        return bool(distributed.from_main([late], self.device)[0]) if self.synced else late
+
+    def progress(self) -> float:
+        """How far through the run: the epochs or the time budget, whichever ends it first."""
+        done = max(self.step / self.total_steps, (time.perf_counter() - self.started) / self.budget)
+        return distributed.from_main([done], self.device)[0] if self.synced else done
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+
+def _fit_counted(model: torch.nn.Module, split: Split, device: torch.device, started: float) -> FitResult:
+    """A count-based baseline learns in one pass."""
+    model.fit_counts(split)
+    return FitResult(model, 0, validate(model, split, device), [], time.perf_counter() - started, "counted")
+
+
+def _batch(chunk: list, model: torch.nn.Module, cfg: TrainConfig, draw_rng, device: torch.device):
+    """One step's inputs and targets on `device`: next items (causal kinds) or masked items (BERT4Rec)."""
+    mcfg = model.config
+    if mcfg.causal:
+        x, y = objectives.next_item_batch(chunk, mcfg.max_len)
+    else:
+        x, y = objectives.masked_item_batch(chunk, mcfg.max_len, model.mask_token, cfg.mask_prob, draw_rng)
+    return torch.as_tensor(x, device=device), torch.as_tensor(y, device=device)
+
+
+def _judge(figures: Callable[[torch.nn.Module], dict], judged: torch.nn.Module, device: torch.device) -> dict:
+    """Rank 0 validates; the other ranks learn its NDCG@10, all that they decide by."""
+    valid = figures(judged) if distributed.is_main() else {}
+    if not distributed.active():
+        return valid
+    ndcg = distributed.from_main([valid.get("ndcg@10", 0.0)], device)[0]
+    return valid if distributed.is_main() else {"ndcg@10": ndcg}
+
+
+class _Run:
+    """The optimisation of one model: its optimiser, the weight average it is judged by (when asked), the loss of a
+    step (under DistributedDataParallel inside a process group), and the best weights so far."""
+
+    def __init__(self, model: torch.nn.Module, cfg: TrainConfig, device: torch.device):
+        self.model, self.cfg, self.device = model, cfg, device
+        self.opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.amp_dtype = autocast_dtype(cfg.precision, device)
+        gen = torch.Generator(device=device).manual_seed(cfg.seed + distributed.rank())
+        step_loss = _Loss(model, cfg, gen)
+        if distributed.active():  # every parameter takes part in every loss, so no search for unused ones
+            step_loss = DistributedDataParallel(step_loss, device_ids=[device.index] if device.type == "cuda" else None)
+        self.step_loss = step_loss
+        # validation and the kept weights use an exponential moving average of the weights when asked:
+        # it smooths the step-to-step noise that a small dataset's gradients carry
+        self.averaged = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True)
+                         if cfg.ema_decay else None)
+        self.judged = self.averaged.module if self.averaged is not None else model
+        self.best_ndcg, self.best_epoch, self.best_state, self.best_valid = -1.0, 0, None, {}
+
+    def epoch(self, windows: list, clock: _Clock, draw_rng) -> tuple[float, int, bool]:
+        """One pass over this rank's windows in batches: (summed loss, windows, whether the budget ran out), the
+        loss and count summed over every rank."""
+        cfg, model = self.cfg, self.model
+        model.train()
+        total, count, out_of_time = 0.0, 0, False
+        for start in range(0, len(windows), cfg.batch_size):
+            if clock.out_of_budget():  # checked every step: one epoch may outlast the budget
+                out_of_time = True
+                break
+            step_start = time.perf_counter()
+            chunk = windows[start: start + cfg.batch_size]
+            x, y = _batch(chunk, model, cfg, draw_rng, self.device)
+            for group in self.opt.param_groups:
+                group["lr"] = cfg.lr * lr_factor(cfg.schedule, clock.step, cfg.warmup_steps, clock.progress())
+            with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
+                loss = self.step_loss(x, y)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            clock.step += 1
+            if self.averaged is not None:
+                self.averaged.update_parameters(model)
+            total += loss.item() * len(chunk)
+            count += len(chunk)
+            clock.step_cost = time.perf_counter() - step_start
+        if out_of_time and count == 0:
+            return total, count, out_of_time
+        total, count = distributed.all_sum([total, count], self.device)  # the epoch's loss over all ranks
+        return total, count, out_of_time
+
+    def keep_if_best(self, valid: dict, epoch: int) -> None:
+        if valid and valid["ndcg@10"] > self.best_ndcg:
+            self.best_ndcg, self.best_epoch, self.best_valid = valid["ndcg@10"], epoch, valid
+            self.best_state = copy.deepcopy(self.judged.state_dict())
+
+    def restore_best(self) -> None:
+        """The model takes the best weights judged (the average's, when there is one) and goes to eval mode."""
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+        self.model.eval()
+
+
 def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
         on_epoch_end: Callable[[EpochReport], bool | None] | None = None,
         validator: Callable[[torch.nn.Module], dict] | None = None) -> FitResult:
@@ -136,119 +249,48 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
     """
     started = time.perf_counter()
     device = distributed.local_device(resolve_device(cfg.device))
-    shared = distributed.active()
     torch.manual_seed(cfg.seed + distributed.rank())  # dropout differs between ranks
-    rng = np.random.default_rng(cfg.seed)  # the epochs' order: the same on every rank, which shards it
-    # masking draws of its own on each rank, or the ranks would hide the same positions of different windows
-    draw_rng = np.random.default_rng([cfg.seed, distributed.rank()]) if shared else rng
     model.to(device)
-    if registry.get(model.config.kind).counted:  # count-based baselines learn in one pass
-        model.fit_counts(split)
-        valid = validate(model, split, device)
-        return FitResult(model, 0, valid, [], time.perf_counter() - started, "counted")
-
-    mcfg = model.config
-    if mcfg.output_head:  # its per-item bias is not in the training losses
+    if registry.get(model.config.kind).counted:
+        return _fit_counted(model, split, device, started)
+    if model.config.output_head:  # its per-item bias is not in the training losses
         raise RecAttnError("a model with RecBole's BERT4Rec output head (an imported one) is for reading, not for "
                            "training here: train a BERT4Rec of recattn's own instead")
-    causal = mcfg.causal
-    windows = objectives.training_windows(split.train, mcfg.max_len, causal, cfg.window_stride)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    amp_dtype = autocast_dtype(cfg.precision, device)
-    gen = torch.Generator(device=device).manual_seed(cfg.seed + distributed.rank())
-    step_loss = _Loss(model, cfg, gen)
-    if shared:  # every parameter takes part in every loss, so no search for unused ones
-        step_loss = DistributedDataParallel(step_loss, device_ids=[device.index] if device.type == "cuda" else None)
-    # validation and the kept weights use an exponential moving average of the weights when asked:
-    # it smooths the step-to-step noise that a small dataset's gradients carry
-    averaged = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True)
-                if cfg.ema_decay else None)
-    judged = averaged.module if averaged is not None else model
-    best_ndcg, best_epoch, best_state, best_valid = -1.0, 0, None, {}
+    windows = objectives.training_windows(split.train, model.config.max_len, model.config.causal, cfg.window_stride)
+    steps = cfg.epochs * math.ceil(len(windows) // distributed.world_size() / cfg.batch_size)
+    clock = _Clock(cfg, device, steps, started)
+    run = _Run(model, cfg, device)
+    figures = validator or (lambda weights: validate(weights, split, device))
+    rng = np.random.default_rng(cfg.seed)  # the epochs' order: the same on every rank, which shards it
+    # masking draws of its own on each rank, or the ranks would hide the same positions of different windows
+    draw_rng = np.random.default_rng([cfg.seed, distributed.rank()]) if distributed.active() else rng
     history: list[EpochReport] = []
     stopped = "epochs"
-    budget = 60 * cfg.max_minutes if cfg.max_minutes is not None else float("inf")
-    # the last validation's and the last step's seconds, held in reserve so that the whole run fits the budget
-    valid_cost = step_cost = 0.0
-    total_steps = cfg.epochs * math.ceil(len(windows) // distributed.world_size() / cfg.batch_size)
-    step = 0
-    # under a time budget rank 0's clock decides for all ranks: one that stopped a step early would leave the
-    # others waiting for its gradients
-    synced_clock = shared and cfg.max_minutes is not None
-
-    def out_of_budget() -> bool:
-        late = time.perf_counter() - started > budget - valid_cost - step_cost
-        return bool(distributed.from_main([late], device)[0]) if synced_clock else late
-
-    def progress() -> float:  # how far through the run: the epochs or the time budget, whichever ends it first
-        done = max(step / total_steps, (time.perf_counter() - started) / budget)
-        return distributed.from_main([done], device)[0] if synced_clock else done
-
-    figures = validator or (lambda weights: validate(weights, split, device))
-
-    def judge() -> dict:  # rank 0 validates; the others learn its NDCG@10, all that they decide by
-        valid = figures(judged) if distributed.is_main() else {}
-        if not shared:
-            return valid
-        ndcg = distributed.from_main([valid.get("ndcg@10", 0.0)], device)[0]
-        return valid if distributed.is_main() else {"ndcg@10": ndcg}
-
     for epoch in range(1, cfg.epochs + 1):
         t0 = time.perf_counter()
-        model.train()
         order = distributed.shard(rng.permutation(len(windows)))
-        total, count, out_of_time = 0.0, 0, False
-        for start in range(0, len(order), cfg.batch_size):
-            if out_of_budget():  # checked every step: one epoch may outlast the budget
-                out_of_time = True
-                break
-            step_start = time.perf_counter()
-            chunk = [windows[i] for i in order[start: start + cfg.batch_size]]
-            if causal:
-                x, y = objectives.next_item_batch(chunk, mcfg.max_len)
-            else:
-                x, y = objectives.masked_item_batch(chunk, mcfg.max_len, model.mask_token, cfg.mask_prob, draw_rng)
-            x = torch.as_tensor(x, device=device)
-            y = torch.as_tensor(y, device=device)
-            for group in opt.param_groups:
-                group["lr"] = cfg.lr * lr_factor(cfg.schedule, step, cfg.warmup_steps, progress())
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                loss = step_loss(x, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-            if averaged is not None:
-                averaged.update_parameters(model)
-            total += loss.item() * len(chunk)
-            count += len(chunk)
-            step_cost = time.perf_counter() - step_start
+        total, count, out_of_time = run.epoch([windows[i] for i in order], clock, draw_rng)
         if out_of_time and count == 0:
             stopped = "time"
             break
-        total, count = distributed.all_sum([total, count], device)  # the epoch's loss over all ranks
         valid = {}
         if out_of_time or epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
             v0 = time.perf_counter()
-            valid = judge()
-            valid_cost = time.perf_counter() - v0
-        if valid and valid["ndcg@10"] > best_ndcg:
-            best_ndcg, best_epoch, best_valid = valid["ndcg@10"], epoch, valid
-            best_state = copy.deepcopy(judged.state_dict())
+            valid = _judge(figures, run.judged, device)
+            clock.valid_cost = time.perf_counter() - v0
+        run.keep_if_best(valid, epoch)
         report = EpochReport(epoch, cfg.epochs, total / max(count, 1), valid, time.perf_counter() - t0,
-                             best_epoch, best_ndcg, opt.param_groups[0]["lr"])
+                             run.best_epoch, run.best_ndcg, run.opt.param_groups[0]["lr"])
         history.append(report)
         asked = bool(on_epoch_end(report)) if on_epoch_end is not None and distributed.is_main() else False
         if distributed.from_main([asked], device)[0]:
             stopped = "callback"
             break
-        if valid and epoch - best_epoch >= cfg.patience:
+        if valid and epoch - run.best_epoch >= cfg.patience:
             stopped = "early"
             break
-        if out_of_time or out_of_budget():
+        if out_of_time or clock.out_of_budget():
             stopped = "time"
             break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    return FitResult(model, best_epoch, best_valid, history, time.perf_counter() - started, stopped)
+    run.restore_best()
+    return FitResult(model, run.best_epoch, run.best_valid, history, clock.seconds(), stopped)

@@ -104,6 +104,78 @@ def update_axes(layout: dict, kind: str, settings: dict) -> None:
             axis.update(settings)
 
 
+def _checked_weights(weights, query_labels, key_labels, masked) -> np.ndarray:
+    """The maps as floats (layers, heads, queries, keys) with masked cells NaN; ValueError for shapes that disagree."""
+    w = np.asarray(weights, dtype=float)
+    if w.ndim != 4:
+        raise ValueError(f"weights must be (layers, heads, queries, keys), got shape {w.shape}")
+    n_q, n_k = w.shape[2:]
+    if len(query_labels) != n_q or len(key_labels) != n_k:
+        raise ValueError(f"{len(query_labels)} query / {len(key_labels)} key labels for a {n_q}×{n_k} map")
+    if masked is None:
+        return w
+    masked = np.asarray(masked, dtype=bool)
+    if masked.shape != (n_q, n_k):
+        raise ValueError(f"mask shape {masked.shape} does not match the maps ({n_q}, {n_k})")
+    return np.where(masked[None, None], np.nan, w)
+
+
+def _hover_labels(query_labels: Sequence[str], key_labels: Sequence[str]) -> np.ndarray:
+    """(queries, keys, 2): each cell's numbered full row and column titles, kept literal (titles come from user
+    files, and plotly reads HTML in hover text)."""
+    custom = np.empty((len(query_labels), len(key_labels), 2), dtype=object)
+    custom[..., 0] = np.asarray([f"{i + 1}. {plot_text(t)}" for i, t in enumerate(query_labels)], dtype=object)[:, None]
+    custom[..., 1] = np.asarray([f"{j + 1}. {plot_text(t)}" for j, t in enumerate(key_labels)], dtype=object)[None, :]
+    return custom
+
+
+def _panels(w: np.ndarray, layers: list[int], custom: np.ndarray, highlight_last_row: bool) -> tuple[list, list]:
+    """One heatmap trace per layer × head on its own axes, and the outline of each panel's last row when asked."""
+    n_heads, n_q, n_k = w.shape[1:]
+    data, shapes = [], []
+    for r, layer in enumerate(layers):
+        for h in range(n_heads):
+            x, y = axis_ids(r, h, n_heads)
+            data.append(dict(
+                type="heatmap", z=w[layer, h], x=list(range(n_k)), y=list(range(n_q)), customdata=custom,
+                coloraxis="coloraxis", xgap=1, ygap=1, hoverongaps=False, xaxis=x, yaxis=y,
+                name=f"Layer {layer + 1} · head {h + 1}",
+                hovertemplate=(
+                    f"<b>Layer {layer + 1} · head {h + 1}</b><br>"
+                    "query (row): %{customdata[0]}<br>key (column): %{customdata[1]}<br>"
+                    "weight: <b>%{z:.4f}</b><extra></extra>"
+                ),
+            ))
+            if highlight_last_row:
+                shapes.append(dict(type="rect", x0=-0.5, x1=n_k - 0.5, y0=n_q - 1.5, y1=n_q - 0.5, xref=x, yref=y,
+                                   line=dict(color=HIGHLIGHT, width=2), fillcolor="rgba(0,0,0,0)"))
+    return data, shapes
+
+
+def _label_axes(layout: dict, query_labels: Sequence[str], key_labels: Sequence[str], label_width: int) -> int:
+    """Tick the grid's axes with the numbered, cut titles; return the height in pixels the column labels take.
+
+    Numeric axes with tick text, not categorical ones: plotly merges equal category names, which would fold a film
+    seen twice (or two titles that cut to the same text) into one row. Titles fit under the columns only for short
+    histories; beyond that the columns show their position numbers (the same numbers as the rows: in self-attention
+    the keys are the history too) and the hover gives the full title."""
+    n_q, n_k = len(query_labels), len(key_labels)
+    q_ticks = [f"{i + 1}. {short_label(t, label_width)}" for i, t in enumerate(query_labels)]
+    k_ticks = [f"{i + 1}. {short_label(t, label_width)}" for i, t in enumerate(key_labels)]
+    titled_columns = n_k <= TITLED_COLUMNS
+    step = 1 if titled_columns else int(np.ceil(n_k / 12))
+    update_axes(layout, "xaxis", dict(
+        tickvals=list(range(0, n_k, step)), ticktext=[plot_text(t) for t in k_ticks[::step]] if titled_columns else
+        [str(j + 1) for j in range(0, n_k, step)], tickangle=-45 if titled_columns else 0,
+        tickfont=dict(size=11 if titled_columns else 10), showgrid=False, zeroline=False, range=[-0.5, n_k - 0.5],
+    ))
+    # Oldest history item at the top, like a matrix: the last row (the recommendation) is at the bottom.
+    update_axes(layout, "yaxis", dict(tickvals=list(range(n_q)), ticktext=[plot_text(t) for t in q_ticks],
+                                      tickfont=dict(size=11 if n_q <= 25 else 9), showgrid=False, zeroline=False,
+                                      range=[n_q - 0.5, -0.5]))
+    return 7 * max(len(t) for t in k_ticks) if titled_columns else 20
+
+
 def attention_grid(
     weights: np.ndarray,
     query_labels: Sequence[str],
@@ -128,29 +200,11 @@ def attention_grid(
     All heatmaps share one colour scale from 0 to the largest unmasked weight, so colours compare across
     heads and layers.
     """
-    w = np.asarray(weights, dtype=float)
-    if w.ndim != 4:
-        raise ValueError(f"weights must be (layers, heads, queries, keys), got shape {w.shape}")
-    n_layers, n_heads, n_q, n_k = w.shape
-    if len(query_labels) != n_q or len(key_labels) != n_k:
-        raise ValueError(f"{len(query_labels)} query / {len(key_labels)} key labels for a {n_q}×{n_k} map")
+    w = _checked_weights(weights, query_labels, key_labels, masked)
+    n_layers, n_heads, n_q, _ = w.shape
     layers = list(range(n_layers)) if layers is None else list(layers)
-    if masked is not None:
-        masked = np.asarray(masked, dtype=bool)
-        if masked.shape != (n_q, n_k):
-            raise ValueError(f"mask shape {masked.shape} does not match the maps ({n_q}, {n_k})")
-        w = np.where(masked[None, None], np.nan, w)
     shown = w[layers]
     top = float(np.nanmax(shown)) if np.isfinite(shown).any() else 1.0
-
-    # Numeric axes with tick text, not categorical ones: plotly merges equal category names, which would
-    # fold a film seen twice (or two titles that cut to the same text) into one row.
-    # Titles come from user files: plot_text keeps them literal (plotly reads HTML in ticks and hover).
-    q_ticks = [f"{i + 1}. {short_label(t, label_width)}" for i, t in enumerate(query_labels)]
-    k_ticks = [f"{i + 1}. {short_label(t, label_width)}" for i, t in enumerate(key_labels)]
-    custom = np.empty((n_q, n_k, 2), dtype=object)
-    custom[..., 0] = np.asarray([f"{i + 1}. {plot_text(t)}" for i, t in enumerate(query_labels)], dtype=object)[:, None]
-    custom[..., 1] = np.asarray([f"{j + 1}. {plot_text(t)}" for j, t in enumerate(key_labels)], dtype=object)[None, :]
 
     # Sizes in pixels: a panel grows with the history (compact when it is short), and the gap between layer
     # rows only has to hold the next row's panel titles (rows share their x axis, labelled once at the bottom).
@@ -162,39 +216,8 @@ def attention_grid(
                                                  for h in range(n_heads)],
                           horizontal_spacing=0.03, vertical_spacing=gap / grid_height if len(layers) > 1 else 0.0,
                           title_size=13)
-    data, shapes = [], []
-    for r, layer in enumerate(layers):
-        for h in range(n_heads):
-            x, y = axis_ids(r, h, n_heads)
-            data.append(dict(
-                type="heatmap", z=w[layer, h], x=list(range(n_k)), y=list(range(n_q)), customdata=custom,
-                coloraxis="coloraxis", xgap=1, ygap=1, hoverongaps=False, xaxis=x, yaxis=y,
-                name=f"Layer {layer + 1} · head {h + 1}",
-                hovertemplate=(
-                    f"<b>Layer {layer + 1} · head {h + 1}</b><br>"
-                    "query (row): %{customdata[0]}<br>key (column): %{customdata[1]}<br>"
-                    "weight: <b>%{z:.4f}</b><extra></extra>"
-                ),
-            ))
-            if highlight_last_row:
-                shapes.append(dict(type="rect", x0=-0.5, x1=n_k - 0.5, y0=n_q - 1.5, y1=n_q - 0.5, xref=x, yref=y,
-                                   line=dict(color=HIGHLIGHT, width=2), fillcolor="rgba(0,0,0,0)"))
-
-    # Titles fit under the columns only for short histories; beyond that the columns show their position
-    # numbers (the same numbers as the rows: in self-attention the keys are the history too) and the hover
-    # gives the full title.
-    titled_columns = n_k <= TITLED_COLUMNS
-    step = 1 if titled_columns else int(np.ceil(n_k / 12))
-    tick_font = dict(size=11 if n_q <= 25 else 9)
-    update_axes(layout, "xaxis", dict(
-        tickvals=list(range(0, n_k, step)), ticktext=[plot_text(t) for t in k_ticks[::step]] if titled_columns else
-        [str(j + 1) for j in range(0, n_k, step)], tickangle=-45 if titled_columns else 0,
-        tickfont=dict(size=11 if titled_columns else 10), showgrid=False, zeroline=False, range=[-0.5, n_k - 0.5],
-    ))
-    # Oldest history item at the top, like a matrix: the last row (the recommendation) is at the bottom.
-    update_axes(layout, "yaxis", dict(tickvals=list(range(n_q)), ticktext=[plot_text(t) for t in q_ticks],
-                                      tickfont=tick_font, showgrid=False, zeroline=False, range=[n_q - 0.5, -0.5]))
-    labels = 7 * max(len(t) for t in k_ticks) if titled_columns else 20
+    data, shapes = _panels(w, layers, _hover_labels(query_labels, key_labels), highlight_last_row)
+    labels = _label_axes(layout, query_labels, key_labels, label_width)
     margin_top = 70 if title else 30  # room for the figure's title above the panel titles
     layout.update(
         coloraxis=dict(
@@ -212,10 +235,7 @@ def attention_grid(
     )
     if shapes:
         layout["shapes"] = shapes
-    fig = go.Figure(data=data, layout=layout)
-    return fig
-
-
+    return go.Figure(data=data, layout=layout)
 
 
 def trace_figure(trace: AttentionTrace, layers: Sequence[int] | None = None, **options) -> go.Figure:
