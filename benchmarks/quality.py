@@ -25,7 +25,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from recattn.results.compare import compare  # noqa: E402
+from recattn.training.compare import compare  # noqa: E402
 from recattn.data import load  # noqa: E402
 
 SHARED_ML = ROOT.parent / "shared" / "data" / "ml-latest-small"

@@ -250,7 +250,7 @@ def train_job(kind: str, source: str, minutes: float, device: str = "cpu", preci
     model_cfg = defaults.model_config(kind, n_items=vocab.size)
     train_cfg = defaults.train_config(kind, n_items=vocab.size, max_minutes=minutes, device=device,
                                       precision=precision)
-    windows = len(objectives.training_windows(split.train, model_cfg.max_len, model_cfg.causal,
+    windows = len(objectives.training_windows(split.train, model_cfg.max_len, registry.get(model_cfg.kind).causal,
                                               train_cfg.window_stride))
     # fit reports each epoch's seconds with its validation; time the validation apart to get the training rate
     validating, validate = [], training.validate

@@ -89,7 +89,7 @@ def measure(folder: Path, max_minutes: float) -> dict:
     from recattn.training import objectives
     from recattn.config import replace
     from recattn.data import load, prepare
-    from recattn.models import build_model
+    from recattn.models import build_model, registry
     from recattn.training.fit import fit, validate
 
     out: dict = {"baseline_rss_mib": round(peak_rss_mib())}
@@ -120,7 +120,7 @@ def measure(folder: Path, max_minutes: float) -> dict:
 
     model_cfg = defaults.model_config("sasrec", n_items=vocab.size)
     train_cfg = defaults.train_config("sasrec", n_items=vocab.size, epochs=1, max_minutes=max_minutes, device="cpu")
-    windows = len(objectives.training_windows(split.train, model_cfg.max_len, model_cfg.causal,
+    windows = len(objectives.training_windows(split.train, model_cfg.max_len, registry.get(model_cfg.kind).causal,
                                               train_cfg.window_stride))
     model = build_model(replace(model_cfg, n_items=vocab.size), seed=0)
     starts = []  # when each training step's forward began (validation runs in eval mode and is not counted)

@@ -138,7 +138,7 @@ with lists_box:
     history = widgets.require_history(f"every model's top {K} side by side")
     with state.guard():
         readers = {name: models.recommender(c.path, source) for name, c in zip(names, found)}
-        lists = [comparison.ranked_list(name, r, history, K) for name, r in readers.items()]
+        lists = [comparison.ranked_list(name, r.ranking(history), K) for name, r in readers.items()]
     titles = sources.item_options(source)[1]
     st.caption(f"After the {plural(len(history), 'item')} of the history; items already in it are never suggested.")
     widgets.cut_note(len(history), {name: r.max_len for name, r in readers.items()})

@@ -179,7 +179,7 @@ if tabs[4].open:
         for name in [n for n in ("SASRec", "GRU4Rec") if n not in found]:
             missing(name, f"{name}'s side of the contrast")
         if found:
-            changes = {name: contrast.list_changes(r, history) for name, r in found.items()}
+            changes = {name: r.order_changes(history) for name, r in found.items()}
             cols = st.columns(len(found))
             for col, (name, change) in zip(cols, changes.items()):
                 with col:
@@ -189,7 +189,7 @@ if tabs[4].open:
                          + ("; 'positions off' zeroes the position embeddings." if name == "SASRec" else "."))
             show("learn_overlap", figs.overlap_figure(changes), "How many of the original top 10 stay in the top 10 "
                  "(an order-blind model would keep all of them); the GRU has no positions to switch off.")
-            influence = {name: (contrast.occlusion(r, history), sources.titles_of(source, history))
+            influence = {name: (r.influence(history), sources.titles_of(source, history))
                          for name, r in found.items()}
             show("learn_influence", figs.influence_figure(influence), "How much each model's #1 score falls when one "
                  "item is removed, against how far back that item was (each model divided by its largest drop).")

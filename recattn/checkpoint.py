@@ -155,6 +155,10 @@ def parse_config(config: dict, where: str = CONFIG) -> tuple[ModelConfig, TrainC
         if "model" not in config:
             raise RecAttnError("model is missing: the model's settings are needed to rebuild it")
         model_cfg = validate(ModelConfig, config["model"], "model")
+        try:
+            registry.check(model_cfg)
+        except ValueError as e:
+            raise RecAttnError(f"model: {e}") from e
         train_cfg = validate(TrainConfig, config.get("train", {}), "train")
     except RecAttnError as e:
         raise RecAttnError(f"{where}: {e}. The checkpoint is damaged or was not written by recattn: "

@@ -49,7 +49,7 @@ def cmd_train(args) -> dict | None:
 
 
 def cmd_compare(args) -> dict:
-    from recattn.results.compare import compare, table
+    from recattn.training.compare import compare, table
     from recattn.data import load
 
     kinds = [k.strip() for k in args.models.split(",") if k.strip()]
@@ -127,11 +127,17 @@ def cmd_recommend(args) -> dict | None:
     return None
 
 
+def _checks_out(found) -> list[dict]:
+    return [{"name": c.name, "applicable": c.applicable, "passed": c.passed, "value": c.value, "reading": c.reading,
+             "details": c.details} for c in found]
+
+
 def cmd_import(args) -> dict:
-    """Import a model trained elsewhere into a recattn checkpoint folder."""
+    """Import a model trained elsewhere into a recattn checkpoint folder, then run the model checks on it."""
     from recattn.data import load
     from recattn.data.formats.recbole import inter_file
     from recattn.importers import recbole
+    from recattn.recommend import Recommender
 
     def step(what: str) -> None:
         if not args.json:
@@ -140,22 +146,20 @@ def cmd_import(args) -> dict:
     step(f"loading the data {args.data}")
     dataset = load(args.data, format="recbole")
     report = recbole.import_checkpoint(args.file, dataset, inter_file(Path(args.data)), args.out, step)
-    return report.as_dict()
+    step("running the model checks on it")
+    found = Recommender.from_checkpoint(args.out, dataset).checks(dataset)
+    for check in found:
+        step(f"{'n/a' if not check.applicable else 'pass' if check.passed else 'FAIL'} {check.name}: {check.reading}")
+    return {**report.as_dict(), "checks": _checks_out(found)}
 
 
 def cmd_checks(args) -> dict:
     """The model checks on the test histories of the checkpoint's data, and whether it needs its attention."""
-    from recattn.analysis import checks
-    from recattn.data import prepare
+    from recattn.recommend import Recommender
 
     ckpt, dataset = _loaded(args)
-    vocab, split = prepare(dataset)
-    found = checks.run_checks(ckpt.model, checks.sample_histories(split.test_inputs, ckpt.model.config.max_len),
-                              split.item_counts())
-    found += (checks.attention_needed(ckpt.model, split.test_inputs, split.test_targets, vocab.size),)
-    return {"checkpoint": args.checkpoint, "kind": ckpt.model_config.kind,
-            "checks": [{"name": c.name, "applicable": c.applicable, "passed": c.passed, "value": c.value,
-                        "reading": c.reading, "details": c.details} for c in found]}
+    found = Recommender(ckpt.model, dataset.items).checks(dataset)
+    return {"checkpoint": args.checkpoint, "kind": ckpt.model_config.kind, "checks": _checks_out(found)}
 
 
 def cmd_explain_benchmark(args) -> list | None:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from recattn.errors import RecAttnError
-from recattn.models import registry
 
 T = TypeVar("T")
 
@@ -55,19 +54,13 @@ class ModelConfig:
     mask_slot: str = "append"
 
     def __post_init__(self) -> None:
-        kind = registry.get(self.kind)  # ValueError naming the known kinds
+        # the kind, and what it implies (heads dividing hidden), is checked by recattn.models.registry.check: kinds
+        # are declared above this module
         for name, allowed in (("position", ("learned", "sinusoidal")), ("norm", ("pre", "post")),
                               ("activation", ("gelu", "relu")), ("position_from", ("last", "first")),
                               ("mask_slot", ("append", "replace-oldest"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be {' or '.join(map(repr, allowed))}, not {getattr(self, name)!r}")
-        if kind.layered and self.hidden % self.heads:
-            raise ValueError(f"hidden ({self.hidden}) must be divisible by heads ({self.heads})")
-
-    @property
-    def causal(self) -> bool:
-        """Trained on next items (every kind but a masked-item one such as BERT4Rec)."""
-        return registry.get(self.kind).training != "masked-item"
 
 
 @dataclass(frozen=True)

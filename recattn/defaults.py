@@ -10,7 +10,9 @@ from recattn.models import registry
 def model_config(kind: str, **overrides) -> ModelConfig:
     """The default architecture of `kind`, with `overrides` (None values ignored)."""
     declared = registry.get(kind).model_defaults
-    return replace(ModelConfig(kind=kind, **declared), **{k: v for k, v in overrides.items() if v is not None})
+    cfg = replace(ModelConfig(kind=kind, **declared), **{k: v for k, v in overrides.items() if v is not None})
+    registry.check(cfg)
+    return cfg
 
 
 def train_config(kind: str, n_items: int | None = None, **overrides) -> TrainConfig:

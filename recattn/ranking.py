@@ -5,9 +5,20 @@ Recommender, the explanations, the evaluation, the comparisons and the two-stage
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+
+@dataclass(frozen=True)
+class RecItem:
+    """One recommended item: its catalogue id, title and genres, and the score that ranked it."""
+
+    id: str
+    title: str
+    genres: str
+    score: float
 
 
 def exclude_(scores: torch.Tensor, histories: Sequence[np.ndarray] | np.ndarray | torch.Tensor) -> torch.Tensor:

@@ -15,7 +15,8 @@ import pandas as pd
 import torch
 
 from recattn import checkpoint, history as history_ops, ranking
-from recattn.analysis import checks, explain, walkthrough
+from recattn.ranking import RecItem
+from recattn.analysis import checks, contrast, explain, walkthrough
 from recattn.analysis.embeddings import item_embeddings, pca
 from recattn.data import prepare
 from recattn.data.dataset import Dataset
@@ -27,14 +28,6 @@ from recattn.trace import AttentionTrace, causal_mask
 
 
 MASK_SLOT = "[next?]"  # BERT4Rec's mask slot: the position whose output scores the next item
-
-
-@dataclass(frozen=True)
-class RecItem:
-    id: str
-    title: str
-    genres: str
-    score: float
 
 
 @dataclass(frozen=True)
@@ -249,6 +242,38 @@ class Recommender:
         projection = pca(vectors, components)
         return ItemMap(tuple(self.items["item_id"].astype(str)), projection.coords, projection.explained,
                        vectors.shape[1])
+
+    def ranking(self, history: list[str]) -> tuple[str, ...]:
+        """Every item that may be recommended after `history`, best first (ties in catalogue order): the whole list
+        `recommend` takes its top from, for ranks beyond the top-k ("12th for SASRec, 640th for popularity")."""
+        scores = ranking.eligible(self.scores(list(history)).scores, [self._indices(history)])[0]
+        order = torch.sort(scores, descending=True, stable=True).indices
+        return tuple(self.vocab.id_of(i) for i in order[torch.isfinite(scores[order])].tolist())
+
+    def order_changes(self, history: list[str], k: int = 10) -> tuple[contrast.ListChange, ...]:
+        """How the top-k moves when the history is reversed, shuffled or loses its oldest item (the first entry is
+        the original), and for a SASRec with its positions switched off (the GRU's order lives in its recurrence)."""
+        variants = {name: (h, self.scores(h).scores[0].float().numpy())
+                    for name, h in contrast.order_variants(history).items()}
+        if self.kind == "sasrec":
+            variants["positions off"] = (list(history), self.walkthrough(history, positions=False).scores)
+        changes, original = [], None
+        for name, (h, scores) in variants.items():
+            items = self.rank(scores, h, k)
+            original = original or items
+            ranked = ranking.eligible(torch.as_tensor(scores)[None], [self._indices(h)])[0].numpy()
+            wanted = ranked[self._indices([i.id for i in original])]
+            ranks = tuple(int((ranked > s).sum()) + 1 for s in wanted)
+            overlap = len({i.id for i in items} & {i.id for i in original})
+            changes.append(contrast.ListChange(name, items, ranks, overlap))
+        return tuple(changes)
+
+    def influence(self, history: list[str]) -> contrast.Influence:
+        """Each history item removed in turn (one batched forward): how much the model's #1 loses."""
+        target = self.recommend(list(history), 1, with_attention=False).items[0]
+        column = int(self._indices([target.id])[0])
+        drops = explain.occlusion(self.model, self._indices(history), column).score_drop
+        return contrast.Influence(target, drops, np.arange(len(drops))[::-1].copy())
 
     def checks(self, dataset: Dataset) -> tuple[checks.Check, ...]:
         """The model checks on 200 test histories of `dataset`, and whether it needs its attention (500 test users)."""

@@ -8,6 +8,17 @@ import pytest
 from recattn.data.builtin import generate_films
 
 
+@pytest.fixture
+def toy():
+    """tests/toy_kind.py's kind registered for one test: it must show up wherever kinds are listed."""
+    from recattn.models import registry
+    from tests.toy_kind import TOY
+
+    registry.register(TOY)
+    yield TOY
+    registry.unregister(TOY.name)
+
+
 @pytest.fixture(scope="session")
 def small_world():
     """A 120-film, 300-user film world: big enough to learn franchises, small enough to train in seconds."""

@@ -61,7 +61,7 @@ def films():
 def test_ranked_list_agrees_with_recommend(films, kind):
     rec = Recommender.from_checkpoint(MODELS / f"films-{kind}", films)
     history = ["2", "10", "11", "40", "7"]
-    ranked = comparison.ranked_list("m", rec, history, k=10)
+    ranked = comparison.ranked_list("m", rec.ranking(history), k=10)
     expected = rec.recommend(history, k=10, with_attention=False).items
     scores = [item.score for item in expected]
     if len(set(scores)) == len(scores):  # no ties: the same order

@@ -115,7 +115,7 @@ def test_order_variants():
 
 
 def test_reversing_the_history_changes_the_grus_list(gru):
-    changes = {c.variant: c for c in contrast.list_changes(gru, HISTORY)}
+    changes = {c.variant: c for c in gru.order_changes(HISTORY)}
     assert "positions off" not in changes  # a GRU has no positions
     original, reversed_ = changes["original"], changes["reversed"]
     assert original.overlap == 10 and original.ranks == tuple(range(1, 11))
@@ -128,7 +128,7 @@ def test_reversing_the_history_changes_the_grus_list(gru):
 
 
 def test_sasrec_list_changes_include_positions_off(sasrec):
-    changes = {c.variant: c for c in contrast.list_changes(sasrec, HISTORY)}
+    changes = {c.variant: c for c in sasrec.order_changes(HISTORY)}
     assert list(changes) == ["original", "reversed", "shuffled", "oldest removed", "positions off"]
     walk = learn.walkthrough(sasrec.model, sasrec.vocab.index(HISTORY), positions=False)
     assert [i.id for i in changes["positions off"].items] == [i.id for i in sasrec.rank(walk.scores,
@@ -137,7 +137,7 @@ def test_sasrec_list_changes_include_positions_off(sasrec):
 
 def test_occlusion_beyond_max_len_is_zero(sasrec):
     history = [str(i) for i in range(100, 155)]  # 55 items: the 5 oldest lie beyond SASRec's max_len of 50
-    inf = contrast.occlusion(sasrec, history)
+    inf = sasrec.influence(history)
     assert inf.drops.shape == (55,) and inf.distance[0] == 54 and inf.distance[-1] == 0
     np.testing.assert_allclose(inf.drops[:5], 0.0, atol=1e-6)
     assert np.abs(inf.drops[5:]).max() > 1e-3
@@ -146,7 +146,7 @@ def test_occlusion_beyond_max_len_is_zero(sasrec):
 
 def test_occlusion_matches_removing_the_item_by_hand(sasrec, gru):
     for rec in (sasrec, gru):
-        inf = contrast.occlusion(rec, HISTORY)
+        inf = rec.influence(HISTORY)
         col = rec.vocab.index([inf.target.id])[0]
         full = rec.scores(HISTORY).scores[0, col].item()
         for i in (0, 4):

@@ -162,7 +162,7 @@ def test_additive_defaults_switch_to_sampled_negatives_on_big_catalogues():
 
 
 def test_compare_trains_every_kind_on_one_split(small_world):
-    from recattn.results.compare import compare, table
+    from recattn.training.compare import compare, table
 
     kinds = ["sasrec", "bert4rec", "additive", "gru", "pop", "itemknn"]
     report = compare(small_world, kinds, ("full",), train_overrides={"epochs": 1, "device": "cpu"},

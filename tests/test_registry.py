@@ -1,55 +1,19 @@
-"""Adding a model kind is one class and one registration: a toy kind declared here, in the test file, shows up in the
-CLI's choices, compare, the Train page's model select and the Attention page's selector, and trains, saves, loads and
-recommends like any other."""
+"""Adding a model kind is one class and one registration: a toy kind declared outside the library (tests/toy_kind.py,
+registered by the `toy` fixture) shows up in the CLI's choices and compare (the Train page's model select and the
+Attention page's selector: tests/app/test_registered_kind.py), and trains, saves, loads and recommends like any
+other."""
 
 from __future__ import annotations
 
 import pytest
-import torch
-from torch import nn
 
 from recattn import checkpoint, cli, defaults
-from recattn.config import ModelConfig, TrainConfig
+from recattn.config import TrainConfig
 from recattn.data import prepare
 from recattn.models import registry
-from recattn.models.output import ModelOutput
 from recattn.recommend import Recommender
-from recattn.results.compare import compare
-
-
-class RecentPopular(nn.Module):
-    """Popularity, with one attention row that looks at the history's items equally: a kind with attention, fitted by
-    counting."""
-
-    attention_kind = "causal"
-
-    def __init__(self, cfg: ModelConfig):
-        super().__init__()
-        self.config = cfg
-        self.register_buffer("counts", torch.zeros(cfg.n_items + 1))
-
-    def fit_counts(self, split) -> None:
-        self.counts.copy_(torch.as_tensor(split.item_counts(), dtype=torch.float32))
-
-    def score(self, seqs: torch.Tensor, return_attention: bool = False) -> ModelOutput:
-        seqs = seqs[:, -self.config.max_len:]
-        scores = self.counts.expand(len(seqs), -1).clone()
-        scores[:, 0] = float("-inf")
-        visible = (seqs != 0).float()
-        weights = (visible / visible.sum(-1, keepdim=True).clamp_min(1))[:, None, None, :]  # (B, 1 head, 1 row, T)
-        return ModelOutput(scores, (weights,) if return_attention else None, self.attention_kind)
-
-
-TOY = registry.ModelKind("toy", "Toy (recent popular)", RecentPopular, "causal", "counts",
-                         "Popularity with a flat look at the history.", item_vectors=False,
-                         model_defaults={"max_len": 20})
-
-
-@pytest.fixture
-def toy():
-    registry.register(TOY)
-    yield TOY
-    registry.unregister(TOY.name)
+from recattn.training.compare import compare
+from tests.toy_kind import RecentPopular
 
 
 def test_the_toy_kind_is_everywhere_a_kind_is_listed(toy, small_world):

@@ -16,7 +16,8 @@ from recattn.analysis import walkthrough as learn
 from recattn.analysis.contrast import Influence, ListChange
 from recattn.analysis.walkthrough import CrossAttention
 from recattn.data import load
-from recattn.recommend import RecItem, Recommender
+from recattn.ranking import RecItem
+from recattn.recommend import Recommender
 from recattn.trace import AttentionTrace, causal_mask
 from recattn.viz import attention_grid, genre_chart, popularity_chart, short_label, trace_figure
 from recattn.viz import learn as figs

@@ -22,11 +22,12 @@ def accepts(source: str) -> bool:
 
 
 def import_upload(upload, source: str, on_step=None) -> Path:
-    """Import an uploaded RecBole checkpoint (Streamlit's UploadedFile) on `source` into a new runs/ folder and return
-    it. RecAttnError, with nothing written to runs/, for a file too large, not a RecBole checkpoint, one that would run
-    code, or one trained on other data."""
+    """Import an uploaded RecBole checkpoint (Streamlit's UploadedFile) on `source` into a new runs/ folder, run the
+    model checks on it, and return the folder. RecAttnError, with nothing written to runs/, for a file too large, not
+    a RecBole checkpoint, one that would run code, or one trained on other data."""
     from recattn.data.formats.recbole import inter_file
     from recattn.importers import recbole
+    from recattn.recommend import Recommender
 
     if upload.size > MAX_MODEL_MB * 2**20:
         raise RecAttnError(f"{upload.name} is {upload.size / 2**20:,.0f} MB; a model file up to {MAX_MODEL_MB} MB is "
@@ -37,9 +38,12 @@ def import_upload(upload, source: str, on_step=None) -> Path:
         pth.write_bytes(upload.getvalue())
         out = training.out_folder(source, "recbole")
         report = recbole.import_checkpoint(pth, sources.dataset(source), inter_file(Path(folder)), out, on_step)
+    found = Recommender.from_checkpoint(out, sources.dataset(source)).checks(sources.dataset(source))
+    verdicts = "\n".join(f"- {'n/a' if not c.applicable else 'pass' if c.passed else '**fail**'} · "
+                          f"**{c.name.capitalize()}**: {md(c.reading)}" for c in found)
     state.flash("success", f"Imported RecBole's {md(report.recbole_model)} from {md(upload.name)} as recattn's "
                 f"{md(registry.label(report.kind))} over {report.items:,} items; it is the current model. Item ids "
-                f"mapped as RecBole maps them: {md(report.mapping)}.", "data")
+                f"mapped as RecBole maps them: {md(report.mapping)}. The model checks on it:\n\n{verdicts}", "data")
     return out
 
 

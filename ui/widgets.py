@@ -14,7 +14,8 @@ from ui import models, sources, state
 from ui.text import md, plural
 
 if TYPE_CHECKING:  # recattn.recommend imports torch (seconds), which the first page does not need
-    from recattn.recommend import Recommendation, RecItem, Recommender
+    from recattn.ranking import RecItem
+    from recattn.recommend import Recommendation, Recommender
 
 
 def sidebar_status() -> None:

@@ -29,6 +29,7 @@ from torch import nn
 
 from recattn.data.sequences import left_pad
 from recattn.analysis.explain import as_batch, device_of, evaluating, score_batch, top_k
+from recattn.models import registry
 from recattn.models.attention import uniform_attention
 from recattn.models.output import ModelOutput
 from recattn.models.transformer import TransformerOutput
@@ -104,7 +105,7 @@ def causal_leak(model: nn.Module, seqs, seed: int = 0) -> Check:
         b = _hidden(model, y, traced)[kept]
         worst = max(worst, float((a - b).abs().max() / a.abs().max().clamp_min(1e-12)))
     details = {"kept_positions": int(keep.sum())}
-    if not model.config.causal:
+    if not registry.get(model.config.kind).causal:
         return Check(name, False, True, worst, f"This model reads the whole history by design: changing later items "
                      f"moves earlier outputs by up to {worst:.2g} of their scale, as expected.", details)
     if worst <= LEAK_TOLERANCE:

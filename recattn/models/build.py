@@ -15,7 +15,7 @@ def build_model(cfg: ModelConfig, seed: int | None = None) -> nn.Module:
     repeatable."""
     if seed is not None:
         torch.manual_seed(seed)
-    return registry.get(cfg.kind).build(cfg)
+    return registry.check(cfg).build(cfg)
 
 
 class _NoRandomInit(TorchFunctionMode):

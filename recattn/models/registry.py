@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 if TYPE_CHECKING:
     import torch
 
-    from recattn.config import ModelConfig
     from recattn.models.output import ModelOutput
 
 AttentionKind = Literal["causal", "bidirectional", "target", "none"]
@@ -36,7 +35,7 @@ class Model(Protocol):
     """What every model does: map left-padded histories (batch, T) of item indices (0 is padding) to next-item
     scores over the catalogue, with its attention maps when asked and it has some (see ModelOutput)."""
 
-    config: ModelConfig
+    config: Any  # its recattn.config.ModelConfig (not imported: the config module validates kinds through here)
     attention_kind: AttentionKind
 
     def score(self, seqs: torch.Tensor, return_attention: bool = False) -> ModelOutput: ...
@@ -50,7 +49,7 @@ class ModelKind:
 
     name: str  # what configs and checkpoints record
     label: str  # what people read
-    builder: str | Callable[[ModelConfig], Any]
+    builder: str | Callable[[Any], Any]  # ModelConfig -> model
     attention: AttentionKind
     training: Training
     description: str
@@ -70,7 +69,12 @@ class ModelKind:
     def has_attention(self) -> bool:
         return self.attention != "none"
 
-    def build(self, cfg: ModelConfig) -> Any:
+    @property
+    def causal(self) -> bool:
+        """Reads a history one way and learns from next items (every kind but a masked-item one, BERT4Rec)."""
+        return self.training != "masked-item"
+
+    def build(self, cfg: Any) -> Any:
         """A fresh model of this kind."""
         builder = self.builder
         if isinstance(builder, str):
@@ -103,6 +107,15 @@ def get(name: str) -> ModelKind:
         raise ValueError(f"unknown model kind {name!r}; choose one of {', '.join(_KINDS)}") from None
 
 
+def check(cfg: Any) -> ModelKind:
+    """A model config's kind, after checking what the kind implies of it (ValueError: an unknown kind, or heads that
+    do not divide a layered kind's hidden size)."""
+    kind = get(cfg.kind)
+    if kind.layered and cfg.hidden % cfg.heads:
+        raise ValueError(f"hidden ({cfg.hidden}) must be divisible by heads ({cfg.heads})")
+    return kind
+
+
 def names(where: Callable[[ModelKind], bool] | None = None) -> tuple[str, ...]:
     """The registered kinds' names in declaration order (SASRec first), those satisfying `where` if given."""
     return tuple(k.name for k in _KINDS.values() if where is None or where(k))
@@ -116,16 +129,19 @@ def label(name: str) -> str:
 
 _TRANSFORMER = "recattn.models.transformer:SequentialTransformer"
 
+# SASRec's settings, shared by SASRec (additive) so that the score is the one change between them
+_SASREC_MODEL = {"max_len": 50, "hidden": 64, "layers": 2, "heads": 2, "dropout": 0.2, "repeat_bias": True}
+# windows every 25 items: each target is predicted from 26+ items of context, as at recommendation time;
+# validation and the kept weights use a moving average of the weights, a steadier early-stopping signal;
+# label smoothing: ml-latest-small's mean validation NDCG@10 over 3 seeds (patience 12) went 0.080 (0.3),
+# 0.082 (0.5), 0.085 (0.7); with it the curve rises slowly for 30+ epochs, so patience 6 stopped too soon
+_SASREC_TRAIN = {"lr": 1e-2, "batch_size": 64, "patience": 12, "window_stride": 25, "ema_decay": 0.99,
+                 "label_smoothing": 0.7}
+
 register(ModelKind(
     "sasrec", "SASRec", _TRANSFORMER, "causal", "next-item",
     "Self-attention over the history, each position looking back only (Kang & McAuley, 2018).", layered=True,
-    model_defaults={"max_len": 50, "hidden": 64, "layers": 2, "heads": 2, "dropout": 0.2, "repeat_bias": True},
-    # windows every 25 items: each target is predicted from 26+ items of context, as at recommendation time;
-    # validation and the kept weights use a moving average of the weights, a steadier early-stopping signal;
-    # label smoothing: ml-latest-small's mean validation NDCG@10 over 3 seeds (patience 12) went 0.080 (0.3),
-    # 0.082 (0.5), 0.085 (0.7); with it the curve rises slowly for 30+ epochs, so patience 6 stopped too soon
-    train_defaults={"lr": 1e-2, "batch_size": 64, "patience": 12, "window_stride": 25, "ema_decay": 0.99,
-                    "label_smoothing": 0.7},
+    model_defaults=_SASREC_MODEL, train_defaults=_SASREC_TRAIN,
 ))
 register(ModelKind(
     "bert4rec", "BERT4Rec", _TRANSFORMER, "bidirectional", "masked-item",
@@ -143,9 +159,7 @@ register(ModelKind(
     "SASRec with the seed's additive score w_o · tanh(W1 x + W2 y + b) in every head.", layered=True,
     # SASRec's settings, so that the score is the one change (its equal search chose one layer and one head on all
     # three data sets; README says why that is not kept)
-    model_defaults={"max_len": 50, "hidden": 64, "layers": 2, "heads": 2, "dropout": 0.2, "repeat_bias": True},
-    train_defaults={"lr": 1e-2, "batch_size": 64, "patience": 12, "window_stride": 25, "ema_decay": 0.99,
-                    "label_smoothing": 0.7},
+    model_defaults=_SASREC_MODEL, train_defaults=_SASREC_TRAIN,
 ))
 register(ModelKind(
     "additive", "Additive attention", "recattn.models.additive:AdditiveAttention", "target", "own-loss",

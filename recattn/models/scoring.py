@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from recattn.config import ModelConfig
+from recattn.models import registry
 
 
 @dataclass
@@ -101,7 +102,7 @@ class TiedScoring(nn.Module):
         """What the repeat offset applies to at each position in `where`, or None without a repeat bias."""
         if self.repeat_bias is None:
             return None
-        return seen_items(inputs, where, self.config.n_items, self.config.causal)
+        return seen_items(inputs, where, self.config.n_items, registry.get(self.config.kind).causal)
 
     def repeat_offset(self, seen: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
         """The repeat offset of some candidates per row: candidates (N, K) -> (N, K)."""

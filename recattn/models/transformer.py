@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from recattn.config import ModelConfig
+from recattn.models import registry
 from recattn.models.attention import AdditiveSelfAttention, MultiHeadSelfAttention, attention_mask
 from recattn.models.output import AttentionKind, ModelOutput
 from recattn.models.scoring import TiedScoring, TransformerOutput
@@ -70,7 +71,7 @@ class SequentialTransformer(TiedScoring):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.config = cfg
-        self.causal = cfg.causal
+        self.causal = registry.check(cfg).causal
         # index 0: padding; n_items + 1: BERT4Rec's mask token (unused by SASRec, kept for one layout)
         self.item_emb = nn.Embedding(cfg.n_items + 2, cfg.hidden, padding_idx=0)
         if cfg.position == "learned":

@@ -1,8 +1,8 @@
 """Several models on one history and on one evaluation protocol: their lists side by side, how much the lists
 overlap, where each model ranks each item, the metrics table and what the sampled-vs-full gap says.
 
-Pure functions (a `Recommender` in, tables out); `recattn/results/compare.py` trains models for the CLI, this module
-reads models that exist.
+Pure functions (rankings and metrics in, tables out; `Recommender.ranking` gives a model's list); the CLI's
+`compare` (recattn/training/compare.py) trains models, this module reads models that exist.
 """
 
 from __future__ import annotations
@@ -12,10 +12,6 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import torch
-
-from recattn import ranking
-from recattn.recommend import Recommender
 
 
 @dataclass(frozen=True)
@@ -45,16 +41,11 @@ class RankedList:
     ranks: Mapping[str, int]  # 1-based rank of every item not in the history
 
 
-def ranked_list(name: str, recommender: Recommender, history: Sequence[str], k: int = 10) -> RankedList:
-    """Rank the whole catalogue after `history` with one model, seen items excluded (as `recommend` does).
-
-    The ranks of items outside the top-k are what makes rank differences meaningful: "12th for SASRec, 640th for
-    popularity" rather than "not in the list"."""
-    scores = ranking.eligible(recommender.scores(list(history)).scores, [recommender.vocab.index(history)])[0]
-    order = torch.sort(scores, descending=True, stable=True).indices
-    order = order[torch.isfinite(scores[order])].tolist()
-    ids = [recommender.vocab.id_of(i) for i in order]
-    return RankedList(name, tuple(ids[:k]), {item: rank for rank, item in enumerate(ids, 1)})
+def ranked_list(name: str, ranking: Sequence[str], k: int = 10) -> RankedList:
+    """One model's list after a history: its whole `ranking` (Recommender.ranking: every unseen item, best first),
+    the top-k and every item's rank. The ranks outside the top-k are what makes rank differences meaningful: "12th
+    for SASRec, 640th for popularity" rather than "not in the list"."""
+    return RankedList(name, tuple(ranking[:k]), {item: rank for rank, item in enumerate(ranking, 1)})
 
 
 def overlap(a: Sequence[str], b: Sequence[str]) -> float:

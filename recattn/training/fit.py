@@ -154,7 +154,7 @@ def _fit_counted(model: torch.nn.Module, split: Split, device: torch.device, sta
 def _batch(chunk: list, model: torch.nn.Module, cfg: TrainConfig, draw_rng, device: torch.device):
     """One step's inputs and targets on `device`: next items (causal kinds) or masked items (BERT4Rec)."""
     mcfg = model.config
-    if mcfg.causal:
+    if registry.get(mcfg.kind).causal:
         x, y = objectives.next_item_batch(chunk, mcfg.max_len)
     else:
         x, y = objectives.masked_item_batch(chunk, mcfg.max_len, model.mask_token, cfg.mask_prob, draw_rng)
@@ -256,7 +256,8 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
     if model.config.output_head:  # its per-item bias is not in the training losses
         raise RecAttnError("a model with RecBole's BERT4Rec output head (an imported one) is for reading, not for "
                            "training here: train a BERT4Rec of recattn's own instead")
-    windows = objectives.training_windows(split.train, model.config.max_len, model.config.causal, cfg.window_stride)
+    windows = objectives.training_windows(split.train, model.config.max_len, registry.get(model.config.kind).causal,
+                                          cfg.window_stride)
     steps = cfg.epochs * math.ceil(len(windows) // distributed.world_size() / cfg.batch_size)
     clock = _Clock(cfg, device, steps, started)
     run = _Run(model, cfg, device)

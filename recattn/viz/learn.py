@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 
 from recattn.analysis.contrast import Influence, ListChange
 from recattn.analysis.walkthrough import CrossAttention, LayerSteps, Walkthrough, cosine_similarity
-from recattn.recommend import RecItem
+from recattn.ranking import RecItem
 from recattn.viz.attention import ATTENTION_COLORSCALE, HIGHLIGHT, TITLED_COLUMNS, short_label
 from recattn.viz.text import plot_text
 

@@ -48,6 +48,7 @@ def test_an_imported_recbole_sasrec_is_the_current_model_on_every_page(at, runs_
     assert at.session_state["model_dir"] == str(out)
     assert checkpoint.read_config(out)["imported"]["file"] == "SASRec.pth"
     assert "Imported RecBole's SASRec" in at.success[0].value and "first appearance" in at.success[0].value
+    assert "**Needs its attention**: With every layer's attention made uniform" in at.success[0].value  # the checks
     picker = at.selectbox(key="sidebar_model")
     assert picker.value == str(out) and any(o.startswith("SASRec (RecBole) · ") for o in picker.options)
     stored = json.loads((out / "metrics.json").read_text())["test"]["ndcg@10"]
@@ -67,6 +68,22 @@ def test_an_imported_recbole_sasrec_is_the_current_model_on_every_page(at, runs_
     formulas = "".join(latex.value for latex in at.latex)
     assert r"x \leftarrow \mathrm{LN}_1\big(x + \mathrm{MHA}(x)\big)" in formulas and "repeat" not in formulas
     assert any("match the model's own forward pass" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("name, maps", [("BERT4Rec", 4), ("GRU4Rec", None)])
+def test_every_page_works_on_an_imported_bert4rec_and_gru4rec(at, runs_dir, name, maps):
+    load_tiny(at)
+    import_file(at, f"{name}.pth", (FIXTURES / f"{name}.pth").read_bytes())
+    assert f"Imported RecBole's {name}" in at.success[0].value
+    at.session_state["history"] = json.loads((FIXTURES / f"expected-{name}.json").read_text())["users"][1]["history"]
+    go(at, ATTENTION)
+    if maps is None:  # GRU4Rec has no attention, and the page says so
+        assert any("no attention" in i.value for i in at.info)
+    else:  # BERT4Rec: 2 layers × 2 heads
+        assert len(heatmaps(at)) == maps
+    for page in (EXPLAIN, LEARN, EMBEDDINGS, COMPARE):
+        go(at, page)
+        assert not at.error, (page, at.error[0].value if at.error else "")
 
 
 def test_a_file_that_is_no_recbole_checkpoint_or_would_run_code_is_refused(at, runs_dir, tmp_path):

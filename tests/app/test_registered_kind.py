@@ -1,25 +1,15 @@
-"""A kind registered from a test file (tests/test_registry.py's toy) is offered by the Train page and, once a model of
+"""A kind registered from outside the library (tests/toy_kind.py, by the `toy` fixture) is offered by the Train page and, once a model of
 it is trained on the data, by the Attention page's selector."""
 
 from __future__ import annotations
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from recattn import defaults
 from recattn.config import TrainConfig
 from recattn.data import load
-from recattn.models import registry
 from recattn.training.workflow import train_and_save
 from tests.app.conftest import APP, ATTENTION, TRAIN, go
-from tests.test_registry import TOY
-
-
-@pytest.fixture
-def toy():
-    registry.register(TOY)
-    yield TOY
-    registry.unregister(TOY.name)
 
 
 def test_the_pages_offer_the_toy_kind(toy, runs_dir):
