@@ -7,7 +7,7 @@
 
 For each kind:
 1. `--configs` configurations from its fixed search space (SPACE below): the first is today's default
-   (recattn/defaults.py), the rest drawn without repeats from the space with a seed of their own (SEARCH_SEED and
+   (recattn/models/registry.py), the rest drawn without repeats from the space with a seed of their own (SEARCH_SEED and
    the kind's name), so a rerun tries the same ones. Each trains with seed 0 for `--minutes` (early stopping as
    usual) and is judged by its best validation NDCG@10 (seen items excluded), nothing else.
 2. The best `--top` are retrained with every seed of `--seeds`, seed 0 included (reusing the search's seed-0 run
@@ -69,7 +69,7 @@ from recattn.training.fit import FitResult, fit, model_scorer, resolve_device  #
 
 REFERENCES = registry.names(lambda kind: kind.counted)
 # The search space of each kind, one grid for every axis a kind has: lr is TrainConfig's, the rest ModelConfig's.
-# Every default of recattn/defaults.py lies on its kind's grid.
+# Every default declared in recattn/models/registry.py lies on its kind's grid.
 LR = (1e-3, 3e-3, 1e-2)
 HIDDEN = (32, 64, 128)
 DROPOUT = (0.0, 0.1, 0.2, 0.3, 0.5)

@@ -36,7 +36,9 @@ class ModelConfig:
     # the data whether people come back to what they saw (news re-reads) or never do (films rated once).
     repeat_bias: bool = False
     # Where a Transformer layer normalises: "pre" (x + f(LN(x)), a final LN) or "post", the seed's and RecBole's
-    # (LN(x + f(x)), and an LN on the embeddings instead of a final one).
+    # (LN(x + f(x)), and an LN on the embeddings instead of a final one). Pre stays the default: SASRec's defaults,
+    # 2 minutes, 3 seeds, validation NDCG@10 pre/post: films 0.2233 ± 0.0018 / 0.2199 ± 0.0007, ml-latest-small
+    # 0.0794 ± 0.0006 / 0.0815 ± 0.0022, both gaps within twice the seeds' sd (benchmarks/norm_placement.py)
     norm: str = "pre"
     norm_eps: float = 1e-5
     activation: str = "gelu"  # the feed-forward net's: "gelu" or "relu"
