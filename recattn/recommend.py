@@ -186,6 +186,13 @@ class Recommender:
             k_ids = used
             q_ids = used[len(used) - maps[0].shape[-2]:]
         weights = torch.stack([m[0] for m in maps]).float().numpy()
+        if out.kind == "bidirectional":
+            # a key that no query of any head may weigh was padding to the model: RecBole's BERT4Rec gives the
+            # window's oldest item's place to padding (its test input); such a position is not part of what it read
+            read = weights.any(axis=(0, 1, 2))
+            if not read.all():
+                weights = weights[:, :, read][:, :, :, read]
+                q_ids = k_ids = tuple(i for i, kept in zip(k_ids, read) if kept)
         key_labels = tuple(self._label(i) for i in k_ids)
         return AttentionTrace(
             weights=weights,

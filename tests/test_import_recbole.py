@@ -82,6 +82,15 @@ def test_an_imported_models_attention_is_what_its_forward_used(dataset, imported
     assert torch.allclose(torch.stack([m[0] for m in out.attention]), torch.from_numpy(rec.trace.weights))
 
 
+def test_an_imported_bert4rec_shows_what_it_read_recbole_drops_the_oldest_item(dataset, imported):
+    ckpt = checkpoint.load(imported["BERT4Rec"].out)
+    history = dataset.interactions["item_id"].head(6).tolist()
+    rec = Recommender(ckpt.model, dataset.items).recommend(history, k=5)
+    # RecBole 1.2.1's test input: the history without its oldest item, then the mask slot
+    assert rec.trace.key_ids == (*history[1:], "[next?]") == rec.trace.query_ids
+    assert rec.trace.weights.shape == (2, 2, 6, 6) and (rec.trace.weights.sum(-1) > 0.999).all()
+
+
 def test_a_pickle_that_would_run_a_command_is_refused_and_nothing_runs(tmp_path):
     marker = tmp_path / "ran"
 
