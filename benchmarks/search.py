@@ -6,10 +6,13 @@
                                 [--out benchmarks/results/search-<name>]
 
 For each kind:
-1. `--configs` configurations from its fixed search space (SPACE below): the first is today's default
-   (recattn/models/registry.py), the rest drawn without repeats from the space with a seed of their own (SEARCH_SEED and
-   the kind's name), so a rerun tries the same ones. Each trains with seed 0 for `--minutes` (early stopping as
-   usual) and is judged by its best validation NDCG@10 (seen items excluded), nothing else.
+1. `--configs` configurations from its fixed search space (SPACE below), which holds the training recipe (label
+   smoothing, the weight average, the window stride of next-item kinds, patience) as axes beside the architecture,
+   for every kind alike: the first is the kind's declared architecture (recattn/models/registry.py) with the neutral
+   recipe (NEUTRAL: no smoothing, no average, non-overlapping windows, patience 12), not today's defaults; the rest
+   are drawn without repeats from the space with a seed of their own (SEARCH_SEED and the kind's name), so a rerun
+   tries the same ones. Each trains with seed 0 for `--minutes` (early stopping as usual) and is judged by its best
+   validation NDCG@10 (seen items excluded), nothing else.
 2. The best `--top` are retrained with every seed of `--seeds`, seed 0 included (reusing the search's seed-0 run
    would favour the configuration that got lucky there); the winner has the best MEAN validation NDCG@10.
 3. Only then are test figures computed, for the winner's seeds alone (full ranking, seen items excluded and
@@ -21,9 +24,11 @@ full-ranking validation can outlast a try's budget. `--rerank FIRST` searches it
 every try is judged by the validation NDCG@10 of the two stages, FIRST's winner (seed 0's in the search, the
 same seed's in the seed runs) picking its top RERANK_N unseen items and target attention re-scoring them; its row
 is then the two-stage one ("FIRST>additive"), and it has no full-ranking row of its own.
-PAIRS are then compared over the test users: each user's NDCG@10 averaged over the seeds, a paired sign test
-and a paired bootstrap 95% CI of the mean difference (BOOTSTRAP resamples, a fixed seed); "beyond noise" when
-the CI excludes 0.
+PAIRS are then compared twice: over the test users (each user's NDCG@10 averaged over the seeds: a paired sign test
+and a paired bootstrap 95% CI of the mean difference, BOOTSTRAP resamples, a fixed seed) and over the seeds (Welch's
+t-test on the seeds' test NDCG@10 of each model: a gap the seeds' spread explains is no finding). The p-values of
+each test are corrected over the table's comparisons by Holm's method; "beyond noise" needs both corrected p below
+ALPHA and the bootstrap CI clear of 0, and the table says which test decided.
 
 Writes <out>.md (the table and the paired tests) and <out>.json (every try with its settings, validation
 figures, seconds and epochs; the command, commit, date, seeds, budget, threads and machine). Progress goes to
@@ -57,7 +62,7 @@ from benchmarks.load import percentile  # noqa: E402
 from benchmarks.quality import SHARED_ML  # noqa: E402
 from benchmarks.run_all import machine  # noqa: E402
 from recattn import defaults  # noqa: E402
-from recattn.config import ModelConfig, TrainConfig  # noqa: E402
+from recattn.config import ModelConfig, TrainConfig, replace  # noqa: E402
 from recattn.data import Dataset, load, prepare  # noqa: E402
 from recattn.data.sequences import Split  # noqa: E402
 from recattn.results.evaluate import Scorer, evaluate_seen_both, metrics_from_ranks, ranks  # noqa: E402
@@ -74,14 +79,23 @@ LR = (1e-3, 3e-3, 1e-2)
 HIDDEN = (32, 64, 128)
 DROPOUT = (0.0, 0.1, 0.2, 0.3, 0.5)
 MAX_LEN = (25, 50, 100, 200)
+# The training recipe, an axis of every kind with one hidden state per position alike: label smoothing of the
+# full-softmax target, a moving average of the weights for validation and the kept model, patience; and for the
+# next-item kinds the window stride (None: non-overlapping windows, every target once; 25: windows every 25 items,
+# each target seen from 26+ items of context). A masked-item kind (BERT4Rec) has no stride to choose.
+RECIPE = {"label_smoothing": (0.0, 0.3, 0.7), "ema_decay": (None, 0.99), "patience": (6, 12)}
+STRIDE = {"window_stride": (None, 25)}
+# The first configuration's recipe: nothing beyond plain training (a stride of 1 would train each target from a
+# full window but costs max_len times the windows of an epoch, so the neutral point is the non-overlapping one)
+NEUTRAL = {"label_smoothing": 0.0, "ema_decay": None, "patience": 12, "window_stride": None}
 # the repeat offset is an axis of every kind with one hidden state per position (not of target attention)
 _TRANSFORMER = {"lr": LR, "hidden": HIDDEN, "dropout": DROPOUT, "max_len": MAX_LEN, "layers": (1, 2, 3),
-                "heads": (1, 2, 4), "repeat_bias": (True, False)}
+                "heads": (1, 2, 4), "repeat_bias": (True, False), **RECIPE}
 _RNN = {"lr": LR, "hidden": HIDDEN, "dropout": DROPOUT, "max_len": MAX_LEN, "layers": (1, 2),
-        "repeat_bias": (True, False)}
+        "repeat_bias": (True, False), **RECIPE, **STRIDE}
 SPACE: dict[str, dict[str, tuple]] = {
-    "sasrec": _TRANSFORMER, "bert4rec": _TRANSFORMER, "sasrec-additive": _TRANSFORMER, "gru": _RNN, "narm": _RNN,
-    "additive": {"lr": LR, "hidden": HIDDEN, "dropout": DROPOUT, "max_len": MAX_LEN},
+    "sasrec": {**_TRANSFORMER, **STRIDE}, "bert4rec": _TRANSFORMER, "sasrec-additive": {**_TRANSFORMER, **STRIDE},
+    "gru": _RNN, "narm": _RNN, "additive": {"lr": LR, "hidden": HIDDEN, "dropout": DROPOUT, "max_len": MAX_LEN},
 }
 NEURAL = tuple(SPACE)  # the kinds with a search space (a newly registered kind needs its grid here)
 SEARCH_SEED = 12
@@ -93,6 +107,7 @@ PAIRS = (("sasrec", "gru"), ("sasrec", "bert4rec"), ("narm", "gru"), ("narm", "i
 TWO_STAGE = (("sasrec", "additive"), ("narm", "additive"))
 BOOTSTRAP = 2_000
 BOOTSTRAP_SEED = 0
+ALPHA = 0.05  # a corrected p-value below this is a finding
 K = 10
 _MODEL_FIELDS = {f.name for f in dataclasses.fields(ModelConfig)}
 
@@ -130,10 +145,15 @@ def default_settings(kind: str) -> dict:
     return {k: getattr(model if k in _MODEL_FIELDS else train, k) for k in SPACE[kind]}
 
 
+def neutral_settings(kind: str) -> dict:
+    """The first configuration of `kind`: its declared architecture with the neutral recipe on the axes it has."""
+    return {k: NEUTRAL.get(k, v) for k, v in default_settings(kind).items()}
+
+
 def configurations(kind: str, n: int) -> list[dict]:
-    """`n` distinct settings of `kind`: the defaults first, then points of SPACE[kind] in a seeded random order."""
+    """`n` distinct settings of `kind`: the neutral one first, then points of SPACE[kind] in a seeded random order."""
     axes = SPACE[kind]
-    first = default_settings(kind)
+    first = neutral_settings(kind)
     points = [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
     if n > len(points):
         raise ValueError(f"{kind}'s search space holds {len(points)} configurations, fewer than the {n} asked")
@@ -144,10 +164,12 @@ def configurations(kind: str, n: int) -> list[dict]:
 
 def configs_for(kind: str, settings: dict, n_items: int, minutes: float | None, seed: int,
                 device: str) -> tuple[ModelConfig, TrainConfig]:
-    """The model and training configs of one try: the kind's defaults with `settings` on top."""
-    model = defaults.model_config(kind, n_items=n_items, **{k: v for k, v in settings.items() if k in _MODEL_FIELDS})
-    train = defaults.train_config(kind, n_items=n_items, seed=seed, device=device, max_minutes=minutes,
-                                  **{k: v for k, v in settings.items() if k not in _MODEL_FIELDS})
+    """The model and training configs of one try: the kind's defaults with `settings` on top (a None in `settings`
+    is a setting too: no weight average, non-overlapping windows; the defaults' helpers would skip it)."""
+    model = replace(defaults.model_config(kind, n_items=n_items),
+                    **{k: v for k, v in settings.items() if k in _MODEL_FIELDS})
+    train = replace(defaults.train_config(kind, n_items=n_items, seed=seed, device=device, max_minutes=minutes),
+                    **{k: v for k, v in settings.items() if k not in _MODEL_FIELDS})
     return model, train
 
 
@@ -256,7 +278,8 @@ def run_kind(kind: str, split: Split, budget: Budget, log: Log, first: list[torc
     log(f"{kind}: chose config {chosen['winner'] + 1} ({shown(chosen['settings'])}), mean valid NDCG@10 "
         f"{chosen['mean_valid'][chosen['winner']]:.4f}; test NDCG@10 "
         f"{statistics.fmean(t['ndcg@10'] for t in tests):.4f}")
-    return {**chosen, "is_default": chosen["winner"] == 0, "configs": budget.configs, "minutes": budget.minutes,
+    return {**chosen, "is_default": chosen["settings"] == default_settings(kind), "is_neutral": chosen["winner"] == 0,
+            "configs": budget.configs, "minutes": budget.minutes,
             **({} if first is None else {"two_stage": True}), **_figures([t.valid for t in winner_runs], tests)}
 
 
@@ -288,6 +311,49 @@ def user_ndcg(rank_runs: list[np.ndarray], k: int = K) -> np.ndarray:
     """(users,) NDCG@k of each user, averaged over the runs (seeds) of one model."""
     r = np.asarray(rank_runs, dtype=np.float64)  # (runs, users)
     return np.where(r < k, 1.0 / np.log2(r + 2.0), 0.0).mean(0)
+
+
+def seed_test(a: list[float], b: list[float]) -> float:
+    """Two-sided p-value of Welch's t-test on two models' per-seed figures (1.0 when it cannot tell: fewer than two
+    seeds a side; with no spread at all, 0.0 for different figures and 1.0 for the same)."""
+    from scipy import stats
+
+    if len(a) < 2 or len(b) < 2:
+        return 1.0
+    if len(set(a)) == 1 and len(set(b)) == 1:  # no spread at all: the gap is the whole story
+        return 1.0 if a[0] == b[0] else 0.0
+    p = stats.ttest_ind(a, b, equal_var=False).pvalue
+    return 1.0 if math.isnan(p) else float(p)
+
+
+def holm(pvalues: list[float]) -> list[float]:
+    """Holm's step-down correction of a family of p-values, in their order: the k-th smallest is multiplied by
+    (m - k + 1), and the adjusted values are kept monotone and at most 1."""
+    m = len(pvalues)
+    adjusted, running = [0.0] * m, 0.0
+    for k, i in enumerate(sorted(range(m), key=lambda i: pvalues[i])):
+        running = max(running, min(1.0, (m - k) * pvalues[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def verdicts(pairs: list[dict], alpha: float = ALPHA) -> list[dict]:
+    """Each pair (with `sign_p`, `seed_p`, `ci95` and the user-level verdict) with both tests corrected by Holm over
+    the table's pairs, the final verdict and which test decided: "beyond noise" needs the bootstrap CI clear of 0
+    and both corrected p-values below `alpha`."""
+    user, seed = holm([p["sign_p"] for p in pairs]), holm([p["seed_p"] for p in pairs])
+    out = []
+    for p, u, s in zip(pairs, user, seed):
+        if p["verdict"] == "no difference":
+            verdict, decided = "no difference", "identical per-user figures"
+        else:
+            failed = [name for name, ok in (("user test", p["verdict"] == "beyond noise" and u < alpha),
+                                            ("seed test", s < alpha)) if not ok]
+            verdict = "within noise" if failed else "beyond noise"
+            decided = " and ".join(failed) if failed else "both tests"
+        out.append({**p, "user_verdict": p["verdict"], "sign_p_holm": u, "seed_p_holm": s, "verdict": verdict,
+                    "decided_by": decided})
+    return out
 
 
 def sign_test(wins: int, losses: int) -> float:
@@ -340,8 +406,9 @@ def search(dataset: Dataset, kinds: list[str], references: list[str], budget: Bu
     for row in rows.values():
         row.pop("models", None)
     rows.update({kind: run_reference(kind, split, budget.device, log) for kind in references})
-    pairs = [{"a": a, "b": b, **paired(user_ndcg(rows[a]["test_ranks"]), user_ndcg(rows[b]["test_ranks"]))}
-             for a, b in PAIRS if a in rows and b in rows]
+    pairs = verdicts([{"a": a, "b": b, **paired(user_ndcg(rows[a]["test_ranks"]), user_ndcg(rows[b]["test_ranks"])),
+                       "seed_p": seed_test(rows[a]["test_ndcg"]["values"], rows[b]["test_ndcg"]["values"])}
+                      for a, b in PAIRS if a in rows and b in rows])
     source = dataset.name if dataset.name.startswith("builtin:") else Path(dataset.name).name
     return {"source": source, "users": int(len(split.test_targets)), "models": rows, "paired": pairs}
 
@@ -361,19 +428,22 @@ def markdown(report: dict) -> str:
                      f"{_pm(row['valid_ndcg'])} | {_pm(row['test_ndcg'])} | {_pm(row['test_hr'])} | "
                      f"{_pm(row['test_ndcg_seen_kept'])} |")
     pairs = ["| comparison | users | mean Δ NDCG@10 | bootstrap 95% CI | better / worse / tied users | sign test p "
-             "| verdict |",
-             "|---|---:|---:|---|---|---:|---|"]
+             "(Holm) | seeds' Welch p (Holm) | verdict |",
+             "|---|---:|---:|---|---|---:|---:|---|"]
     for p in report["paired"]:
         pairs.append(f"| {label(p['a'])} − {label(p['b'])} | {p['users']} | {p['mean_diff']:+.4f} | "
                      f"[{p['ci95'][0]:+.4f}, {p['ci95'][1]:+.4f}] | {p['wins']} / {p['losses']} / {p['ties']} | "
-                     f"{p['sign_p']:.3g} | {p['verdict']} |")
+                     f"{p['sign_p']:.3g} ({p['sign_p_holm']:.3g}) | {p['seed_p']:.3g} ({p['seed_p_holm']:.3g}) | "
+                     f"{p['verdict']} ({p['decided_by']}) |")
     b, load_avg = report["budget"], report["load_average"]
     intro = (f"**{report['source']}** — {report['users']} test users; full ranking, seen items excluded unless said; "
              f"settings chosen by mean validation NDCG@10 over seeds {', '.join(map(str, b['seeds']))} after "
              f"{b['configs']} configurations × {b['minutes']:g} min (seed 0) per neural model; test computed once "
              "per winning seed. Mean ± sd over seeds.")
-    paired_intro = (f"Paired over test users (each user's NDCG@10 averaged over seeds; bootstrap {BOOTSTRAP:,} "
-                    f"resamples, seed {BOOTSTRAP_SEED}; beyond noise when the CI excludes 0):")
+    paired_intro = (f"Each gap tested over the test users (each user's NDCG@10 averaged over seeds; sign test, and a "
+                    f"bootstrap of the mean, {BOOTSTRAP:,} resamples, seed {BOOTSTRAP_SEED}) and over the seeds "
+                    f"(Welch's t-test on their test NDCG@10); p-values corrected by Holm over the {len(report['paired'])} "
+                    f"comparisons; beyond noise when both corrected p < {ALPHA} and the CI excludes 0:")
     made = (f"`{report['command']}` — commit {report['commit'][:12]}{' (dirty tree)' if report['dirty'] else ''}, "
             f"{report['date']}, {report['threads']} torch threads on {report['machine']['nproc']} cores "
             f"(load {load_avg['before'][0]:.1f} → {load_avg['after'][0]:.1f}), {report['seconds'] / 60:.1f} min "

@@ -1,5 +1,6 @@
-"""benchmarks/search.py: the search space starts at the defaults, the paired tests on known vectors, and one tiny
-run (two kinds, two configurations, two seeds) in which test figures are computed only for the winners."""
+"""benchmarks/search.py: the search space starts at the neutral recipe and holds today's defaults, the paired tests
+on known vectors, Holm's correction and the seed-level test, and one tiny run (two kinds, two configurations, two
+seeds) in which test figures are computed only for the winners."""
 
 from __future__ import annotations
 
@@ -19,22 +20,57 @@ SEEDS = (0, 1)
 
 
 @pytest.mark.parametrize("kind", sorted(search.SPACE))
-def test_the_first_configuration_trains_the_defaults_and_the_rest_are_fixed_draws(kind):
+def test_the_first_configuration_is_the_neutral_recipe_and_the_rest_are_fixed_draws(kind):
     space = search.configurations(kind, 8)
     model, train = search.configs_for(kind, space[0], 500, 3.0, 0, "cpu")
-    assert model == defaults.model_config(kind, n_items=500)
-    assert train == defaults.train_config(kind, n_items=500, max_minutes=3.0, seed=0, device="cpu")
+    assert model == defaults.model_config(kind, n_items=500)  # the declared architecture
+    recipe = {k: v for k, v in search.NEUTRAL.items() if k in search.SPACE[kind]}
+    assert {k: getattr(train, k) for k in recipe} == recipe  # with nothing beyond plain training
+    declared = defaults.train_config(kind, n_items=500, max_minutes=3.0, seed=0, device="cpu")
+    assert train == search.configs_for(kind, search.default_settings(kind), 500, 3.0, 0, "cpu")[1].__class__(
+        **{**declared.__dict__, **recipe})
     assert space == search.configurations(kind, 8)  # drawn with a fixed seed: a rerun tries the same ones
     assert len({json.dumps(s, sort_keys=True) for s in space}) == 8
-    for settings in space:
+    for settings in (*space, search.default_settings(kind)):
         assert settings.keys() == search.SPACE[kind].keys()
-        assert all(v in search.SPACE[kind][k] for k, v in settings.items())  # the defaults lie on the grid too
+        assert all(v in search.SPACE[kind][k] for k, v in settings.items())  # today's defaults lie on the grid too
     assert search.configurations(kind, 3) == space[:3]
+
+
+def test_every_neural_kind_with_one_hidden_state_per_position_searches_the_same_recipe():
+    for kind in ("sasrec", "sasrec-additive", "bert4rec", "gru", "narm"):
+        assert search.RECIPE.items() <= search.SPACE[kind].items(), kind
+    # the window stride only for the next-item kinds: a masked-item kind's windows never overlap
+    assert [k for k in search.SPACE if "window_stride" in search.SPACE[k]] == ["sasrec", "bert4rec"][:1] + [
+        "sasrec-additive", "gru", "narm"]
+
+
+def test_holms_correction_by_hand():
+    # sorted 0.01, 0.02, 0.04 (m = 3): 0.03, 0.04, 0.04 (kept monotone); back in the given order
+    assert search.holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
+    assert search.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
+    assert search.holm([]) == []
+
+
+def test_a_gap_the_seeds_spread_explains_is_within_noise_and_the_verdict_says_which_test_decided():
+    assert search.seed_test([0.06, 0.061, 0.059], [0.03, 0.031, 0.029]) < 0.001
+    assert search.seed_test([0.0565, 0.0537, 0.0595], [0.054, 0.056, 0.058]) > 0.5  # three searches' SASRec
+    assert search.seed_test([0.05], [0.04]) == 1.0 and search.seed_test([0.05, 0.05], [0.05, 0.05]) == 1.0
+    assert search.seed_test([0.05, 0.05], [0.04, 0.04]) == 0.0
+    base = np.random.default_rng(1).uniform(0, 0.5, 300)
+    users_say_yes = search.paired(base + 0.2, base)
+    pairs = [{"a": "x", "b": "y", **users_say_yes, "seed_p": 0.3},  # the seeds disagree
+             {"a": "x", "b": "z", **users_say_yes, "seed_p": 0.001},  # both agree
+             {"a": "y", "b": "z", **search.paired(base, base.copy()), "seed_p": 1.0}]
+    out = search.verdicts(pairs)
+    assert [(p["verdict"], p["decided_by"]) for p in out] == [
+        ("within noise", "seed test"), ("beyond noise", "both tests"), ("no difference", "identical per-user figures")]
+    assert out[1]["seed_p_holm"] == pytest.approx(0.003) and out[0]["user_verdict"] == "beyond noise"
 
 
 def test_a_space_too_small_for_the_budget_is_refused():
     with pytest.raises(ValueError, match="fewer than"):
-        search.configurations("gru", 10_000)
+        search.configurations("gru", 10**6)
 
 
 def test_per_user_ndcg_averages_the_seeds():
@@ -110,9 +146,9 @@ def test_the_test_set_is_read_only_for_the_winners_after_selection(tiny_run):
         chosen = report["models"][kind]["settings"]
         tested = [e[2] for e in events if e[:2] == ("test", kind)]
         assert len({id(m) for m in tested}) == len(SEEDS)  # one model per seed
+        architecture = {k: v for k, v in chosen.items() if k in search._MODEL_FIELDS}  # the recipe is training's
         for model in tested:
-            assert {k: getattr(model.config, k) for k in chosen if k != "lr"} == \
-                   {k: v for k, v in chosen.items() if k != "lr"}
+            assert {k: getattr(model.config, k) for k in architecture} == architecture
 
 
 def test_the_json_records_every_try_and_how_it_was_made(tiny_run):

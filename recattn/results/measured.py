@@ -79,17 +79,28 @@ def label(kind: str) -> str:
     return f"{registry.label(first)} → {registry.label(second)} (top {RERANK_N})"
 
 
+_SETTING_NAMES = {"repeat_bias": "repeat offset", "label_smoothing": "label smoothing", "ema_decay": "weight average",
+                  "window_stride": "window stride"}
+
+
 def shown(settings: dict) -> str:
-    """Settings as people read them: `lr 0.01, hidden 64, …, repeat offset on`."""
-    return ", ".join(f"repeat offset {'on' if v else 'off'}" if k == "repeat_bias" else f"{k} {v:g}"
-                     for k, v in settings.items())
+    """Settings as people read them: `lr 0.01, hidden 64, …, repeat offset on, weight average off`."""
+    def value(k, v) -> str:
+        if isinstance(v, bool):
+            return "on" if v else "off"
+        if v is None:  # no weight average; windows that do not overlap
+            return "off" if k == "ema_decay" else "none"
+        return f"{v:g}"
+
+    return ", ".join(f"{_SETTING_NAMES.get(k, k)} {value(k, v)}" for k, v in settings.items())
 
 
 def settings_text(row: dict) -> str:
     """What a results row was trained with: its chosen settings, or how it came about when nothing was chosen."""
     if not row.get("configs"):
         return "— (the two winners, seed by seed)" if row.get("two_stage") else "— (counted, nothing to tune)"
-    chosen = shown(row["settings"]) + (" (the default)" if row.get("is_default") else "")
+    chosen = shown(row["settings"]) + (" (the default)" if row.get("is_default") else
+                                       " (the neutral start)" if row.get("is_neutral") else "")
     return f"re-ranker: {chosen}" if row.get("two_stage") else chosen  # searched as the first stage's re-ranker
 
 
@@ -113,10 +124,20 @@ def paired_sentences(measured: Measured) -> list[str]:
     out = []
     for p in measured.report.get("paired", []):
         low, high = p["ci95"]
+        seeds = _seed_test(p)
         out.append(f"{label(p['a'])} − {label(p['b'])}: {p['mean_diff']:+.4f} NDCG@10 per user (95% CI {low:+.4f} "
                    f"to {high:+.4f}; better for {p['wins']} users, worse for {p['losses']}, tied for {p['ties']}; "
-                   f"sign test p = {p['sign_p']:.2g}): {p['verdict']}.")
+                   f"sign test p = {p['sign_p']:.2g}{seeds}): {p['verdict']}"
+                   + (f" ({p['decided_by']})." if "decided_by" in p else "."))
     return out
+
+
+def _seed_test(pair: dict) -> str:
+    """The seed-level test and Holm's correction where the search made them (searches before 2026-12-05 did not)."""
+    if "seed_p" not in pair:
+        return ""
+    return (f", Holm {pair['sign_p_holm']:.2g}; seeds' Welch p = {pair['seed_p']:.2g}, Holm "
+            f"{pair['seed_p_holm']:.2g}")
 
 
 def first_contrast(found: list[Measured], a: str, b: str) -> str | None:
@@ -146,7 +167,10 @@ def contrast(measured: Measured, a: str, b: str) -> str | None:
     better, worse = (pair["wins"], pair["losses"]) if pair["a"] == a else (pair["losses"], pair["wins"])
     counted = f"{label(a)} is better for {better} users and worse for {worse} (sign test p = {pair['sign_p']:.2g})"
     counts_agree = pair["sign_p"] < SIGN_ALPHA
-    if pair["verdict"] == "beyond noise":  # the bootstrap of the mean; where counting users disagrees, say so
+    if "decided_by" in pair:  # both tests, corrected over the table: the verdict says which one decided
+        verdict = ("a gap beyond noise by both the paired test over users and the test over seeds"
+                   if pair["verdict"] == "beyond noise" else f"a gap within noise (decided by the {pair['decided_by']})")
+    elif pair["verdict"] == "beyond noise":  # the bootstrap of the mean; where counting users disagrees, say so
         verdict = "a gap beyond noise" + ("" if counts_agree else
                                           f" by the bootstrap of the mean, but not by counting users: {counted}, "
                                           "so the mean rests on the few users with large differences")
