@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import tempfile
+from datetime import date
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from recattn.training.compare import compare  # noqa: E402
 from recattn.data import load  # noqa: E402
+from recattn.results.provenance import commit  # noqa: E402
 
 SHARED_ML = ROOT.parent / "shared" / "data" / "ml-latest-small"
 PROTOCOLS = ("full", "uniform100", "popular100")
@@ -77,7 +79,21 @@ def main() -> None:
                         for s in sources if (Path(s) / "ratings.csv").exists()]
         sections = [run(source, args) for source in sources]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n\n".join(t for t in sections if t) + "\n")
+    Path(args.out).write_text("\n\n".join(t for t in sections if t) + "\n\n" + provenance(args) + "\n")
+
+
+def provenance(args) -> str:
+    """How the file was made, so that anyone can re-run it: command, commit and whether the tree was clean, seed,
+    budget, threads and machine."""
+    import torch
+
+    from benchmarks.run_all import machine
+
+    made, host = commit(), machine()
+    return (f"Made by `python benchmarks/quality.py {' '.join(sys.argv[1:])}` at commit {made['commit'][:12] or '?'} "
+            f"({'uncommitted changes' if made['dirty'] else 'clean tree'}), {date.today().isoformat()}: seed 0, "
+            f"{args.max_minutes:g} minutes a model at most, {torch.get_num_threads()} torch threads on {host['host']} "
+            f"({host['cpu']}, {host['cores']} cores).")
 
 
 def run(source: str, args) -> str | None:
