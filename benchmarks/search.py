@@ -314,12 +314,18 @@ def user_ndcg(rank_runs: list[np.ndarray], k: int = K) -> np.ndarray:
 
 
 def seed_test(a: list[float], b: list[float]) -> float:
-    """Two-sided p-value of Welch's t-test on two models' per-seed figures (1.0 when it cannot tell: fewer than two
-    seeds a side; with no spread at all, 0.0 for different figures and 1.0 for the same)."""
+    """Two-sided p-value of a test over seeds: Welch's t-test on two models' per-seed figures; against a model counted
+    once (a baseline with no seed to vary, one figure), the one-sample t-test of the other's seeds against it. 1.0
+    when it cannot tell (one figure a side); with no spread at all, 0.0 for different figures and 1.0 for the same."""
     from scipy import stats
 
-    if len(a) < 2 or len(b) < 2:
+    if len(a) < 2 and len(b) < 2:
         return 1.0
+    if len(a) < 2 or len(b) < 2:
+        seeds, fixed = (b, a[0]) if len(a) < 2 else (a, b[0])
+        if len(set(seeds)) == 1:
+            return 1.0 if seeds[0] == fixed else 0.0
+        return float(stats.ttest_1samp(seeds, fixed).pvalue)
     if len(set(a)) == 1 and len(set(b)) == 1:  # no spread at all: the gap is the whole story
         return 1.0 if a[0] == b[0] else 0.0
     p = stats.ttest_ind(a, b, equal_var=False).pvalue
@@ -431,10 +437,14 @@ def markdown(report: dict) -> str:
              "(Holm) | seeds' Welch p (Holm) | verdict |",
              "|---|---:|---:|---|---|---:|---:|---|"]
     for p in report["paired"]:
+        # a search made before the seed test and Holm's correction (2026-12-05) has neither: "—", and its verdict is
+        # the bootstrap's alone
+        holm = f" ({p['sign_p_holm']:.3g})" if "sign_p_holm" in p else ""
+        seeds = f"{p['seed_p']:.3g} ({p['seed_p_holm']:.3g})" if "seed_p" in p else "—"
+        decided = f" ({p['decided_by']})" if "decided_by" in p else " (bootstrap CI only)"
         pairs.append(f"| {label(p['a'])} − {label(p['b'])} | {p['users']} | {p['mean_diff']:+.4f} | "
                      f"[{p['ci95'][0]:+.4f}, {p['ci95'][1]:+.4f}] | {p['wins']} / {p['losses']} / {p['ties']} | "
-                     f"{p['sign_p']:.3g} ({p['sign_p_holm']:.3g}) | {p['seed_p']:.3g} ({p['seed_p_holm']:.3g}) | "
-                     f"{p['verdict']} ({p['decided_by']}) |")
+                     f"{p['sign_p']:.3g}{holm} | {seeds} | {p['verdict']}{decided} |")
     b, load_avg = report["budget"], report["load_average"]
     intro = (f"**{report['source']}** — {report['users']} test users; full ranking, seen items excluded unless said; "
              f"settings chosen by mean validation NDCG@10 over seeds {', '.join(map(str, b['seeds']))} after "
@@ -443,7 +453,10 @@ def markdown(report: dict) -> str:
     paired_intro = (f"Each gap tested over the test users (each user's NDCG@10 averaged over seeds; sign test, and a "
                     f"bootstrap of the mean, {BOOTSTRAP:,} resamples, seed {BOOTSTRAP_SEED}) and over the seeds "
                     f"(Welch's t-test on their test NDCG@10); p-values corrected by Holm over the {len(report['paired'])} "
-                    f"comparisons; beyond noise when both corrected p < {ALPHA} and the CI excludes 0:")
+                    f"comparisons; beyond noise when both corrected p < {ALPHA} and the CI excludes 0:"
+                    if all("seed_p" in p for p in report["paired"]) else
+                    f"Paired over test users (each user's NDCG@10 averaged over seeds; bootstrap {BOOTSTRAP:,} "
+                    f"resamples, seed {BOOTSTRAP_SEED}; beyond noise when the CI excludes 0; no test over seeds):")
     made = (f"`{report['command']}` — commit {report['commit'][:12]}{' (dirty tree)' if report['dirty'] else ''}, "
             f"{report['date']}, {report['threads']} torch threads on {report['machine']['nproc']} cores "
             f"(load {load_avg['before'][0]:.1f} → {load_avg['after'][0]:.1f}), {report['seconds'] / 60:.1f} min "

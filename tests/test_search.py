@@ -57,6 +57,8 @@ def test_a_gap_the_seeds_spread_explains_is_within_noise_and_the_verdict_says_wh
     assert search.seed_test([0.0565, 0.0537, 0.0595], [0.054, 0.056, 0.058]) > 0.5  # three searches' SASRec
     assert search.seed_test([0.05], [0.04]) == 1.0 and search.seed_test([0.05, 0.05], [0.05, 0.05]) == 1.0
     assert search.seed_test([0.05, 0.05], [0.04, 0.04]) == 0.0
+    # against a counted baseline (one figure, nothing to vary): the seeds against that figure
+    assert search.seed_test([0.06, 0.061, 0.059], [0.05]) < 0.01 and search.seed_test([0.04], [0.05, 0.03, 0.04]) > 0.9
     base = np.random.default_rng(1).uniform(0, 0.5, 300)
     users_say_yes = search.paired(base + 0.2, base)
     pairs = [{"a": "x", "b": "y", **users_say_yes, "seed_p": 0.3},  # the seeds disagree
