@@ -136,6 +136,7 @@ with metrics_box:
 with lists_box:
     st.subheader(f"Top {K} of every model")
     history = widgets.require_history(f"every model's top {K} side by side")
+    state.pop_flash("history")  # a story started from the empty page: its sentence
     with state.guard():
         readers = {name: models.recommender(c.path, source) for name, c in zip(names, found)}
         lists = [comparison.ranked_list(name, r.ranking(history), K) for name, r in readers.items()]

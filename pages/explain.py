@@ -62,7 +62,7 @@ st.caption("Attention shows what a model looked at, not what made it choose. Her
            "recommendation side by side, the built-in worlds' planted causes say which of them is right, and "
            "removing items shows what the recommendation really hangs on.")
 recommender = widgets.require_model()
-history = widgets.require_history("explanations of its recommendations")
+history = widgets.require_history("explanations of its recommendations", where="explain")
 source, path = state.source(), state.model_dir()
 with state.guard():
     key = models.key(path)

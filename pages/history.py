@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from recattn.data.presets import Preset
-from ui import models, share, sources, state
+from ui import models, share, sources, state, widgets
 from ui.text import describe, md
 
 state.init()
@@ -18,12 +17,6 @@ with state.guard():
     sources.dataset(source)  # an error box, and a stop, when the data cannot be loaded
 
 
-def load_preset(preset: Preset) -> None:
-    """A preset button: replace the history and say what the model should pick up."""
-    state.set_history(preset.item_ids)
-    state.flash("info", f"**{md(preset.name)}**: {md(preset.story)}", "history")
-
-
 find, mine = st.columns([2, 3], gap="large")
 
 with find:
@@ -35,7 +28,7 @@ with find:
     with st.container(horizontal=True, gap="small"):
         for i, preset in enumerate(stories):
             st.button(md(preset.name), key=f"history_preset_{i}", icon=":material/auto_stories:", help=md(preset.story),
-                      on_click=load_preset, args=(preset,))
+                      on_click=widgets.start_story, args=(preset, "history"))
 
     st.subheader(f"Add {many}")
     query = st.text_input("Search titles", key="history_search", placeholder="e.g. Storm, Avalon, Midnight…",

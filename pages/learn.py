@@ -19,6 +19,7 @@ TABS = ("1 · Embeddings", "2 · One attention head", "3 · Block → scores", "
 
 st.title("How attention computes a recommendation")
 history = widgets.require_history("the model's computation on it, step by step")
+state.pop_flash("history")  # a story started from the empty page: its sentence
 source = state.source()
 
 

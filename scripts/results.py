@@ -37,6 +37,7 @@ SEARCH_TITLES = {
     "search-ml-latest-small": "ml-latest-small: every model",
     "search-ml-latest-small-additive": "ml-latest-small: SASRec with the seed's additive score",
     "search-ml-latest-small-rerank": "ml-latest-small: target attention as SASRec's re-ranker",
+    "search-films-recipe": "builtin:films: the training recipe searched for every kind alike, from a neutral start",
     "search-films": "builtin:films: every model", "search-films-additive": "builtin:films: SASRec (additive)",
     "search-news": "builtin:news: every model", "search-news-additive": "builtin:news: SASRec (additive)",
     "search-news-offset": "builtin:news: the repeat offset as an axis of GRU4Rec and NARM",

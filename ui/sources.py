@@ -342,8 +342,9 @@ def titles_of(source: str, ids: Sequence[str]) -> list[str]:
     return [by_id.get(i, i) for i in ids]
 
 
-def load_random_user(max_len: int) -> None:
-    """Replace the history by a real user's history (its last `max_len` items), and flash which user it was.
+def load_random_user(max_len: int, where: str = "history") -> None:
+    """Replace the history by a real user's history (its last `max_len` items), and flash which user it was (at
+    `where`, the flash slot of the page that asked).
 
     Draws are seeded by a per-session counter: reproducible, yet a new user on each click.
     """
@@ -354,4 +355,4 @@ def load_random_user(max_len: int) -> None:
     user = users[np.random.default_rng(draw).integers(len(users))]
     ids = inter.loc[inter["user_id"] == user, "item_id"].astype(str).tolist()[-max_len:]
     state.set_history(ids)
-    state.flash("info", f"Loaded the last {plural(len(ids), 'item')} of user {md(user)}.", "history")
+    state.flash("info", f"Loaded the last {plural(len(ids), 'item')} of user {md(user)}.", where)

@@ -39,13 +39,31 @@ def require_model() -> Recommender:
         return models.current()
 
 
-def require_history(what: str = "the recommendations") -> list[str]:
-    """The history; when it is empty, a pointer to Build history and a stop."""
+def start_story(preset, where: str) -> None:
+    """A story button's callback: the preset becomes the history, and its story is told once at `where`."""
+    state.set_history(preset.item_ids)
+    state.flash("info", f"**{md(preset.name)}**: {md(preset.story)}", where)
+
+
+def require_history(what: str = "the recommendations", where: str = "history") -> list[str]:
+    """The history; when it is empty, one click to a story (the data's first preset, else a real user's history),
+    a pointer to Build history, and a stop. `where`: the flash slot the page shows (the story's sentence)."""
     history = state.history()
     if not history:
-        st.info(f"The history is empty: add a few items first, then come back here to see {what}.",
+        st.info(f"The history is empty: start from a story, or add a few items, to see {what}.",
                 icon=":material/playlist_add:")
-        st.page_link("pages/history.py", label="Build a history", icon=":material/arrow_forward:")
+        with state.guard():
+            stories = sources.presets(state.source())
+        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            if stories:
+                st.button(f"Start with a story: {md(stories[0].name)}", key="empty_story", type="primary",
+                          icon=":material/auto_stories:", help=md(stories[0].story), on_click=start_story,
+                          args=(stories[0], where))
+            else:
+                st.button("Start from a random user's real history", key="empty_random", type="primary",
+                          icon=":material/casino:", on_click=sources.load_random_user,
+                          args=(models.current_max_len(), where))
+            st.page_link("pages/history.py", label="Build a history", icon=":material/arrow_forward:")
         st.stop()
     return history
 

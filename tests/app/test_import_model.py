@@ -104,3 +104,14 @@ def test_a_file_that_is_no_recbole_checkpoint_or_would_run_code_is_refused(at, r
     assert "refused and nothing in the file was run" in at.error[0].value
     assert not (tmp_path / "ran").exists()
     assert at.session_state["model_dir"] == before and not list(runs_dir.glob("*"))
+
+
+def test_data_without_stories_offers_a_real_users_history_on_an_empty_page(at, runs_dir):
+    load_tiny(at)  # RecBole atomic files: no planted causes, so no story presets
+    import_file(at, "SASRec.pth", (FIXTURES / "SASRec.pth").read_bytes())
+    at.session_state["history"] = []
+    go(at, ATTENTION)
+    assert not [b for b in at.button if b.key == "empty_story"]
+    at.button(key="empty_random").click().run()
+    assert not at.exception and at.session_state["history"]
+    assert any("Loaded the last" in i.value for i in at.info)

@@ -176,3 +176,13 @@ def test_empty_history_and_a_model_without_attention_say_what_to_do(at):
     at.run()
     assert at.selectbox(key="attention_model").value is None  # GRU4Rec is not among the attention models
     assert any("pick an attention model above" in i.value for i in at.info)
+
+
+def test_an_empty_history_is_one_click_from_a_story(at):
+    go(at, ATTENTION)
+    story = at.button(key="empty_story")
+    assert story.label.startswith("Start with a story: ")
+    story.click().run()
+    assert not at.exception and len(at.session_state["history"]) >= 2 and heatmaps(at)
+    name = story.label.removeprefix("Start with a story: ")
+    assert any(name in i.value for i in at.info)  # the story is told where the page shows its messages

@@ -240,3 +240,10 @@ def test_head_figure_shows_each_heads_values():
     assert [list(row) for row in heat.text] == [["1.00", "0.00", "0.0", "100%", "1"],
                                                 ["2.00", "0.50", "2.0", "70%", "12"]]
     np.testing.assert_allclose(heat.z, [[0, 0, 0, 1, 0], [1, 1, 1, 0, 1]])  # shaded per column
+
+
+def test_an_empty_history_is_one_click_from_a_story_here_too(at):
+    go(at, EXPLAIN)
+    at.button(key="empty_story").click().run()
+    assert not at.exception and not at.error and at.session_state["history"]
+    assert at.selectbox(key="explain_item").value  # a recommendation to explain
