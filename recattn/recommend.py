@@ -5,6 +5,7 @@ every cache. Pages never touch the model, the vocabulary or padding."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,9 +55,13 @@ class ItemMap:
     explained: np.ndarray  # (components,) share of the variance each explains
     width: int  # the vectors' dimension
 
+    @functools.cached_property
+    def _rows(self) -> dict[str, int]:  # made once per map: a page asks for rows on every rerun
+        return {item: row for row, item in enumerate(self.ids)}
+
     def rows(self, ids: Sequence[str]) -> list[int]:
         """The row of `coords` of each id."""
-        where = {item: row for row, item in enumerate(self.ids)}
+        where = self._rows
         unknown = [str(i) for i in ids if str(i) not in where]
         if unknown:
             raise RecAttnError(f"unknown item id(s): {', '.join(unknown[:5])}. Use ids from the catalogue.")

@@ -71,7 +71,7 @@ class SequentialTransformer(TiedScoring):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.config = cfg
-        self.causal = registry.check(cfg).causal
+        self.causal = registry.get(cfg.kind).causal  # build_model has checked the config
         # index 0: padding; n_items + 1: BERT4Rec's mask token (unused by SASRec, kept for one layout)
         self.item_emb = nn.Embedding(cfg.n_items + 2, cfg.hidden, padding_idx=0)
         if cfg.position == "learned":
