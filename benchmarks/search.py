@@ -136,6 +136,20 @@ class Try:
     epochs: int
     best_epoch: int
     stopped: str
+    # (wall-clock seconds since training began, validation NDCG@10) after each validated epoch: the curve at
+    # equal time that the Learn and Compare pages draw
+    curve: list[tuple[float, float]] = dataclasses.field(default_factory=list)
+
+
+def curve(history: list) -> list[tuple[float, float]]:
+    """Validation NDCG@10 against the seconds spent so far (training and validation), one point per validated
+    epoch of `fit`'s history."""
+    points, spent = [], 0.0
+    for report in history:
+        spent += report.seconds
+        if report.valid:
+            points.append((round(spent, 2), report.valid["ndcg@10"]))
+    return points
 
 
 # ---------------------------------------------------------------- the search space
@@ -195,7 +209,7 @@ def train_try(kind: str, settings: dict, seed: int, stage: str, split: Split, mi
         raise ValueError(f"{kind} ({shown(settings)}) used its {minutes} min before one epoch was validated; "
                          "give it more --minutes")
     done = Try(kind, settings, seed, stage, _valid_figures(result.best_valid), round(result.seconds, 2),
-               len(result.history), result.best_epoch, result.stopped)
+               len(result.history), result.best_epoch, result.stopped, curve(result.history))
     return done, result
 
 

@@ -164,6 +164,10 @@ def test_the_json_records_every_try_and_how_it_was_made(tiny_run):
         assert all(t["seconds"] > 0 and t["epochs"] >= 1 and 0 <= t["valid"]["ndcg@10"] <= 1
                    and "ndcg@10" in t["valid"]["seen_kept"] for t in row["tries"] + row["seed_runs"])
         assert row["valid_ndcg"]["values"] == [t["valid"]["ndcg@10"] for t in row["seed_runs"]]
+        for t in row["tries"] + row["seed_runs"]:  # the curve at equal time: one point per validated epoch
+            seconds, ndcg = zip(*t["curve"])
+            assert list(seconds) == sorted(seconds) and seconds[-1] <= t["seconds"] + 1e-6
+            assert max(ndcg) == pytest.approx(t["valid"]["ndcg@10"])
         assert row["valid_ndcg"]["mean"] == pytest.approx(np.mean(row["valid_ndcg"]["values"]))
         assert row["test_ndcg"]["sd"] == pytest.approx(np.std(row["test_ndcg"]["values"], ddof=1))
         assert len(row["test_hr"]["values"]) == len(SEEDS)
