@@ -6,7 +6,7 @@ st.navigation, Streamlit does not auto-discover pages/: only the pages listed he
 
 import streamlit as st
 
-from ui import models, share, state, widgets
+from ui import charts, models, share, state, widgets
 
 st.set_page_config(page_title="recattn", page_icon=":material/visibility:", layout="wide")
 state.init()
@@ -19,8 +19,10 @@ PAGES = {
         st.Page("pages/history.py", title="Build history", icon=":material/playlist_add:"),
         st.Page("pages/attention.py", title="Attention", icon=":material/grid_on:"),
         st.Page("pages/explain.py", title="Explain", icon=":material/lightbulb:"),
+        st.Page("pages/ab.py", title="A and B", icon=":material/difference:"),
     ],
     "Learn": [
+        st.Page("pages/lesson.py", title="Lesson", icon=":material/co_present:"),
         st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
         st.Page("pages/compare.py", title="Compare models", icon=":material/compare_arrows:"),
         st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
@@ -33,6 +35,7 @@ PAGES = {
 
 page = st.navigation(PAGES)
 widgets.sidebar_status()
-share.sync()  # the address bar follows the state (callbacks have already run)
+charts.format_picker()
+share.sync(keep_page_params=page.url_path == "lesson")  # the address bar follows the state (after the callbacks)
 page.run()
 models.preload()  # torch for the model pages, imported while the reader looks at this one

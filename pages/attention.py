@@ -5,12 +5,28 @@ import streamlit as st
 
 from recattn import viz
 from recattn.models import registry
-from recattn.viz.heads import head_figure, row_bars
-from ui import models, sources, state, widgets
+from recattn.analysis.head_roles import describe
+from recattn.viz.heads import head_figure, role_grid, row_bars
+from ui import charts, models, report, sources, state, widgets
 from ui.text import md, plural
 
 RANKS = "attention_ranks"  # (model, history, top-10 ranks, the ranks before the last edit), owned by this page
 MODEL = "attention_model"
+ROLES, HEAD = "attention_roles", "attention_head"  # the head-role grid's chart; the enlarged head's select
+
+
+@st.cache_data(show_spinner="Measuring every head on 300 test histories…", max_entries=20)
+def head_roles(source: str, key: str):
+    """Each head's role and importance over the source's test histories: once per checkpoint, for every session."""
+    return models.loaded(key, source).head_roles(sources.dataset(source))
+
+
+def open_head() -> None:
+    """The head-role grid's click: enlarge that head below (a callback, so it runs before the select is drawn)."""
+    points = st.session_state[ROLES]["selection"]["points"]
+    if points:
+        layer, head = points[0]["customdata"]
+        st.session_state[HEAD] = f"Layer {layer + 1} · head {head + 1}"
 
 
 def picked_model() -> None:
@@ -73,6 +89,7 @@ with left:
         st.button("Remove last", key="attention_remove_last", icon=":material/undo:", on_click=state.remove_at,
                   args=(len(history) - 1,))
         st.page_link("pages/history.py", label="Edit the history", icon=":material/edit:")
+    report.download_button(recommender, source, history, key="attention_report")
 
 with right:
     trace = rec.trace
@@ -108,7 +125,7 @@ with right:
             "full titles."
         )
     title = f"Attention weights of {registry.label(recommender.kind)}, per layer and head"
-    st.plotly_chart(viz.trace_figure(trace, layers, title=title), key="attention", config={"displaylogo": False})
+    st.plotly_chart(viz.trace_figure(trace, layers, title=title), key="attention", config=charts.config("attention"))
 
     st.subheader("The row that chose the recommendations")
     candidate = 0
@@ -123,15 +140,24 @@ with right:
         slot = " (from BERT4Rec's mask slot, [next?])" if trace.kind == "bidirectional" else ""
         st.caption("The last row of every map, as bars: how much each head weighs each history item when it scores "
                    f"the next one{slot}.")
-    st.plotly_chart(row_bars(trace, candidate), key="attention_bars", config={"displaylogo": False})
+    st.plotly_chart(row_bars(trace, candidate), key="attention_bars", config=charts.config("attention-rows"))
 
     heads = {f"Layer {layer + 1} · head {h + 1}": (layer, h) for layer in range(trace.layers)
              for h in range(trace.heads)}
+    if registry.get(recommender.kind).layered and len(heads) > 1:
+        st.subheader("What each head does")
+        with state.guard():
+            roles = head_roles(source, models.key(state.model_dir()))
+        st.plotly_chart(role_grid(roles), key=ROLES, on_select=open_head, selection_mode="points",
+                        config=charts.config("head-roles"))
+        st.caption(f"{md(describe(roles))} A head's role is where its scoring row puts more weight than chance "
+                   "would (hover a cell for every role); its size is the NDCG@10 the model loses when that head alone "
+                   "is zeroed. Click a cell to draw that head large below.")
     if len(heads) > 1:  # a single map is already drawn in full above
-        if st.session_state.get("attention_head") not in heads:
-            st.session_state["attention_head"] = None  # a head of another model's shape
-        picked = st.selectbox("Enlarge one head", list(heads), index=None, key="attention_head",
+        if st.session_state.get(HEAD) not in heads:
+            st.session_state[HEAD] = None  # a head of another model's shape
+        picked = st.selectbox("Enlarge one head", list(heads), index=None, key=HEAD,
                               placeholder="Pick a layer and head to draw it large…")
         if picked is not None:
             st.plotly_chart(head_figure(trace, *heads[picked]), key="attention_head_map",
-                            config={"displaylogo": False})
+                            config=charts.config("attention-head"))

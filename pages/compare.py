@@ -11,7 +11,7 @@ from recattn.training import workflow
 from recattn.data.dataset import number_repeats
 from recattn.errors import RecAttnError
 from recattn.viz.compare import overlap_heatmap
-from ui import models, sources, state, widgets
+from ui import charts, models, sources, state, widgets
 from ui.text import md, plural
 
 state.init()
@@ -45,6 +45,7 @@ def measured_table(search: measured.Measured, key: str, later: bool) -> None:
     with st.expander("Do the gaps exceed noise? (paired over the test users)"):
         for sentence in measured.paired_sentences(search):
             st.markdown("- " + md(sentence))
+    widgets.budget_curves(search, key=f"{key}_curves")
 
 
 def measured_section(source: str, say_when_none: bool) -> bool:
@@ -147,7 +148,7 @@ with lists_box:
     left, right = st.columns(2, gap="large")
     with left:
         st.plotly_chart(overlap_heatmap(comparison.overlap_matrix(lists), K), key="compare_overlap",
-                        config={"displaylogo": False})
+                        config=charts.config("overlap"))
         st.caption(f"Share of the top {K} two models have in common: 1 is the same items (in any order), 0 none.")
     with right:
         st.markdown("**Where each model ranks every item of these lists**")

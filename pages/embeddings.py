@@ -5,7 +5,7 @@ import streamlit as st
 from recattn.models import registry
 from recattn.recommend import ItemMap
 from recattn.viz.embeddings import embedding_map
-from ui import models, sources, state, widgets
+from ui import charts, models, sources, state, widgets
 from ui.text import md, plural
 
 state.init()
@@ -65,7 +65,7 @@ with state.guard():
 first, second = projection.explained
 st.plotly_chart(embedding_map(projection.coords, items["title"].astype(str).tolist(), items["genres"].astype(str).tolist(),
                               projection.explained, in_history, recommended, noun="category" if news else "genre"),
-                key="embeddings_map", config={"displaylogo": False})
+                key="embeddings_map", config=charts.config("embeddings"))
 st.caption(
     f"{len(items):,} items of {md(found[path].label)}, coloured by "
     f"{'category' if news else 'first genre'}. The two components explain {first:.0%} and {second:.0%} of the "

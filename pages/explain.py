@@ -12,15 +12,16 @@ from recattn.models import registry
 from recattn import paths
 from recattn.errors import RecAttnError
 from recattn.viz import explain as figs
-from ui import models, sources, state, widgets
+from ui import charts, models, report, sources, state, widgets
 from ui.text import md, plural
 
 state.init()
-CONFIG = {"displaylogo": False}
-ITEM, CHECKED = "explain_item", "explain_checked"  # the picked recommendation; the checkpoints whose checks ran
+# the picked recommendation; the checkpoints whose checks ran; the other item of "why this rather than that"
+ITEM, CHECKED, RATHER = "explain_item", "explain_checked", "explain_rather"
 BEFORE = "explain_before"  # (the history after the counterfactual, the top-10 ranks before it)
 GRADIENTS = "it has no item embeddings to take gradients on"
 MISSING = {"attention": "it has no attention", "rollout": "rollout needs self-attention stacked in layers",
+           "value_norm": "the value-norm reading needs self-attention layers",
            "grad_x_input": GRADIENTS, "integrated_gradients": GRADIENTS}  # why a method does not apply
 
 
@@ -34,6 +35,12 @@ def recommended(source: str, key: str, history: tuple[str, ...]):
 def explained(source: str, key: str, history: tuple[str, ...], item_id: str):
     """Every applicable method's weights, occlusion, the counterfactual, head stats and head ablation."""
     return models.loaded(key, source).explain(list(history), item_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=100)
+def rather(source: str, key: str, history: tuple[str, ...], item_id: str, other_id: str):
+    """Contrastive occlusion: per history item, how much the lead of `item_id` over `other_id` shrinks without it."""
+    return models.loaded(key, source).rather_than(list(history), item_id, other_id)
 
 
 @st.cache_data(show_spinner="Running the checks on 200 test histories…", max_entries=20)
@@ -58,7 +65,7 @@ def apply_counterfactual(positions: tuple[int, ...], names: str, title: str, ran
 
 
 st.title("Why this recommendation?")
-st.caption("Attention shows what a model looked at, not what made it choose. Here five methods explain one "
+st.caption("Attention shows what a model looked at, not what made it choose. Here six methods explain one "
            "recommendation side by side, the built-in worlds' planted causes say which of them is right, and "
            "removing items shows what the recommendation really hangs on.")
 recommender = widgets.require_model()
@@ -96,6 +103,7 @@ with left:
         st.markdown(f"Even without {these} ({removed or 'none'}), **{md(title)}** stays at #{cf.rank_after}: no "
                     "small removal takes it out of the top 10.")
     st.caption("Found greedily: each step removes the item whose absence ranks it lowest, up to 5 items.")
+    report.download_button(recommender, source, history, key="explain_report")
 
 with right:
     used = len(rec.used_history)
@@ -103,7 +111,8 @@ with right:
     shown = {m: (occluded.score_drop if m == explain.OCCLUSION else weights[m])[-used:]
              for m in why.methods}
     st.plotly_chart(figs.method_bars(shown, sources.titles_of(source, history[-used:]), title,
-                                     occluded.rank_change[-used:]), key="explain_methods", config=CONFIG)
+                                     occluded.rank_change[-used:]), key="explain_methods",
+                    config=charts.config("explanations"))
     missing = [m for m in explain.METHODS if m not in shown]
     if missing:
         reasons = sorted({MISSING[m] for m in missing})
@@ -117,6 +126,27 @@ with right:
         st.caption("Rank correlation over the history items: +1 when the items the model looks at most are exactly "
                    "those whose removal hurts most, 0 when attention says nothing about what matters. Undefined "
                    "when either side gives every item the same weight.")
+
+    st.subheader("Why this one rather than another?")
+    others = [i for i in ids if i != item_id]
+    if st.session_state.get(RATHER) not in others:
+        st.session_state[RATHER] = others[0]
+    other_id = st.selectbox("Rather than", others, key=RATHER,
+                            format_func=lambda i: f"{ids.index(i) + 1}. {rec.items[ids.index(i)].title}")
+    other = rec.items[ids.index(other_id)]
+    drops = rather(source, key, tuple(history), item_id, other_id)[-used:]
+    lead = rec.items[ids.index(item_id)].score - other.score
+    st.plotly_chart(figs.method_bars({"contrast": drops}, sources.titles_of(source, history[-used:]),
+                                     f"{title} rather than {other.title}"), key="explain_contrast",
+                    config=charts.config("rather-than"))
+    strongest = int(np.argmax(drops))
+    held = sources.titles_of(source, [history[-used:][strongest]])[0]
+    flips = drops[strongest] > lead
+    st.caption(f"**{md(title)}** {'leads' if lead >= 0 else 'trails'} **{md(other.title)}** by {abs(lead):.3f} in "
+               f"score. The lead rests most on *{md(held)}*: without it, it shrinks by {drops[strongest]:.3f}"
+               + (", and the order flips." if flips else ".") if drops[strongest] > 0 else
+               f"**{md(title)}** {'leads' if lead >= 0 else 'trails'} **{md(other.title)}** by {abs(lead):.3f} in "
+               "score, and no single history item's removal shrinks that lead.")
 
 left, right = st.columns(2, gap="large")
 with left:
@@ -139,13 +169,20 @@ with left:
         st.info(f"The benchmark covers the shipped models ({covered}): pick one of them in the sidebar to see how "
                 "its explanations score.", icon=":material/science:")
     else:
-        cases = entry["baselines"]["random"]
+        cases, usage = entry["baselines"]["random"], entry.get("usage") or {}
         table = figs.agreement_table(entry)
         st.dataframe(table, hide_index=True, key="explain_agreement",
                      column_config={c: st.column_config.NumberColumn(format="%.2f") for c in table.columns[1:]})
-        st.caption(f"Share of the {cases['cases']} test interactions with one planted cause in which each method "
-                   f"ranks that item first; “≥ 2 back” keeps the {cases['cases_far']} whose cause is not the "
-                   f"newest item, where the most-recent baseline scores 0. Measured by "
+        used = (f" Removing the whole cause set drops the item out of the top 10 in {usage['used']} of the "
+                f"{usage['right']} right cases: how often this model demonstrably uses the planted cause."
+                if usage.get("right") else "")
+        st.caption(f"Share of the {cases['cases']} test interactions caused by earlier items in which each method's "
+                   "top item is one of the items the rule admits (the earlier parts of a series, the recent items "
+                   f"sharing the genre); “≥ 2 back” keeps the {cases['cases_far']} whose nearest cause is not "
+                   f"the newest item, “right” the {cases.get('cases_far_right', 0)} of those the model puts in its "
+                   "top 10 "
+                   f"(an explanation of a miss measures the model). Random picks score the random row (top-1 "
+                   f"{cases.get('chance_far_right') or 0:.2f} on the far right cases).{used} Measured by "
                    f"{md(report.get('command', '?'))} on {md(report.get('date', '?'))}.")
 
     st.subheader("Model checks")
@@ -165,7 +202,7 @@ with left:
 with right:
     st.subheader("Heads")
     if stats and ablations:
-        st.plotly_chart(figs.head_figure(stats, ablations), key="explain_heads", config=CONFIG)
+        st.plotly_chart(figs.head_figure(stats, ablations), key="explain_heads", config=charts.config("heads"))
         st.caption(f"Entropy, newest-item weight and look-back read each head's scoring row on this history; the last "
                    f"two columns zero one head at a time: the share of the top 10 that stays, and where "
                    f"**{md(title)}** (#{cf.rank_before} now) lands. The head that changes the most matters most.")

@@ -55,8 +55,12 @@ NEXT = [
      "Transformer vs RNN."),
     ("pages/compare.py", "Compare the models", ":material/compare_arrows:",
      "Every model's top-10 for your history, and their test metrics under four protocols."),
+    ("pages/lesson.py", "Teach a lesson", ":material/co_present:",
+     "Seven steps in the seed's order, each a live view with a computed sentence and a question; a presenter view."),
+    ("pages/ab.py", "Compare two histories", ":material/difference:",
+     "Pin a history as A, edit it into B: both top-10s and every head's change of attention."),
 ]
-for column, (target, label, icon, about) in zip(st.columns(2) * 2, NEXT):
+for column, (target, label, icon, about) in zip(st.columns(2) * 3, NEXT):
     with column.container(border=True):
         st.page_link(target, label=label, icon=icon)
         st.caption(about)

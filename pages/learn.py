@@ -8,12 +8,11 @@ from recattn.analysis import contrast
 from recattn.analysis.walkthrough import block_formulas
 from recattn.results import measured
 from recattn.viz import learn as figs
-from ui import models, sources, state, widgets
+from ui import charts, models, sources, state, widgets
 from ui.text import md
 
 state.init()
 state.remember("learn_layer", "learn_head", "learn_tab")
-CONFIG = {"displaylogo": False}
 TABS = ("1 · Embeddings", "2 · One attention head", "3 · Block → scores", "4 · Additive attention",
         "5 · Transformer vs RNN")
 
@@ -49,7 +48,7 @@ def missing(name: str, what: str) -> None:
 
 
 def show(key: str, fig, caption: str) -> None:
-    st.plotly_chart(fig, key=key, config=CONFIG)
+    st.plotly_chart(fig, key=key, config=charts.config(key.removeprefix("learn_")))
     st.caption(caption)
 
 
@@ -176,6 +175,10 @@ if tabs[4].open:
         else:
             st.caption("No equal search of SASRec and GRU4Rec has been run on this data, so this page makes no claim "
                        "about which is better: the plots below show how each one reads this history.")
+        # the same runs against the clock: which is ahead depends on how long each may train
+        timed = [m for m in widgets.measured_searches(source) if {"sasrec", "gru"} <= set(measured.curves(m))]
+        if timed:
+            widgets.budget_curves(timed[0], key="learn_budget")
         found = {name: r for name, r in (("SASRec", sasrec), ("GRU4Rec", gru)) if r is not None}
         for name in [n for n in ("SASRec", "GRU4Rec") if n not in found]:
             missing(name, f"{name}'s side of the contrast")

@@ -5,7 +5,7 @@ import streamlit as st
 from recattn import defaults
 from recattn.models import registry
 from recattn.viz.training import training_curves
-from ui import sources, state, training
+from ui import charts, sources, state, training
 from ui.text import md
 
 state.init()
@@ -97,7 +97,7 @@ def progress() -> None:
         st.plotly_chart(training_curves([r.epoch for r in reports], [r.loss for r in reports],
                                         [r.valid.get("ndcg@10", float("nan")) for r in reports],
                                         reports[-1].best_epoch, f"{current.name} on {sources.source_label(current.source)}"),
-                        key="train_curves", config={"displaylogo": False})
+                        key="train_curves", config=charts.config("training"))
 
 
 progress()

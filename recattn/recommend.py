@@ -17,7 +17,7 @@ import torch
 
 from recattn import checkpoint, history as history_ops, ranking
 from recattn.ranking import RecItem
-from recattn.analysis import checks, contrast, explain, walkthrough
+from recattn.analysis import checks, contrast, explain, head_roles, walkthrough
 from recattn.analysis.embeddings import item_embeddings, pca
 from recattn.data import prepare
 from recattn.data.dataset import Dataset
@@ -227,6 +227,15 @@ class Recommender:
                                explain.counterfactual(model, seq, item), explain.head_stats(model, seq),
                                explain.ablate_heads(model, seq, item))
 
+    def rather_than(self, history: list[str], item_id: str, other_id: str) -> np.ndarray:
+        """Why `item_id` rather than `other_id` after `history`: per history item (oldest first), how much the gap
+        score(item) − score(other) drops without it (contrastive occlusion; above 0 it favoured `item_id`)."""
+        if str(item_id) == str(other_id):
+            raise RecAttnError("pick two different items to compare")
+        seq = self._indices(history)
+        item, other = (int(i) for i in self._indices([item_id, other_id]))
+        return explain.contrastive_occlusion(self.model, seq, item, other)
+
     def walkthrough(self, history: list[str], positions: bool = True) -> walkthrough.Walkthrough:
         """SASRec's forward pass on `history`, operation by operation (`positions=False`: blind to order)."""
         try:
@@ -293,6 +302,16 @@ class Recommender:
         found = checks.run_checks(self.model, checks.sample_histories(split.test_inputs, self.max_len),
                                   split.item_counts())
         return (*found, checks.attention_needed(self.model, split.test_inputs, split.test_targets, vocab.size))
+
+    def head_roles(self, dataset: Dataset, users: int = 300) -> head_roles.HeadRoles:
+        """What each layer × head does over up to `users` test histories of `dataset` (where its scoring row puts
+        its weight against the roles the data can tell) and how much NDCG@10 the model loses without it."""
+        vocab, split = prepare(dataset)
+        props = head_roles.item_properties(self.items, split.item_counts())
+        try:
+            return head_roles.head_roles(self.model, split.test_inputs, split.test_targets, vocab.size, props, users)
+        except ValueError as e:
+            raise RecAttnError(str(e)) from e
 
 
 def _check_k(k: int) -> None:

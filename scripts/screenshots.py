@@ -28,6 +28,8 @@ PAGES = [
     ("Build history", "Your history", "history"),
     ("Attention", "What the model looks at", "attention"),
     ("Explain", "Why this recommendation?", "explain"),
+    ("A and B", "A and B: what an edit changes", "ab"),
+    ("Lesson", "Question for the class", "lesson"),
     ("Learn", "How attention computes a recommendation", "learn"),
     ("Compare models", "Top 10 of every model", "compare"),
     ("Embeddings", "Item embeddings", "embeddings"),

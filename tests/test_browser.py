@@ -73,7 +73,8 @@ def add_film(page: Page, text: str, pick: int = 0) -> None:
 
 
 # The navigation's page titles, in app.py's order.
-NAV = ["Home", "Build history", "Attention", "Explain", "Learn", "Compare models", "Embeddings", "Data", "Train"]
+NAV = ["Home", "Build history", "Attention", "Explain", "A and B", "Lesson", "Learn", "Compare models", "Embeddings", "Data",
+       "Train"]
 
 
 def test_history_to_attention_updates_on_every_change(server, page):
@@ -209,3 +210,35 @@ def test_a_lesson_walk_and_its_shared_link(server, page, browser):
         assert films.loc[story.item_ids[0], "title"] in shown
     finally:
         fresh.close()
+
+
+def test_the_report_downloads_and_draws_its_charts_with_the_network_blocked(server, page, browser, tmp_path):
+    from recattn.data import load
+    from recattn.data.presets import presets
+
+    story = presets(load("builtin:films"))[0]
+    page.goto(server + "/attention?history=" + ",".join(story.item_ids))
+    expect(page.locator(".st-key-attention_top10 li")).to_have_count(10)
+    wait_idle(page)
+    with page.expect_download() as got:
+        page.locator(".st-key-attention_report").get_by_role("button").click()
+    path = tmp_path / "report.html"
+    got.value.save_as(path)
+    offline = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    try:
+        opened = offline.new_page()
+        asked: list[str] = []
+
+        def only_the_file(route):
+            asked.append(route.request.url)
+            route.continue_() if route.request.url.startswith("file:") else route.abort()
+
+        opened.route("**/*", only_the_file)
+        opened.goto(path.as_uri())
+        expect(opened.locator(".js-plotly-plot")).to_have_count(2)  # the attention grid and the explanation
+        expect(opened.locator(".js-plotly-plot g.hm")).to_have_count(4)  # 2 layers × 2 heads, drawn
+        expect(opened.locator(".js-plotly-plot g.trace.bars").first).to_be_visible()
+        assert all(url.startswith("file:") for url in asked), asked
+        opened.screenshot(path=str(ARTIFACTS / "report-offline.png"), full_page=True)
+    finally:
+        offline.close()

@@ -67,7 +67,12 @@ def test_two_processes_match_one_process_with_twice_the_batch(tmp_path, capsys):
     a, b = checkpoint.load(alone).model.state_dict(), checkpoint.load(shared).model.state_dict()
     assert a.keys() == b.keys()
     for name in a:
-        assert torch.allclose(a[name], b[name], atol=TOLERANCE, rtol=0), (name, (a[name] - b[name]).abs().max())
+        x, y = a[name], b[name]
+        if name.endswith("attn.qkv.bias"):  # the key bias shifts a softmax row by a constant: its gradient is 0 up to
+            keep = torch.ones_like(x, dtype=torch.bool)  # rounding, which Adam scales to whole steps; leave it out
+            keep[16:32] = False
+            x, y = x[keep], y[keep]
+        assert torch.allclose(x, y, atol=TOLERANCE, rtol=0), (name, (x - y).abs().max())
     initial = _initial_weights()  # training moved the weights far beyond the tolerance: the comparison can fail
     assert max((a[n] - initial[n]).abs().max().item() for n in initial) > 100 * TOLERANCE
 

@@ -153,10 +153,11 @@ def test_grad_x_input_lands_on_the_right_position(kind):
 
 
 @pytest.mark.parametrize("kind,expected", [
-    ("sasrec", {"attention", "rollout", "occlusion", "grad_x_input", "integrated_gradients", "attention_L1",
+    ("sasrec", {"attention", "value_norm", "rollout", "occlusion", "grad_x_input", "integrated_gradients",
+                "attention_L1",
                 "attention_L2H2"}),
-    ("bert4rec", {"attention", "rollout", "occlusion", "grad_x_input", "integrated_gradients"}),
-    ("sasrec-additive", {"attention", "rollout", "occlusion", "grad_x_input", "integrated_gradients",
+    ("bert4rec", {"attention", "value_norm", "rollout", "occlusion", "grad_x_input", "integrated_gradients"}),
+    ("sasrec-additive", {"attention", "value_norm", "rollout", "occlusion", "grad_x_input", "integrated_gradients",
                          "attention_L1", "attention_L2H2"}),  # SASRec's layers and heads, the seed's score in each
     ("additive", {"attention", "occlusion", "grad_x_input", "integrated_gradients"}),
     ("narm", {"attention", "occlusion", "grad_x_input", "integrated_gradients"}),  # one causal row, no rollout
@@ -282,3 +283,50 @@ def test_counterfactual_of_an_item_already_outside_the_top_k_removes_nothing():
     model = _knn_with_one_cause()
     cf = ex.counterfactual(model, np.array([0, 1, 2, 4]), 20, k=10)
     assert cf.found and cf.removed_positions == () and cf.rank_before == cf.rank_after == 11
+
+
+def _layer_input(model, seq):
+    """What the last self-attention layer read and what it returned, for one history."""
+    layer = ex.attention_layers(model)[-1]
+    seen = []
+    handle = layer.register_forward_hook(lambda module, args, out: seen.append((args[0], out[0])))
+    try:
+        ex.score_batch(model, np.asarray(seq)[None])
+    finally:
+        handle.remove()
+    return layer, *seen[-1]
+
+
+@pytest.mark.parametrize("kind", ["sasrec", "sasrec-additive", "bert4rec"])
+def test_what_each_key_carries_adds_up_to_the_layers_output(kind):
+    model = _model(kind)
+    layer, x, y = _layer_input(model, SEQ)
+    alpha = ex.score_batch(model, SEQ[None], attention=True).attention[-1][0, :, -1, :]  # the scoring row (H, K)
+    with torch.inference_mode():
+        carried = ex._carried(layer, x)  # (H, K, D)
+        rebuilt = torch.einsum("hk,hko->o", alpha, carried) + layer.out.bias
+    assert torch.allclose(rebuilt, y[0, -1], atol=1e-5)  # the decomposition is the layer's own sum
+
+
+def test_value_norm_is_the_weight_times_the_norm_of_what_the_key_carries():
+    model = _model("sasrec", heads=1)
+    layer, x, _ = _layer_input(model, SEQ)
+    D = x.shape[-1]
+    with torch.inference_mode():
+        v = layer.qkv(x)[0, :, 2 * D:]  # (K, D): one head's values
+        carried = (v @ layer.out.weight.T).norm(dim=-1).numpy()
+    alpha = ex.attention_rows(model, SEQ, ITEM)[-1, 0]  # (T,)
+    expected = alpha * carried
+    assert np.allclose(ex.value_norms(model, SEQ), expected, atol=1e-6)
+    assert (ex.value_norms(model, SEQ)[SEQ == 0] == 0).all()
+    with pytest.raises(ValueError, match="self-attention layers"):
+        ex.value_norms(_model("gru"), SEQ)
+
+
+@pytest.mark.parametrize("kind", ["sasrec", "gru"])
+def test_contrastive_occlusion_is_the_difference_of_the_two_items_occlusions(kind):
+    model = _model(kind)
+    other = 17
+    got = ex.contrastive_occlusion(model, SEQ, ITEM, other)
+    expected = ex.occlusion(model, SEQ, ITEM).score_drop - ex.occlusion(model, SEQ, other).score_drop
+    assert np.allclose(got, expected, atol=1e-5) and (got[SEQ == 0] == 0).all()

@@ -9,15 +9,18 @@ import pytest
 
 import recattn.data
 from recattn import checkpoint, paths
+from recattn.analysis import explain
 from recattn.analysis import explain_benchmark as eb
 from recattn.cli import main
 from recattn.config import ModelConfig, TrainConfig
 from recattn.data import prepare
 from recattn.data.dataset import Dataset
+from recattn.data.info import cause_sets
 from recattn.errors import RecAttnError
 from recattn.models import build_model
 
-AGREEMENT_KEYS = {"top1", "cases", "top1_far", "cases_far", "by_distance", "by_cause"}
+AGREEMENT_KEYS = {f"{m}{part}" for m in ("top1", "top3", "cases", "chance", "chance3")
+                  for part in ("", "_far", "_right", "_far_right")} | {"by_distance", "by_cause"}
 BINS = {"1", "2-5", "6+"}
 
 
@@ -77,14 +80,42 @@ def test_window_is_what_the_model_reads():
 
 def test_top1_credit_ties_signs_and_the_window():
     case = eb.Case("u", np.array([1, 2, 3, 4]), 9, distance=2)  # the cause is position 2
-    assert eb.top1_hit(np.array([0, 0.1, 0.5, 0.2]), case, 4) == 1.0
-    assert eb.top1_hit(np.array([0, 0.1, 0.2, 0.5]), case, 4) == 0.0
-    assert eb.top1_hit(np.array([0.5, 0.1, 0.5, 0.5]), case, 4) == pytest.approx(1 / 3)
-    assert eb.top1_hit(np.array([0.5, 0.1, 0.5, 0.5]), case, 3) == pytest.approx(1 / 2)  # position 0 is outside
-    assert eb.top1_hit(np.array([-3.0, -0.1, -0.2, -0.5]), case, 4) == 0.0  # nothing pushes the item up
-    assert eb.top1_hit(np.array([0.0, 0.0, 0.0, 0.0]), case, 4) == 0.0
+    assert eb.hit(np.array([0, 0.1, 0.5, 0.2]), case, 4) == 1.0
+    assert eb.hit(np.array([0, 0.1, 0.2, 0.5]), case, 4) == 0.0
+    assert eb.hit(np.array([0.5, 0.1, 0.5, 0.5]), case, 4) == pytest.approx(1 / 3)
+    assert eb.hit(np.array([0.5, 0.1, 0.5, 0.5]), case, 3) == pytest.approx(1 / 2)  # position 0 is outside
+    assert eb.hit(np.array([-3.0, -0.1, -0.2, -0.5]), case, 4) == 0.0  # nothing pushes the item up
+    assert eb.hit(np.array([0.0, 0.0, 0.0, 0.0]), case, 4) == 0.0
     with pytest.raises(ValueError):  # the cause outside the window is no case
-        eb.top1_hit(np.array([0, 0.1, 0.5, 0.2]), case, 1)
+        eb.hit(np.array([0, 0.1, 0.5, 0.2]), case, 1)
+
+
+def test_a_cause_set_credits_any_of_its_items_top3_and_chance():
+    # causes 1 and 3 back (positions 4 and 2 of 5)
+    case = eb.Case("u", np.array([1, 2, 3, 4, 5]), 9, distance=3, causes=(1, 3))
+    assert case.nearest == 1 and case.cause == 2
+    assert eb.hit(np.array([0, 0, 0.9, 0.1, 0.2]), case, 5) == 1.0  # the recorded one
+    assert eb.hit(np.array([0, 0, 0.1, 0.1, 0.9]), case, 5) == 1.0  # another item the rule admits
+    assert eb.hit(np.array([0.9, 0.8, 0.1, 0.7, 0.2]), case, 5, k=3) == 0.0  # top 3: positions 0, 1, 3
+    assert eb.hit(np.array([0.9, 0.8, 0.7, 0.1, 0.2]), case, 5, k=3) == 1.0
+    # three tie for the last two slots of the top 3, one of them a cause: 1 − C(2, 2) / C(3, 2)
+    assert eb.hit(np.array([0.9, 0.5, 0.5, 0.5, 0.1]), case, 5, k=3) == pytest.approx(1 - 1 / 3)
+    assert eb.chance(case, 5) == pytest.approx(2 / 5)
+    assert eb.chance(case, 5, 3) == pytest.approx(1 - 1 / 10)  # C(3, 3) / C(5, 3)
+    assert eb.chance(case, 2) == pytest.approx(1 / 2)  # in a window of 2 only the newest is a cause
+
+
+def test_cause_sets_hold_every_item_the_rule_admits():
+    items = pd.DataFrame({"item_id": list("abcdefg"), "title": list("abcdefg"),
+                          "genres": ["X", "Y", "X|Z", "Y", "Z", "X", "Q"], "franchise": [1, -1, 1, -1, -1, 1, -1]})
+    rows = [("u", "a", "", "taste"), ("u", "b", "", "taste"), ("u", "c", "a", "franchise"),
+            ("u", "d", "", "taste"), ("u", "f", "c", "franchise"),  # parts a and c came before f: both admitted
+            ("u", "e", "c", "genre"),  # Z, as c; among the last 3 (d, f, c... f has X only): c alone
+            ("u", "g", "e", "genre"),  # Q: no recent item shares it, the recorded one stays
+            ("v", "b", "", "taste"), ("v", "d", "b", "genre")]
+    inter = pd.DataFrame(rows, columns=["user_id", "item_id", "cause_item", "cause"])
+    inter.insert(2, "timestamp", np.arange(len(inter)))
+    assert cause_sets(inter, items) == [(), (), (2,), (), (2, 4), (3,), (1,), (), (1,)]
 
 
 def test_oracle_scores_one_and_the_baselines_are_exact():
@@ -99,23 +130,38 @@ def test_oracle_scores_one_and_the_baselines_are_exact():
     r = eb.benchmark(model, cases, explainer=explainer)
     assert (r["window"], r["cases"], r["cases_available"]) == (3, 3, 3)
     m, b = r["methods"], r["baselines"]
-    assert m["oracle"]["top1"] == 1.0 and m["oracle"]["top1_far"] == 1.0
+    assert m["oracle"]["top1"] == 1.0 and m["oracle"]["top1_far"] == 1.0 and m["oracle"]["top3"] == 1.0
     assert m["negated"]["top1"] == 0.0
     assert m["flat"]["top1"] == pytest.approx((1 / 3 + 1 / 2 + 1 / 3) / 3)  # ties share: the random expectation
     assert b["random"]["top1"] == pytest.approx((1 / 3 + 1 / 2 + 1 / 3) / 3)  # 1 / items in the window
-    assert b["random"]["top1_far"] == pytest.approx(1 / 3)
-    assert (b["most_recent"]["by_distance"]["1"], b["most_recent"]["top1_far"]) == (1.0, 0.0)
+    assert b["random"]["top1"] == pytest.approx(b["random"]["chance"])  # the random row is the chance rate
+    assert b["random"]["top1_far"] == pytest.approx(1 / 3) and b["random"]["top3_far"] == 1.0  # 3 of a window of 3
+    assert (b["most_recent"]["by_distance"]["1"]["top1"], b["most_recent"]["top1_far"]) == (1.0, 0.0)
     assert b["most_recent"]["top1"] == pytest.approx(1 / 3)
     assert (b["most_recent"]["cases"], b["most_recent"]["cases_far"]) == (3, 2)
-    assert b["most_recent"]["by_distance"] == {"1": 1.0, "2-5": 0.0, "6+": None}  # no case 6+ back
-    assert b["most_recent"]["by_cause"] == {  # per planted rule: u2's continuation is 1 back, the genre picks 3
-        "franchise": {"top1": 1.0, "cases": 1, "top1_far": None, "cases_far": 0},
-        "genre": {"top1": 0.0, "cases": 2, "top1_far": 0.0, "cases_far": 2}}
+    assert b["most_recent"]["by_distance"]["6+"]["top1"] is None  # no case 6+ back
+    by_cause = b["most_recent"]["by_cause"]  # per planted rule: u2's continuation is 1 back, the genre picks 3
+    assert (by_cause["franchise"]["top1"], by_cause["franchise"]["cases"], by_cause["franchise"]["cases_far"]) == (
+        1.0, 1, 0)
+    assert (by_cause["genre"]["top1"], by_cause["genre"]["top1_far"], by_cause["genre"]["cases_far"]) == (0.0, 0.0, 2)
     assert m["oracle"]["by_cause"]["genre"]["top1_far"] == 1.0
+    # right cases: those whose item the model's top 10 holds (of 12 items, an untrained model's)
+    right = [eb.right_and_used(model, c)[0] for c in cases]
+    assert m["oracle"]["cases_right"] == sum(right) and r["usage"]["right"] == sum(right)
+    assert 0 <= r["usage"]["used"] <= r["usage"]["right"]
     # a window of 2 keeps only the case whose cause is 1 back
     short = eb.benchmark(_model(max_len=2), cases, explainer=explainer)
     assert (short["cases"], short["baselines"]["random"]["top1"]) == (1, 0.5)
     assert eb.benchmark(model, cases, users=2, explainer=explainer)["cases"] == 2
+
+
+def test_right_and_used_by_hand():
+    model = _model(max_len=3)
+    case = eb.Case("u", np.array([1, 2, 3]), 4, distance=1, causes=(1, 2))
+    scores = explain.score_batch(model, np.array([[1, 2, 3], [0, 0, 1]])).scores
+    before, after = (int(x) for x in explain.ranks(scores, np.array([[1, 2, 3], [0, 0, 1]]), 4))
+    assert eb.right_and_used(model, case) == (before <= 10, before <= 10 < after)
+    assert eb.right_and_used(model, case, k=1) == (before <= 1, before <= 1 < after)
 
 
 def test_the_best_head_is_chosen_on_validation(monkeypatch):
@@ -157,7 +203,10 @@ def test_cli_json_table_results_file_and_load_results(tmp_path, monkeypatch, cap
     assert main(["explain-benchmark", "--data", "builtin:films", "--checkpoint", str(ckpt), "--json",
                  "--out", str(out)]) == 0
     (result,) = json.loads(capsys.readouterr().out)
-    assert {"model", "checkpoint", "methods", "baselines"} <= set(result) and result["model"] == "sasrec"
+    assert {"model", "checkpoint", "methods", "baselines", "usage"} <= set(result) and result["model"] == "sasrec"
+    for method in result["methods"].values():  # what a reviewer reads first, for every method
+        assert {"top1_far", "cases_far", "top1_far_right", "cases_far_right", "top3_far_right", "chance_far"} <= set(
+            method)
     assert result["cases"] == 3 and result["checkpoint"] == str(ckpt.resolve())
     saved = eb.load_results("builtin:films")
     assert {"command", "commit", "date", "threads", "cases", "models"} <= set(saved)

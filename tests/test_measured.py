@@ -120,3 +120,57 @@ def test_later_searches_of_the_same_data_come_after_the_equal_search(tmp_path):
     assert said.startswith("After the same tuning effort on builtin:films, SASRec (additive) reaches a test NDCG@10 "
                            "of 0.230 ± 0.010 and SASRec 0.200 ± 0.010")
     assert measured.first_contrast(found, "sasrec-additive", "gru") is None
+
+
+# ---------------------------------------------------------------- at equal time and at convergence
+# GRU4Rec validates early and learns fast; SASRec starts late and ends higher: the leader changes with the budget
+GRU_CURVES = [[(5.0, 0.10), (20.0, 0.15), (60.0, 0.16)], [(6.0, 0.12), (21.0, 0.14), (59.0, 0.15)]]
+SASREC_CURVES = [[(12.0, 0.05), (40.0, 0.18), (60.0, 0.20)], [(16.0, 0.07), (41.0, 0.19), (58.0, 0.17)]]
+
+
+def _runs(curves, settings):
+    return [{"settings": settings, "seed": s, "stage": "seeds", "curve": c} for s, c in enumerate(curves)]
+
+
+TIMED = {**REPORT, "seeds": [0, 1], "models": {
+    **REPORT["models"],
+    "sasrec": {**REPORT["models"]["sasrec"], "seed_runs": _runs(SASREC_CURVES, REPORT["models"]["sasrec"]["settings"])},
+    "gru": {**REPORT["models"]["gru"], "seed_runs": _runs(GRU_CURVES, REPORT["models"]["gru"]["settings"])
+            + _runs([[(1.0, 0.9)]], {"lr": 0.1})},  # a seed run of the configuration that lost: not the winner's
+}}
+CONVERGED = {"cap_minutes": 15, "models": {
+    "sasrec": {"valid_ndcg": _spread([0.24]), "seconds": _spread([300.0]), "runs": [{"curve": [(60.0, 0.2)]}]},
+    "gru": {"valid_ndcg": _spread([0.26]), "seconds": _spread([240.0]), "runs": [{"curve": [(60.0, 0.2)]}]}}}
+
+
+def test_the_curves_are_the_winners_seed_runs_and_a_run_keeps_its_best_so_far(tmp_path):
+    timed = measured.Measured(TIMED, tmp_path / "search-films.json")
+    found = measured.curves(timed)
+    assert set(found) == {"sasrec", "gru"}  # the two-stage and counted rows have none
+    assert found["gru"] == GRU_CURVES  # the losing configuration's run is left out
+    assert measured.reached(SASREC_CURVES[1], 15.9) is None and measured.reached(SASREC_CURVES[1], 60) == 0.19
+    early = measured.standing(found, 15.0)
+    assert early["gru"] == pytest.approx(0.11) and early["sasrec"] is None  # one SASRec seed has not validated yet
+    assert measured.standing(found, 60.0)["sasrec"] == pytest.approx((0.20 + 0.19) / 2)
+
+
+def test_the_budget_sentence_says_who_leads_when(tmp_path):
+    timed = measured.Measured(TIMED, tmp_path / "search-films.json")
+    said = measured.budget_sentence(timed)
+    assert said.startswith("Mean best validation NDCG@10 over seeds 0, 1: after 15 s, GRU4Rec 0.110 (SASRec: no epoch "
+                           "validated yet); after the search's 60 s, SASRec 0.195 > GRU4Rec 0.155.")
+    assert said.endswith("The leader changes with the budget: GRU4Rec learns faster, SASRec is ahead at the end.")
+    converged = measured.budget_sentence(timed, CONVERGED)
+    assert converged.endswith("Trained to early stop (at most 15 min; minutes taken: SASRec 5.0, GRU4Rec 4.0): "
+                              "GRU4Rec 0.260 > SASRec 0.240, so given time GRU4Rec overtakes SASRec.")
+    assert measured.budget_sentence(measured.Measured(REPORT, tmp_path / "search-films.json")) is None  # no curves
+
+
+def test_the_convergence_file_beside_a_search_is_read_and_a_broken_one_says_how_to_remake_it(tmp_path):
+    timed = measured.Measured(TIMED, tmp_path / "search-films-recipe.json")
+    assert measured.convergence(timed) is None
+    (tmp_path / "converge-films-recipe.json").write_text(json.dumps(CONVERGED))
+    assert measured.convergence(timed)["cap_minutes"] == 15
+    (tmp_path / "converge-films-recipe.json").write_text("{")
+    with pytest.raises(RecAttnError, match="run python benchmarks/converge.py search-films-recipe.json"):
+        measured.convergence(timed)

@@ -112,3 +112,22 @@ def test_bad_shapes_are_refused():
         viz.attention_grid(_weights(1, 1), TITLES[:3], TITLES)
     with pytest.raises(ValueError):
         viz.attention_grid(_weights(1, 1), TITLES, TITLES, np.zeros((3, 3), bool))
+
+
+def test_the_budget_curves_draw_every_seed_with_one_colour_and_one_legend_entry_per_model():
+    from recattn.viz.compare import budget_figure
+
+    panels = {"At the search's budget (1 min)": {"sasrec": [[(5, 0.1), (30, 0.2)], [(6, 0.12)]], "gru": [[(4, 0.15)]]},
+              "Trained to early stop": {"sasrec": [[(300, 0.25)]], "gru": [[(200, 0.22)]]}}
+    fig = budget_figure(panels, {"sasrec": "SASRec", "gru": "GRU4Rec"}).to_plotly_json()
+    traces = fig["data"]
+    assert len(traces) == 5 and [t["xaxis"] for t in traces] == ["x", "x", "x", "x2", "x2"]
+    assert [t["name"] for t in traces if t["showlegend"]] == ["SASRec", "GRU4Rec"]
+    colours = {t["name"]: set() for t in traces}
+    for t in traces:
+        colours[t["name"]].add(t["line"]["color"])
+    assert all(len(c) == 1 for c in colours.values()) and colours["SASRec"] != colours["GRU4Rec"]
+    assert all("validation NDCG@10" in t["hovertemplate"] for t in traces)
+    left, right = fig["layout"]["xaxis"]["domain"], fig["layout"]["xaxis2"]["domain"]
+    assert left[1] < right[0] and fig["layout"]["yaxis2"]["matches"] == "y"
+    assert list(traces[0]["x"]) == [5, 30] and list(traces[0]["y"]) == [0.1, 0.2]

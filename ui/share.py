@@ -20,6 +20,7 @@ from ui import sources, state
 from ui.text import md, plural
 
 SOURCE, MODEL, HISTORY = "source", "model", "history"
+PAGE_PARAMS = ("step", "presenter")  # a page's own (the lesson's step and presenter view), kept on that page
 _READ = "_share_link_read"  # set once a session has looked at the link it was opened with
 
 
@@ -57,11 +58,12 @@ def model_name(source: str, model_dir: str) -> str | None:
     return Path(model_dir).name if model_dir in {c.path for c in sources.checkpoints(source)} else None
 
 
-def sync() -> None:
+def sync(keep_page_params: bool = False) -> None:
     """Put the session's state into the URL (st.query_params): app.py calls it on every run, so the address bar
-    always holds a link to what is on screen."""
+    always holds a link to what is on screen. `keep_page_params`: the page owns PAGE_PARAMS (the lesson's step)."""
     source = state.source()
-    st.query_params.from_dict(query(source, model_name(source, state.model_dir()), state.history()))
+    kept = {k: st.query_params[k] for k in PAGE_PARAMS if keep_page_params and k in st.query_params}
+    st.query_params.from_dict({**query(source, model_name(source, state.model_dir()), state.history()), **kept})
 
 
 def link(page: str = "history") -> str:

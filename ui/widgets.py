@@ -4,13 +4,15 @@ list and the layer/head selector. User text goes through `ui.text.md`."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from recattn.results import measured
 from recattn.errors import RecAttnError
-from ui import models, sources, state
+from recattn.viz.compare import budget_figure
+from ui import charts, models, sources, state
 from ui.text import md, plural
 
 if TYPE_CHECKING:  # recattn.recommend imports torch (seconds), which the first page does not need
@@ -126,3 +128,31 @@ def measured_searches(source: str) -> list:
     except RecAttnError as e:
         model_error(e)
         return []
+
+
+@st.cache_data(show_spinner=False, max_entries=20)
+def _convergence(path: str, stamp: int | None):
+    return measured.convergence(measured.Measured({}, Path(path)))
+
+
+def budget_curves(search: measured.Measured, key: str) -> bool:
+    """The search's winners: validation NDCG@10 against seconds at its budget (one line per seed) and, when they
+    were trained to early stop, to convergence, with the computed sentence on what changes with the budget; whether
+    the search recorded curves (searches before 2026-12-05 did not)."""
+    found = measured.curves(search)
+    if len(found) < 2:
+        return False
+    beside = search.path.with_name(search.path.name.replace("search-", "converge-", 1))
+    try:
+        converged = _convergence(str(search.path), beside.stat().st_mtime_ns if beside.is_file() else None)
+    except RecAttnError as e:
+        model_error(e)
+        converged = None
+    panels = {f"At the search's budget ({search.report['budget']['minutes']:g} min)": found}
+    if converged:
+        panels["Trained to early stop"] = {k: [run["curve"] for run in row["runs"]]
+                                           for k, row in converged["models"].items()}
+    st.plotly_chart(budget_figure(panels, {k: measured.label(k) for curves in panels.values() for k in curves}),
+                    key=key, config=charts.config(key))
+    st.caption(md(measured.budget_sentence(search, converged)))
+    return True

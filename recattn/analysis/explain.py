@@ -8,7 +8,7 @@ positions before the model's window. Ranks are 1-based and ranked as the app ran
 left out (each variant of a history by its own items). Layers and heads are 0-based here; people read them +1.
 
 Public API:
-    METHODS = (ATTENTION, ROLLOUT, OCCLUSION, GRAD_X_INPUT, INTEGRATED_GRADIENTS)
+    METHODS = (ATTENTION, VALUE_NORM, ROLLOUT, OCCLUSION, GRAD_X_INPUT, INTEGRATED_GRADIENTS)
             = ("attention", "rollout", "occlusion", "grad_x_input", "integrated_gradients")
     IG_STEPS = 32, TARGET_IG_STEPS = 4                                     integrated-gradients steps by default
     Explanation(method, weights (T,), signed)
@@ -19,11 +19,14 @@ Public API:
     attention_rows(model, seq, item) -> np.ndarray (layers, heads, T)      the row that scored `item`
     rollout(maps) -> np.ndarray (Q, Q)                                     maps: per layer (heads, Q, Q)
     attention_rollout(model, seq, item) -> np.ndarray (T,)
+    value_norms(model, seq) -> np.ndarray (T,)                             ‖Σ_h α f_h(x_j)‖ of the scoring row
     occlusion(model, seq, item) -> Occlusion(score_before, rank_before, score_drop (T,), rank_change (T,))
+    contrastive_occlusion(model, seq, item, other) -> np.ndarray (T,)      drop of score(item) − score(other)
     gradients(model, seq, item, steps=None) -> Gradients(grad_x_input (T,), integrated (T,), score, baseline)
     ranks(scores (B, V), seqs (B, T), item) -> torch.Tensor (B,)           1-based, seen items left out
     top_k(scores (B, V), seqs (B, T), k) -> torch.Tensor (B, k)
     removal_rows(seq) -> np.ndarray (T, T)                                 row i: seq without position i
+    attention_layers(model) -> list of its self-attention layers (dot-product or additive), first first
     heads_masked(model, mask)                                              context: scale each head's output
     head_stats(model, seqs) -> tuple[HeadStats, ...]                       per (layer, head); seqs (T,) or (B, T)
     ablate_heads(model, seq, item, k=10) -> tuple[HeadAblation, ...]       most consequential head first
@@ -57,10 +60,13 @@ from recattn.models.output import ModelOutput
 
 ATTENTION = "attention"  # the scoring row of the last layer, mean over heads (additive: the item's own row)
 ROLLOUT = "rollout"
+# the scoring row of the last layer read as the layer uses it: ‖Σ_h α_h,j f_h(x_j)‖, each head's weight times the
+# norm of what it carries from item j (its value through its slice of the output projection; Kobayashi et al., 2020)
+VALUE_NORM = "value_norm"
 OCCLUSION = "occlusion"
 GRAD_X_INPUT = "grad_x_input"
 INTEGRATED_GRADIENTS = "integrated_gradients"
-METHODS = (ATTENTION, ROLLOUT, OCCLUSION, GRAD_X_INPUT, INTEGRATED_GRADIENTS)
+METHODS = (ATTENTION, VALUE_NORM, ROLLOUT, OCCLUSION, GRAD_X_INPUT, INTEGRATED_GRADIENTS)
 # Midpoint Riemann steps of integrated gradients. Target attention scores every candidate with its own row, so a
 # step costs ~100x a Transformer's (0.1 s on the shipped films-additive); its paths are smooth enough that 4 steps
 # keep completeness within 0.3% there, and 32 steps keep a Transformer within 1% in ~30 ms.
@@ -233,7 +239,7 @@ def _has_item_embedding(model: nn.Module) -> bool:
     return registry.get(model.config.kind).item_vectors
 
 
-def _attention_layers(model: nn.Module) -> list[MultiHeadSelfAttention | AdditiveSelfAttention]:
+def attention_layers(model: nn.Module) -> list[MultiHeadSelfAttention | AdditiveSelfAttention]:
     """The self-attention layers, dot-product or additive: both put their heads side by side before `out`."""
     return [m for m in model.modules() if isinstance(m, (MultiHeadSelfAttention, AdditiveSelfAttention))]
 
@@ -293,6 +299,37 @@ def attention_rollout(model: nn.Module, seq, item: int) -> np.ndarray:
     return _rollout_row(score_batch(model, seq[None], attention=True), len(seq))
 
 
+def _carried(layer: MultiHeadSelfAttention | AdditiveSelfAttention, x: torch.Tensor) -> torch.Tensor:
+    """f_h(x_j) for one history (x: (1, K, D), what the layer read): each head's value vector through its columns of
+    the output projection, (H, K, D); the projection's bias is shared by every key and left out."""
+    _, K, D = x.shape
+    H = layer.heads
+    v = layer.qkv(x)[..., 2 * D:] if isinstance(layer, MultiHeadSelfAttention) else layer.value(x)
+    return torch.einsum("khd,ohd->hko", v.view(K, H, D // H), layer.out.weight.view(D, H, D // H))
+
+
+def value_norms(model: nn.Module, seq) -> np.ndarray:
+    """The last layer's scoring row weighted by what each key carries: ‖Σ_h α_h,j f_h(x_j)‖ per history position
+    (T,), from the same forward pass as the weights (the layer's input is captured there). ValueError for a model
+    without self-attention layers."""
+    seq = _as_seq(seq)
+    layers = attention_layers(model)
+    if not layers or model.attention_kind not in ("causal", "bidirectional"):
+        raise ValueError(f"the value-norm reading needs self-attention layers, not attention kind "
+                         f"{model.attention_kind!r}")
+    read: list[torch.Tensor] = []
+    handle = layers[-1].register_forward_pre_hook(_thread_hook(lambda module, args: read.append(args[0])))
+    try:
+        out = score_batch(model, seq[None], attention=True)
+    finally:
+        handle.remove()
+    with evaluating(model), torch.inference_mode():
+        carried = _carried(layers[-1], read[-1].float())  # (H, K, D)
+        alpha = out.attention[-1][0, :, -1, :].float()  # (H, K): the scoring row
+        norms = torch.einsum("hk,hko->ko", alpha, carried).norm(dim=-1).cpu().numpy()
+    return _tail(norms[:-1] if out.kind == "bidirectional" else norms, len(seq))  # BERT4Rec: not its own slot
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # occlusion
 
@@ -308,6 +345,19 @@ def occlusion(model: nn.Module, seq, item: int) -> Occlusion:
     drop, change = np.zeros(len(seq)), np.zeros(len(seq), dtype=np.int64)
     drop[real], change[real] = s[0] - s[1:], r[1:] - r[0]
     return Occlusion(float(s[0]), int(r[0]), drop, change)
+
+
+def contrastive_occlusion(model: nn.Module, seq, item: int, other: int) -> np.ndarray:
+    """Why `item` rather than `other`: how much score(item) − score(other) drops when each history item is removed
+    (T,), 0 at padding; above 0 the item pushed `item` ahead of `other`. One batched forward."""
+    seq = _as_seq(seq)
+    real = np.flatnonzero(seq)
+    rows = np.concatenate([seq[None], removal_rows(seq)[real]])
+    scores = score_batch(model, rows).scores.float()
+    gap = (scores[:, item] - scores[:, other]).cpu().numpy()
+    drop = np.zeros(len(seq))
+    drop[real] = gap[0] - gap[1:]
+    return drop
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -387,12 +437,13 @@ def gradients(model: nn.Module, seq, item: int, steps: int | None = None) -> Gra
 
 
 def applicable_methods(model: nn.Module) -> tuple[str, ...]:
-    """The methods of METHODS that apply to this model: attention needs attention, rollout self-attention,
+    """The methods of METHODS that apply to this model: attention needs attention, the value-norm reading and
+    rollout self-attention layers,
     gradients item embeddings; occlusion applies to every model."""
     kind = model.attention_kind
     methods = [ATTENTION] if kind != "none" else []
-    if kind in ("causal", "bidirectional") and len(_attention_layers(model)) > 0:
-        methods.append(ROLLOUT)
+    if kind in ("causal", "bidirectional") and len(attention_layers(model)) > 0:
+        methods += [VALUE_NORM, ROLLOUT]
     methods.append(OCCLUSION)
     if _has_item_embedding(model):
         methods += [GRAD_X_INPUT, INTEGRATED_GRADIENTS]
@@ -415,6 +466,8 @@ def explain(model: nn.Module, seq, item: int, methods: Sequence[str] | None = No
             for layer, heads in enumerate(rows):
                 out.append(Explanation(f"attention_L{layer + 1}", heads.mean(0), False))
                 out += [Explanation(f"attention_L{layer + 1}H{h + 1}", w, False) for h, w in enumerate(heads)]
+    if VALUE_NORM in methods:
+        out.append(Explanation(VALUE_NORM, value_norms(model, seq), False))
     if ROLLOUT in methods:
         out.append(Explanation(ROLLOUT, _rollout_row(traced, len(seq)), False))
     if OCCLUSION in methods:
@@ -442,7 +495,7 @@ def heads_masked(model: nn.Module, mask) -> Iterator[None]:
     """Within the context, each self-attention head's output is multiplied by `mask` before the output
     projection: mask (layers, heads) for every row, or (B, layers, heads) per row of the batch. 0 ablates a
     head, 1 keeps it. A forward pre-hook on each layer's output projection: no model change, nothing when unused."""
-    layers = _attention_layers(model)
+    layers = attention_layers(model)
     mask = torch.as_tensor(mask, dtype=torch.float32, device=device_of(model))
     handles = []
     for index, attn in enumerate(layers):
@@ -500,7 +553,7 @@ def ablate_heads(model: nn.Module, seq, item: int, k: int = 10) -> tuple[HeadAbl
     `item`'s rank with the intact model's; the head whose ablation changes the most comes first (top-k overlap
     lost, then the rank moved, then the score moved). Empty for a model without multi-head self-attention."""
     seq = _as_seq(seq)
-    layers = _attention_layers(model)
+    layers = attention_layers(model)
     if not layers:
         return ()
     L, H = len(layers), layers[0].heads

@@ -1,24 +1,29 @@
-"""How often each explanation method ranks the planted cause first: the built-in worlds record, for every
-interaction, the one earlier item behind it (`cause_item`), so a method's top-weighted history item can be checked.
+"""How often each explanation method points at a planted cause: the built-in worlds record, for every interaction,
+the rule that fired and the earlier item behind it (`cause_item`); the rule admits a set of earlier items (the earlier
+parts of a franchise or story, every one of the last few items sharing the genre or topic: `recattn.data.info.
+cause_sets`), and a method's top-weighted history item scores when it is in that set.
 
 A case is a held-out TEST interaction (each user's last item, the split `recattn.data.prepare` gives training and
-evaluation) whose cause is one earlier item inside the model's window; the explained item is that true next item
-and the history is everything before it. A method scores 1 when the cause holds its largest weight among the
-history items in the window (for signed methods, occlusion's score drop and the gradients, the largest positive
-value); n positions tied for the largest share the credit (1/n each); a largest weight that is not positive scores 0.
-Distance is how many items back the cause lies (1: the newest history item); "far" cases are at distance 2 or more.
-Baselines: "random", the exact expectation 1/(history items in the window), and "most_recent", 1 at distance 1.
-The best single attention head is chosen on VALIDATION interactions (each user's second-to-last item after its own
-history) and scored on test as "attention_best_head".
+evaluation) with a cause set inside the model's window; the explained item is that true next item and the history is
+everything before it. Top-k credit: 1 when one of the k largest positive weights among the window's items is a cause;
+ties at the k-th value share the credit as a random tie-break would. The chance rate of a case is what a random pick
+of k items from the window would score. Distance bins and "far" go by the NEAREST cause (far: 2 or more back).
+"Right" cases are those whose item is in the model's top-10 (seen items excluded): an explanation of a prediction
+the model gets wrong measures the model, not the method. "Uses the cause": removing the whole cause set from the
+history drops the item out of the top-10 (reported over the right cases, never used to filter).
+Baselines: "random" (the chance rate) and "most_recent" (the newest item). The best single attention head is chosen
+on VALIDATION interactions (each user's second-to-last item after its own history) and scored on test as
+"attention_best_head".
 
 Public API:
-    Case(user, history (T,), item, distance); Case.cause -> int              position of the cause in `history`
+    Case(user, history (T,), item, distance, rule, causes); Case.cause (position of the recorded cause),
+        Case.nearest (distance of the nearest cause)
     planted_cases(dataset, held_out="test") -> tuple[Case, ...]              "test" or "valid"; RecAttnError when
                                                                              the source records no causes
     window(model) -> int                                                     history items the model reads
-    top1_hit(weights (T,), case, window) -> float                            1, 1/n on ties, or 0
-    agreement(hits, distances) -> dict                                       {"top1", "cases", "top1_far",
-                                                                             "cases_far", "by_distance"}
+    hit(weights (T,), case, window, k=1) -> float                            top-k credit, ties shared
+    chance(case, window, k=1) -> float                                       a random pick's credit
+    agreement(hits, cases, window, right=None) -> dict                       see `agreement`
     best_head(model, cases) -> dict | None                                   {"head", "valid_top1", "valid_cases"}
     benchmark(model, test, valid=(), users=None, explainer=None, on_case=None) -> dict   one model's object
     shipped_checkpoints(world) -> list[Path]                                 assets/models/<world>-<kind>
@@ -31,6 +36,7 @@ Public API:
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,11 +50,11 @@ from torch import nn
 from recattn import checkpoint, paths
 from recattn.data import prepare
 from recattn.data.dataset import Dataset
-from recattn.data.info import cause_distances
-from recattn.data.sequences import MIN_SPLIT_LENGTH
+from recattn.data.info import cause_distances, cause_sets
+from recattn.data.sequences import MIN_SPLIT_LENGTH, left_pad
 from recattn.errors import RecAttnError
 from recattn.models import registry
-from recattn.analysis.explain import attention_rows, explain_all
+from recattn.analysis.explain import attention_rows, explain_all, ranks, score_batch
 from recattn.results.provenance import commit, read_results
 
 # the shipped models a world's benchmark explains by default, in this order (those present)
@@ -59,27 +65,38 @@ BEST_HEAD = "attention_best_head"
 # so its cases are a seeded sample of this many unless a cap is given.
 TARGET_CASES = 300
 SEED = 0  # of the sample of cases when they are capped
+TOP_K = 10  # a case is "right" when the model's top-10 holds its item
 
 
 @dataclass(frozen=True)
 class Case:
-    """One interaction whose cause is one earlier item of the same user."""
+    """One interaction whose cause is one or more earlier items of the same user."""
 
     user: str
     history: np.ndarray  # (T,) item indices, oldest first: everything the user had before `item`
     item: int  # the explained item: the interaction itself
-    distance: int  # how many items back the cause lies: 1 = history[-1]
-    rule: str = ""  # the planted rule (`cause`): a continuation names its cause exactly, a genre rule less so
+    distance: int  # how many items back the recorded cause lies: 1 = history[-1]
+    rule: str = ""  # the planted rule (`cause`)
+    causes: tuple[int, ...] = ()  # distances back of every item the rule admits (the recorded one among them)
+
+    def __post_init__(self):
+        if not self.causes:
+            object.__setattr__(self, "causes", (self.distance,))
 
     @property
     def cause(self) -> int:
-        """The cause's position in `history`."""
+        """The recorded cause's position in `history`."""
         return len(self.history) - self.distance
+
+    @property
+    def nearest(self) -> int:
+        """How many items back the nearest cause lies."""
+        return min(self.causes)
 
 
 def planted_cases(dataset: Dataset, held_out: str = "test") -> tuple[Case, ...]:
-    """The held-out interactions ("test": each user's last, "valid": the one before) whose `cause_item` is one
-    earlier item, with the histories of the leave-one-out split. RecAttnError for a source without `cause_item`."""
+    """The held-out interactions ("test": each user's last, "valid": the one before) caused by earlier items, with
+    the histories of the leave-one-out split and their cause sets. RecAttnError for a source without `cause_item`."""
     if held_out not in ("test", "valid"):
         raise ValueError(f"held_out is 'test' or 'valid', not {held_out!r}")
     inter = dataset.interactions
@@ -90,6 +107,7 @@ def planted_cases(dataset: Dataset, held_out: str = "test") -> tuple[Case, ...]:
     histories = split.test_inputs if held_out == "test" else split.valid_inputs
     targets = split.test_targets if held_out == "test" else split.valid_targets
     distance = cause_distances(inter)
+    sets = cause_sets(inter, dataset.items)
     users = inter["user_id"].to_numpy()
     rules = inter["cause"].astype(str).to_numpy() if "cause" in inter else np.full(len(inter), "")
     # one contiguous run per user, in the order the split lists them (users too short to split are skipped there)
@@ -97,8 +115,8 @@ def planted_cases(dataset: Dataset, held_out: str = "test") -> tuple[Case, ...]:
     ends = np.r_[starts[1:], len(users)]
     ends = ends[ends - starts >= MIN_SPLIT_LENGTH]
     rows = ends - (1 if held_out == "test" else 2)
-    return tuple(Case(str(users[row]), np.asarray(histories[j]), int(targets[j]), int(distance[row]), str(rules[row]))
-                 for j, row in enumerate(rows) if distance[row] > 0)
+    return tuple(Case(str(users[row]), np.asarray(histories[j]), int(targets[j]), int(distance[row]), str(rules[row]),
+                      sets[row]) for j, row in enumerate(rows) if distance[row] > 0)
 
 
 def window(model: nn.Module) -> int:
@@ -106,46 +124,85 @@ def window(model: nn.Module) -> int:
     return model.config.max_len - (model.attention_kind == "bidirectional")
 
 
-def top1_hit(weights: np.ndarray, case: Case, window: int) -> float:
-    """Credit for weighting the cause highest among the last `window` history items: 1, 1/n when n positions share
-    the largest weight, 0 when the cause does not hold it or when that weight is not positive (a signed method
-    that finds nothing pushing the item up points at no cause)."""
+def _in_window(case: Case, window: int) -> tuple[int, np.ndarray]:
+    """The window's size W over this history and which of its W positions are causes."""
+    W = min(window, len(case.history))
+    causes = np.zeros(W, dtype=bool)
+    causes[[W - d for d in case.causes if d <= W]] = True
+    return W, causes
+
+
+def hit(weights: np.ndarray, case: Case, window: int, k: int = 1) -> float:
+    """Top-k credit among the last `window` history items: 1 when one of the k largest positive weights is a cause;
+    when positions tie at the k-th value, the chance that a random tie-break keeps a cause among the k; 0 when no
+    weight is positive (a signed method that finds nothing pushing the item up points at no cause)."""
     T = len(case.history)
-    if len(weights) != T or not 1 <= case.distance <= min(window, T):
-        raise ValueError(f"weights ({len(weights)}) align with the history ({T}) and the cause ({case.distance} "
-                         f"back) lies within the window ({window})")
-    w = np.asarray(weights, dtype=np.float64)[T - min(window, T):]  # (W,)
-    best = w.max()
-    if not best > 0:  # also NaN
+    if len(weights) != T or not 1 <= case.nearest <= min(window, T):
+        raise ValueError(f"weights ({len(weights)}) align with the history ({T}) and a cause ({case.nearest} back) "
+                         f"lies within the window ({window})")
+    W, causes = _in_window(case, window)
+    w = np.asarray(weights, dtype=np.float64)[T - W:]
+    positive = w > 0  # NaN is not
+    if not positive.any():
         return 0.0
-    hits = w == best
-    return float(hits[len(w) - case.distance]) / int(hits.sum())
+    values = np.sort(w[positive])[::-1]
+    if len(values) <= k:
+        return float((causes & positive).any())
+    threshold = values[k - 1]
+    above, at = positive & (w > threshold), positive & (w == threshold)
+    if (causes & above).any():
+        return 1.0
+    slots, tied, tied_causes = k - int(above.sum()), int(at.sum()), int((causes & at).sum())
+    return 1.0 - math.comb(tied - tied_causes, slots) / math.comb(tied, slots)
+
+
+def chance(case: Case, window: int, k: int = 1) -> float:
+    """What k items picked at random from the window would score: 1 − C(W − c, k) / C(W, k), c causes among W."""
+    W, causes = _in_window(case, window)
+    k = min(k, W)
+    return 1.0 - math.comb(W - int(causes.sum()), k) / math.comb(W, k)
 
 
 def _mean(values: np.ndarray) -> float | None:
     return float(values.mean()) if len(values) else None
 
 
-def agreement(hits: Sequence[float], distances: Sequence[int], rules: Sequence[str] | None = None) -> dict:
-    """The share of cases credited (`hits` per case), over all, the far ones (distance ≥ 2) and per distance bin;
-    with `rules`, the same per planted rule (`by_cause`). None where there are no cases."""
-    hits, d = np.asarray(hits, dtype=np.float64), np.asarray(distances)
-    far = d >= 2
-    out = {
-        "top1": _mean(hits), "cases": len(hits), "top1_far": _mean(hits[far]), "cases_far": int(far.sum()),
-        "by_distance": {name: _mean(hits[(d >= lo) & (d <= hi)]) for name, lo, hi in DISTANCE_BINS},
-    }
-    if rules is not None:
-        r = np.asarray(rules)
-        out["by_cause"] = {rule: {"top1": _mean(hits[r == rule]), "cases": int((r == rule).sum()),
-                                  "top1_far": _mean(hits[(r == rule) & far]), "cases_far": int(((r == rule) & far).sum())}
-                           for rule in sorted(set(r.tolist()))}
+def agreement(hits: Sequence[float], cases: Sequence[Case], window: int, right: Sequence[bool] | None = None,
+              hits3: Sequence[float] | None = None) -> dict:
+    """One method's credit: top-1 (and top-3 with `hits3`) over all cases and the far ones (nearest cause ≥ 2 back),
+    with the chance rate beside each; with `right` (the model's top-10 holds the item), the same over the right
+    cases; per distance bin of the nearest cause (`by_distance`) and per planted rule (`by_cause`). None where there
+    are no cases."""
+    hits = np.asarray(hits, dtype=np.float64)
+    hits3 = np.asarray(hits3, dtype=np.float64) if hits3 is not None else None
+    d = np.array([c.nearest for c in cases])
+    ok = np.asarray(right, dtype=bool) if right is not None else np.ones(len(cases), dtype=bool)
+    luck1 = np.array([chance(c, window, 1) for c in cases])
+    luck3 = np.array([chance(c, window, 3) for c in cases])
+
+    def part(where: np.ndarray, suffix: str) -> dict:
+        out = {f"top1{suffix}": _mean(hits[where]), f"cases{suffix}": int(where.sum()),
+               f"chance{suffix}": _mean(luck1[where]), f"chance3{suffix}": _mean(luck3[where])}
+        if hits3 is not None:
+            out[f"top3{suffix}"] = _mean(hits3[where])
+        return out
+
+    everything, far = np.ones(len(cases), dtype=bool), d >= 2
+    out = {**part(everything, ""), **part(far, "_far")}
+    if right is not None:
+        out.update({**part(ok, "_right"), **part(far & ok, "_far_right")})
+    out["by_distance"] = {name: {**part((d >= lo) & (d <= hi), ""),
+                                 **(part((d >= lo) & (d <= hi) & ok, "_right") if right is not None else {})}
+                          for name, lo, hi in DISTANCE_BINS}
+    rules = np.array([c.rule for c in cases])
+    out["by_cause"] = {rule: {**part(rules == rule, ""), **part((rules == rule) & far, "_far")}
+                       for rule in sorted(set(rules.tolist()))}
     return out
 
 
 def _select(cases: Sequence[Case], size: int, limit: int | None) -> list[Case]:
-    """The cases whose cause lies within `size` items, a seeded sample of `limit` of them (None: all), in order."""
-    inside = [c for c in cases if c.distance <= size]
+    """The cases with a cause within `size` items, a seeded sample of `limit` of them (None: all), in order."""
+    inside = [c for c in cases if c.nearest <= size]
     if limit is None or limit >= len(inside):
         return inside
     keep = np.sort(np.random.default_rng(SEED).permutation(len(inside))[:limit])
@@ -162,10 +219,21 @@ def best_head(model: nn.Module, cases: Sequence[Case]) -> dict | None:
     if layers * heads < 2:  # asked first: a single head's rows would cost as much as the benchmark itself
         return None
     rows = [attention_rows(model, c.history, c.item) for c in cases]  # each (layers, heads, T)
-    hits = np.array([[top1_hit(w, c, size) for w in r.reshape(layers * heads, -1)] for r, c in zip(rows, cases)])
+    hits = np.array([[hit(w, c, size) for w in r.reshape(layers * heads, -1)] for r, c in zip(rows, cases)])
     j = int(hits.mean(0).argmax())
     return {"head": f"attention_L{j // heads + 1}H{j % heads + 1}", "valid_top1": float(hits[:, j].mean()),
             "valid_cases": len(cases)}
+
+
+def right_and_used(model: nn.Module, case: Case, k: int = TOP_K) -> tuple[bool, bool]:
+    """Whether the model's top-k (seen items excluded) holds the case's item, and whether removing the whole cause
+    set from the history then drops it out of the top-k (False when it was not there to begin with). One forward."""
+    seq = np.asarray(case.history)
+    keep = np.ones(len(seq), dtype=bool)
+    keep[[len(seq) - d for d in case.causes]] = False
+    rows = left_pad([seq, seq[keep] if keep.any() else np.zeros(1, dtype=np.int64)], len(seq))
+    before, after = (int(r) for r in ranks(score_batch(model, rows).scores, rows, case.item))
+    return before <= k, before <= k < after
 
 
 def benchmark(model: nn.Module, test: Sequence[Case], valid: Sequence[Case] = (), users: int | None = None,
@@ -174,33 +242,47 @@ def benchmark(model: nn.Module, test: Sequence[Case], valid: Sequence[Case] = ()
     """One model's agreement with the planted causes: every method `explainer` gives (default: explain_all of
     recattn.analysis.explain, one weight vector (T,) per method aligned with the case's history) and the baselines, on the
     `test` cases inside the model's window, `users` of them at most (a seeded sample; default all, TARGET_CASES for
-    target attention). The best head is chosen on as many `valid` cases. on_case(done, total) after each case."""
+    target attention), over all cases and over those the model gets right, with how often it uses the cause. The
+    best head is chosen on as many `valid` cases. on_case(done, total) after each case."""
     size = window(model)
     limit = users if users is not None else TARGET_CASES if model.attention_kind == "target" else None
     cases = _select(test, size, limit)
     head = best_head(model, _select(valid, size, limit))
     explainer = explainer or (lambda c: explain_all(model, c.history, c.item))
     started = time.perf_counter()
-    hits: dict[str, list[float]] = {}
+    hits: dict[str, list[tuple[float, float]]] = {}
+    right, used = [], []
     for n, case in enumerate(cases):
         for name, weights in explainer(case).items():
-            hits.setdefault(name, []).append(top1_hit(weights, case, size))
+            hits.setdefault(name, []).append((hit(weights, case, size, 1), hit(weights, case, size, 3)))
+        ok, needed = right_and_used(model, case)
+        right.append(ok)
+        used.append(needed)
         if on_case:
             on_case(n + 1, len(cases))
     seconds = time.perf_counter() - started
     if head is not None and head["head"] in hits:
         hits[BEST_HEAD] = hits[head["head"]]
-    distances, rules = [c.distance for c in cases], [c.rule for c in cases]
+
+    def scored(pairs: Sequence[tuple[float, float]]) -> dict:
+        return agreement([a for a, _ in pairs], cases, size, right, [b for _, b in pairs])
+
+    far = np.array([c.nearest >= 2 for c in cases], dtype=bool)
+    ok, needed = np.array(right, dtype=bool), np.array(used, dtype=bool)
     return {
         "model": model.config.kind,
         "window": size,
         "cases": len(cases),
-        "cases_available": sum(c.distance <= size for c in test),
-        "methods": {name: agreement(h, distances, rules) for name, h in hits.items()},
+        "cases_available": sum(c.nearest <= size for c in test),
+        "methods": {name: scored(h) for name, h in hits.items()},
         "baselines": {
-            RANDOM: agreement([1 / min(size, len(c.history)) for c in cases], distances, rules),
-            MOST_RECENT: agreement([float(c.distance == 1) for c in cases], distances, rules),
+            RANDOM: scored([(chance(c, size, 1), chance(c, size, 3)) for c in cases]),
+            MOST_RECENT: scored([(float(1 in c.causes), float(min(c.causes) <= 3)) for c in cases]),
         },
+        "usage": {"right": int(ok.sum()), "used": int(needed.sum()),
+                  "share": float(needed.sum() / ok.sum()) if ok.any() else None,
+                  "right_far": int((ok & far).sum()), "used_far": int((needed & far).sum()),
+                  "share_far": float((needed & far).sum() / (ok & far).sum()) if (ok & far).any() else None},
         "best_head": head,
         "seconds_per_case": seconds / len(cases) if cases else None,
     }
@@ -241,25 +323,33 @@ def _cell(value: float | None) -> str:
 
 
 def table(results: Sequence[dict]) -> str:
-    """The results as text: per model a line of what was measured, then a row per method and baseline."""
+    """The results as text: per model a line of what was measured, then a row per method and baseline: top-1 over
+    all cases and the far ones, then over the far cases the model gets right top-1 and top-3 with the chance rates,
+    and top-1 per distance bin of the nearest cause; last how often the model uses the cause."""
     lines = []
     for r in results:
         head = r["best_head"]
         chosen = f"; best head {head['head']} (validation top-1 {head['valid_top1']:.2f})" if head else ""
         title = (f"{r['model']} ({r['checkpoint']}): {r['cases']} of {r['cases_available']} cases in its window "
                  f"of {r['window']}{chosen}")
-        lines += ["", title, f"  {'method':<28} {'top1':>5} {'far':>5} {'d=1':>5} {'2-5':>5} {'6+':>5}"]
+        lines += ["", title, f"  {'method':<28} {'top1':>5} {'far':>5} | far, right: {'top1':>5} {'top3':>5} | "
+                             f"{'d=1':>5} {'2-5':>5} {'6+':>5}"]
         rows = [(name, a) for name, a in r["methods"].items()] + [
             (f"{name} (baseline)", a) for name, a in r["baselines"].items()]
         for name, a in rows:
             d = a["by_distance"]
-            rules = "".join(f"  {rule} far {_cell(c['top1_far'])}" for rule, c in a.get("by_cause", {}).items()
-                            if c["cases_far"])
-            lines.append(f"  {name:<28} {_cell(a['top1']):>5} {_cell(a['top1_far']):>5} {_cell(d['1']):>5} "
-                         f"{_cell(d['2-5']):>5} {_cell(d['6+']):>5}{rules}")
+            lines.append(f"  {name:<28} {_cell(a['top1']):>5} {_cell(a['top1_far']):>5} |             "
+                         f"{_cell(a.get('top1_far_right')):>5} {_cell(a.get('top3_far_right')):>5} | "
+                         f"{_cell(d['1']['top1']):>5} {_cell(d['2-5']['top1']):>5} {_cell(d['6+']['top1']):>5}")
         if r["cases"]:
-            a = r["baselines"][RANDOM]
-            lines.append(f"  cases: {a['cases']}, far (distance ≥ 2): {a['cases_far']}")
+            a, u = r["baselines"][RANDOM], r["usage"]
+            lines.append(f"  cases: {a['cases']}, far (nearest cause ≥ 2 back): {a['cases_far']}, far and right "
+                         f"(item in the top {TOP_K}): {a['cases_far_right']}; chance top-1 far "
+                         f"{_cell(a['chance_far'])}, "
+                         f"far right {_cell(a['chance_far_right'])}, top-3 far right {_cell(a['chance3_far_right'])}")
+            lines.append(f"  uses the cause (removing the cause set drops the item out of the top {TOP_K}): "
+                         f"{u['used']} of {u['right']} right cases ({_cell(u['share'])}), {u['used_far']} of "
+                         f"{u['right_far']} far ({_cell(u['share_far'])})")
     return "\n".join(lines[1:])
 
 

@@ -58,6 +58,56 @@ def cause_distances(interactions: pd.DataFrame) -> np.ndarray:
     return (joined["position"] - joined["at"]).fillna(0).astype(np.int64).to_numpy()
 
 
+# The rules whose cause is one earlier item, and which earlier items satisfy them: a continuation (the next part of a
+# franchise or story) is caused by the earlier parts of its series (the catalogue column); a similarity rule (a genre
+# or topic of one of the last few items) by every one of those last items that shares a genre or topic with it.
+SERIES_RULES = {"franchise": "franchise", "story": "story"}
+
+
+def _similar_windows() -> dict[str, int]:
+    from recattn.data.builtin import RECENT as FILMS_RECENT
+    from recattn.data.news import RECENT as NEWS_RECENT
+
+    return {"genre": FILMS_RECENT, "topic": NEWS_RECENT}
+
+
+def cause_sets(interactions: pd.DataFrame, items: pd.DataFrame) -> list[tuple[int, ...]]:
+    """Per row, the distances back (1: the item just before) of every earlier item of the same user that satisfies
+    the rule that fired, nearest first: the recorded `cause_item` and the others the rule admits (see SERIES_RULES
+    and the similarity windows); () where no earlier item caused the row. A rule this function does not know, or a
+    catalogue without the column it needs, admits the recorded item alone. Interactions sorted by user and time."""
+    distance = cause_distances(interactions)
+    if not distance.any():
+        return [()] * len(interactions)
+    ids = items["item_id"].astype(str)
+    genres = dict(zip(ids, items["genres"].fillna("").astype(str).str.split("|").map(
+        lambda gs: frozenset(g for g in gs if g and g != "(no genres listed)"))))
+    series = {rule: dict(zip(ids, items[column].to_numpy())) for rule, column in SERIES_RULES.items()
+              if column in items}
+    windows = _similar_windows()
+    users = interactions["user_id"].to_numpy()
+    seen = interactions["item_id"].astype(str).to_numpy()
+    rules = interactions["cause"].astype(str).to_numpy() if "cause" in interactions else np.full(len(users), "")
+    out: list[tuple[int, ...]] = []
+    start = 0
+    for row in range(len(users)):
+        if row and users[row] != users[row - 1]:
+            start = row
+        if distance[row] <= 0:
+            out.append(())
+            continue
+        found = {int(distance[row])}
+        rule, item = rules[row], seen[row]
+        if rule in series and series[rule].get(item, -1) >= 0:
+            group = series[rule][item]
+            found |= {row - j for j in range(start, row) if series[rule].get(seen[j], -1) == group}
+        elif rule in windows and genres.get(item):
+            found |= {row - j for j in range(max(start, row - windows[rule]), row)
+                      if genres.get(seen[j], frozenset()) & genres[item]}
+        out.append(tuple(sorted(found)))
+    return out
+
+
 def profile(dataset: Dataset) -> dict:
     """What the Data page shows about a source: `summarize`'s counts plus the catalogue size and density, and the
     tables behind its charts (history lengths, item counts, genres, planted causes and what they mean)."""

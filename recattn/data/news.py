@@ -51,6 +51,7 @@ EVENTS = (
     "Transit Overhaul", "Vaccine Trial", "Mine Rescue", "Wildfire Season", "Merger Talks", "Championship Run",
     "Data Breach", "Space Launch", "Drought Watch", "Festival Row",
 )
+RECENT = 3  # the topic rule looks at this many last clicks
 # The rule behind each click and what it means, in the words the app shows.
 CAUSES = {
     "story": "the next part of a story the reader follows, once it is out",
@@ -203,7 +204,7 @@ def _next_article(rng, world: _World, t: int, seen, history, following, taste) -
         return article, "story", int(world.previous_part[article])
     roll = rng.random()
     if history and roll < 0.4:
-        before = _one(rng, history[-3:])
+        before = _one(rng, history[-RECENT:])
         article = world.pick(rng, t, seen, _one(rng, world.topics[before]), freshness=1.5 * DAY)
         if article >= 0:
             return article, "topic", before

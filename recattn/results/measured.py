@@ -179,3 +179,80 @@ def contrast(measured: Measured, a: str, b: str) -> str | None:
                    else "a gap within noise: this data cannot tell them apart")
     return (f"{said} Paired over its {pair['users']:,} test users the difference is {diff:+.3f} "
             f"(95% CI {low:+.3f} to {high:+.3f}): {verdict}.")
+
+
+# ---------------------------------------------------------------- at equal time and at convergence
+Curve = list[tuple[float, float]]  # (seconds spent training and validating, validation NDCG@10), one per epoch
+
+
+def curves(measured: Measured) -> dict[str, list[Curve]]:
+    """Each searched model's winner: validation NDCG@10 against seconds, one curve per seed (its seed runs). A
+    search made before the curves were recorded (2026-12-05) or a re-ranker's row has none."""
+    out = {}
+    for kind, row in measured.report["models"].items():
+        runs = [t for t in row.get("seed_runs", []) if t["settings"] == row["settings"] and t.get("curve")]
+        if runs and not row.get("two_stage"):
+            out[kind] = [[(float(s), float(v)) for s, v in t["curve"]] for t in runs]
+    return out
+
+
+def convergence(measured: Measured) -> dict | None:
+    """The winners of `measured` trained to early stop (benchmarks/converge.py's converge-<name>.json beside the
+    search), None when they were not."""
+    path = measured.path.with_name(measured.path.name.replace("search-", "converge-", 1))
+    return read_results(path, "convergence", f"run python benchmarks/converge.py {measured.path.name}", dict,
+                        "models")
+
+
+def reached(curve: Curve, seconds: float) -> float | None:
+    """The best validation NDCG@10 a run had reached after `seconds` (what early stopping would keep then); None
+    before its first validation."""
+    seen = [v for s, v in curve if s <= seconds]
+    return max(seen) if seen else None
+
+
+def standing(found: dict[str, list[Curve]], seconds: float) -> dict[str, float | None]:
+    """Each model's mean over seeds of `reached` after `seconds`; None while a seed has not validated once."""
+    out = {}
+    for kind, runs in found.items():
+        best = [reached(c, seconds) for c in runs]
+        out[kind] = None if None in best else sum(best) / len(best)
+    return out
+
+
+def _order(stand: dict[str, float | None]) -> str:
+    done = sorted(((v, k) for k, v in stand.items() if v is not None), reverse=True)
+    waiting = [label(k) for k, v in stand.items() if v is None]
+    return " > ".join(f"{label(k)} {v:.3f}" for v, k in done) + (
+        f" ({', '.join(waiting)}: no epoch validated yet)" if waiting else "")
+
+
+def _leader(stand: dict[str, float | None]) -> str | None:
+    scored = {k: v for k, v in stand.items() if v is not None}
+    return max(scored, key=scored.get) if scored else None
+
+
+def budget_sentence(measured: Measured, converged: dict | None = None) -> str | None:
+    """What changes with the budget, computed from the curves: the order by mean best validation NDCG@10 after a
+    quarter of the search's minutes and after all of them, and, when the winners were trained to early stop, at
+    convergence with the minutes it took. None when the search recorded no curves."""
+    found = curves(measured)
+    if len(found) < 2:
+        return None
+    budget = measured.report["budget"]["minutes"] * 60
+    early, full = standing(found, budget / 4), standing(found, budget)
+    said = (f"Mean best validation NDCG@10 over seeds {', '.join(map(str, measured.seeds))}: after {budget / 4:.0f} s, "
+            f"{_order(early)}; after the search's {budget:.0f} s, {_order(full)}.")
+    first, last = _leader(early), _leader(full)
+    said += (f" {label(last)} leads at both budgets." if first == last else
+             f" The leader changes with the budget: {label(first)} learns faster, {label(last)} is ahead at the end.")
+    if converged:
+        models = {k: row for k, row in converged["models"].items() if k in found}
+        if models:
+            done = {k: row["valid_ndcg"]["mean"] for k, row in models.items()}
+            minutes = ", ".join(f"{label(k)} {row['seconds']['mean'] / 60:.1f}" for k, row in models.items())
+            top = _leader(done)
+            said += (f" Trained to early stop (at most {converged['cap_minutes']:g} min; minutes taken: {minutes}): "
+                     f"{_order(done)}, so " + (f"{label(top)} stays ahead with time." if top == last else
+                                               f"given time {label(top)} overtakes {label(last)}."))
+    return said

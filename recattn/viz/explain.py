@@ -19,15 +19,18 @@ from recattn.analysis.explain_benchmark import BEST_HEAD
 from recattn.viz.attention import HIGHLIGHT, TITLED_COLUMNS, short_label
 from recattn.viz.text import plot_text
 
-METHOD_LABELS = {"attention": "Raw attention", "rollout": "Attention rollout", "occlusion": "Occlusion",
-                 "grad_x_input": "Gradient × input", "integrated_gradients": "Integrated gradients"}
+METHOD_LABELS = {"attention": "Raw attention", "value_norm": "Attention × value norm", "rollout": "Attention rollout",
+                 "occlusion": "Occlusion", "grad_x_input": "Gradient × input",
+                 "integrated_gradients": "Integrated gradients", "contrast": "Contrastive occlusion"}
 # One sentence each on how to read a panel (shown as its subtitle).
 READINGS = {
     "attention": "what the last layer looked at when it scored the item, not necessarily what mattered",
+    "value_norm": "the last layer's weights times the size of what each item carries into the score (Kobayashi 2020)",
     "rollout": "attention followed through every layer, the residual path counted as half of each",
     "occlusion": "how much the item's score drops without that history item (hover: its rank without it)",
     "grad_x_input": "the score's first-order change per item embedding; below 0, the item held it back",
     "integrated_gradients": "the score gained from an empty history to this one, shared out among the items",
+    "contrast": "how much its lead over the other item shrinks without that history item (below 0: it grows)",
 }
 POSITIVE, NEGATIVE = "#4292c6", "#d6604d"
 PANEL, GAP = 140, 75  # pixels per method panel, and between panels (room for the next two-line subtitle)
@@ -146,17 +149,20 @@ def head_figure(stats: Sequence[HeadStats], ablations: Sequence[HeadAblation]) -
 
 def agreement_table(entry: Mapping) -> pd.DataFrame:
     """One model's object of the explanation benchmark (`recattn.analysis.explain_benchmark`) as a table: a row per method
-    of METHOD_LABELS it scored and its best single head, then the baselines; the share of cases whose cause the
-    method ranks first, over all cases and over the far ones (cause at least 2 items back); None: no cases."""
+    of METHOD_LABELS it scored and its best single head, then the baselines; the share of cases where the method's
+    top item is a cause, over all cases, the far ones (nearest cause at least 2 items back) and the far ones the model
+    gets right (top-1 and top-3), then per planted rule over the far cases; None: no cases."""
     methods = entry.get("methods", {})
     head = (entry.get("best_head") or {}).get("head", "")
     labels = {**METHOD_LABELS, BEST_HEAD: f"Best head ({head.removeprefix('attention_')})"}
     rows = [(labels[m], methods[m]) for m in (*METHOD_LABELS, BEST_HEAD) if m in methods]
     rows += [("Most recent item (baseline)" if name == "most_recent" else f"{name.capitalize()} (baseline)", r)
              for name, r in entry.get("baselines", {}).items()]
-    # per planted rule too, where it has far cases: a continuation names its cause exactly, a genre pick less so
+    # per planted rule too, where it has far cases: a continuation's set is its earlier parts, a genre's the recent
+    # items sharing it
     rules = sorted({rule for _, r in rows for rule, c in r.get("by_cause", {}).items() if c["cases_far"]})
-    columns = ["Method", "Top-1", "Top-1, cause ≥ 2 back"] + [f"{rule.capitalize()}, ≥ 2 back" for rule in rules]
-    return pd.DataFrame([[label, r.get("top1"), r.get("top1_far")]
+    columns = (["Method", "Top-1", "Top-1, ≥ 2 back", "Top-1, ≥ 2 back, right", "Top-3, ≥ 2 back, right"]
+               + [f"{rule.capitalize()}, ≥ 2 back" for rule in rules])
+    return pd.DataFrame([[label, r.get("top1"), r.get("top1_far"), r.get("top1_far_right"), r.get("top3_far_right")]
                          + [r.get("by_cause", {}).get(rule, {}).get("top1_far") for rule in rules]
                          for label, r in rows], columns=columns)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from pathlib import Path
 
 import numpy as np
 
 from recattn import data
+from recattn.analysis.head_roles import describe
 from recattn.recommend import Recommender
 from recattn.viz.attention import short_label
 from recattn.viz.text import plot_text
+from ui.text import md
 from tests.app.conftest import APP, ATTENTION, HISTORY, MODELS, go, heatmaps, plotly_specs, z_of
 
 
@@ -101,6 +104,30 @@ def test_bars_are_the_last_row_and_one_head_is_enlarged(at):
     np.testing.assert_allclose(z_of(big), expected, rtol=1e-6)  # NaN (blank) exactly where masked
     assert big["name"] == "Layer 2 · head 1" and "Layer 2 · head 1" in big["hovertemplate"]
     assert plotly_specs(at)["attention_head_map"]["layout"]["title"]["text"].startswith("Layer 2 · head 1")
+
+
+def test_the_head_role_grid_is_the_librarys_measure_of_every_head(at):
+    at.session_state["history"] = HIST
+    go(at, ATTENTION)
+    roles = Recommender.from_checkpoint(MODELS / "films-sasrec", data.load("builtin:films")).head_roles(
+        data.load("builtin:films"))
+    grid = plotly_specs(at)["attention_roles"]
+    drawn = {tuple(c): t["name"] for t in grid["data"] for c in t["customdata"]}
+    assert drawn == {(h.layer, h.head): h.role for h in roles.heads}  # 2 layers × 2 heads, each by its role
+    assert any(c.value.startswith(md(describe(roles).split(";")[0])) for c in at.caption)
+    assert "same franchise or story" in roles.roles  # the films world can tell franchises
+
+
+def test_charts_save_at_print_resolution_in_the_sidebars_format_and_a_report_is_offered(at):
+    at.session_state["history"] = HIST
+    go(at, ATTENTION)
+    (chart,) = [c for c in at.get("plotly_chart") if c.key == "attention"]
+    saved = json.loads(chart.proto.config)["toImageButtonOptions"]
+    assert saved == {"format": "png", "scale": 3, "filename": "recattn-attention"}
+    at.segmented_control(key="chart_format").set_value("SVG").run()
+    (chart,) = [c for c in at.get("plotly_chart") if c.key == "attention"]
+    assert json.loads(chart.proto.config)["toImageButtonOptions"]["format"] == "svg"
+    assert [b for b in at.get("download_button") if "Download report" in b.proto.label]
 
 
 def _badges(at) -> list[str]:

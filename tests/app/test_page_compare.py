@@ -12,8 +12,8 @@ import pytest
 from recattn import paths
 from recattn import checkpoint, data
 from recattn.training import workflow
-from tests.app.conftest import MODELS, go, heatmaps, z_of
-from tests.test_measured import REPORT
+from tests.app.conftest import MODELS, go, heatmaps, plotly_specs, z_of
+from tests.test_measured import CONVERGED, REPORT, TIMED
 
 COMPARE = "pages/compare.py"
 HISTORY_5 = ["2", "10", "11", "40", "7"]
@@ -45,6 +45,20 @@ def test_the_equal_search_is_shown_with_its_spread_when_it_was_run(at, results):
     assert at.dataframe[0].value["model"].tolist() == table["model"].tolist()  # the equal search stays first
     assert at.dataframe[1].value["model"].tolist() == ["SASRec (additive)"]
     assert any(c.value.startswith("A later search of some models on the same data") for c in at.caption)
+
+
+def test_the_searched_curves_show_what_changes_with_the_budget(at, results):
+    (results / "search-films.json").write_text(json.dumps(TIMED))
+    go(at, COMPARE)
+    curves = plotly_specs(at)["compare_measured_curves"]
+    assert len(curves["data"]) == 4  # the two winners' two seeds each
+    assert any("The leader changes with the budget: GRU4Rec learns faster, SASRec is ahead at the end."
+               in c.value.replace("\\", "") for c in at.caption)
+    (results / "converge-films.json").write_text(json.dumps(CONVERGED))
+    go(at, COMPARE)
+    curves = plotly_specs(at)["compare_measured_curves"]
+    assert len(curves["data"]) == 6 and curves["layout"]["yaxis2"]["matches"] == "y"  # and one run each to the stop
+    assert any("so given time GRU4Rec overtakes SASRec" in c.value.replace("\\", "") for c in at.caption)
 
 
 def test_every_shipped_model_side_by_side(at):

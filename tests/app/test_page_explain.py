@@ -76,6 +76,26 @@ def test_every_method_is_drawn_with_the_library_weights(at):
     assert len(heads["y"]) == 4 and heads["x"] == list(figs.HEAD_MEASURES)  # 2 layers × 2 heads
 
 
+def test_why_one_rather_than_another_is_the_contrastive_occlusion_of_the_two(at):
+    at.session_state["history"] = HIST
+    go(at, EXPLAIN)
+    r = recommender()
+    top = r.recommend(HIST, with_attention=False).items
+    assert at.selectbox(key="explain_rather").value == top[1].id  # the #1 against the #2 first
+    at.selectbox(key="explain_rather").set_value(top[4].id).run()
+    seq, (a, b) = r.vocab.index(HIST), (int(i) for i in r.vocab.index([top[0].id, top[4].id]))
+    expected = explain.contrastive_occlusion(r.model, seq, a, b)
+    (drawn,) = [t for t in plotly_specs(at)["explain_contrast"]["data"] if t["type"] == "bar"]
+    np.testing.assert_allclose(_array(drawn["y"]), expected, rtol=1e-5, atol=1e-6)
+    said = next(c.value for c in at.caption if "in score" in c.value)
+    assert f"leads **{md(top[4].title)}** by {top[0].score - top[4].score:.3f} in score" in said
+    strongest = int(np.argmax(expected))
+    if expected[strongest] > 0:
+        assert f"shrinks by {expected[strongest]:.3f}" in said
+    at.selectbox(key="explain_item").set_value(top[4].id).run()  # the pick itself cannot be the other one
+    assert at.selectbox(key="explain_rather").value != top[4].id and not at.exception
+
+
 def test_the_counterfactual_button_drops_the_item_out_of_the_top_10(at):
     at.session_state["history"] = HIST
     go(at, EXPLAIN)
@@ -119,7 +139,7 @@ def test_checks_run_on_request_once_per_checkpoint(at, monkeypatch):
 
 
 def test_a_rerun_without_an_edit_recomputes_nothing(at, monkeypatch):
-    names = ("explain", "occlusion", "counterfactual", "head_stats", "ablate_heads")
+    names = ("explain", "occlusion", "counterfactual", "head_stats", "ablate_heads", "contrastive_occlusion")
     calls = count_calls(monkeypatch, explain, names)
     at.session_state["history"] = HIST
     go(at, EXPLAIN)
@@ -127,7 +147,7 @@ def test_a_rerun_without_an_edit_recomputes_nothing(at, monkeypatch):
     at.run()
     go(at, HISTORY)
     go(at, EXPLAIN)
-    assert len(calls) == 5
+    assert len(calls) == 6
 
 
 def test_a_gru_shows_its_methods_and_says_why_the_others_are_missing(at):
@@ -135,8 +155,9 @@ def test_a_gru_shows_its_methods_and_says_why_the_others_are_missing(at):
     at.session_state["model_dir"] = str(MODELS / "films-gru")
     go(at, EXPLAIN)
     assert list(bars(at)) == ["Occlusion", "Gradient × input", "Integrated gradients"]
-    note = next(i.value for i in at.info if "methods of 5" in i.value)
-    assert "raw attention and attention rollout do not apply" in note and "it has no attention" in note
+    note = next(i.value for i in at.info if "methods of 6" in i.value)
+    assert "raw attention, attention × value norm and attention rollout do not apply" in note
+    assert "it has no attention" in note and "the value-norm reading needs self-attention layers" in note
     assert any("no self-attention heads" in i.value for i in at.info)
     assert "explain_heads" not in plotly_specs(at) and not any("Spearman" in m.value for m in at.markdown)
 
@@ -147,7 +168,8 @@ def test_the_benchmark_table_or_the_command_to_run_it(at, monkeypatch, tmp_path)
     go(at, EXPLAIN)
     assert any("python -m recattn explain-benchmark --data builtin:films" in i.value for i in at.info)
 
-    agreement = {"top1": 0.5, "cases": 10, "top1_far": 0.25, "cases_far": 4, "by_distance": {}}
+    agreement = {"top1": 0.5, "cases": 10, "top1_far": 0.25, "cases_far": 4, "top1_far_right": 0.5,
+                 "top3_far_right": 0.75, "cases_far_right": 2, "chance_far_right": 0.2, "by_distance": {}}
     report = {"command": "python -m recattn explain-benchmark --data builtin:films", "date": "2026-01-01",
               "models": [{"model": "sasrec", "checkpoint": "assets/models/films-sasrec", "cases": 10,
                           "methods": {"attention": agreement, "attention_L1H1": agreement,
@@ -156,16 +178,20 @@ def test_the_benchmark_table_or_the_command_to_run_it(at, monkeypatch, tmp_path)
                                           "genre": {"top1": 0.5, "cases": 2, "top1_far": None, "cases_far": 0}}},
                                       "attention_best_head": agreement},
                           "best_head": {"head": "attention_L1H1", "valid_top1": 0.5, "valid_cases": 10},
-                          "baselines": {"random": agreement, "most_recent": {**agreement, "top1_far": 0.0}}}]}
+                          "baselines": {"random": agreement, "most_recent": {**agreement, "top1_far": 0.0}},
+                          "usage": {"right": 6, "used": 3, "share": 0.5}}]}
     (tmp_path / "explain-films.json").write_text(json.dumps(report))
     at.run()
     (table,) = [d.value for d in at.dataframe]
     assert table["Method"].tolist() == ["Raw attention", "Occlusion", "Best head (L1H1)", "Random (baseline)",
                                         "Most recent item (baseline)"]  # per-layer and per-head rows left out
-    assert table["Top-1, cause ≥ 2 back"].tolist() == [0.25, 1.0, 0.25, 0.25, 0.0]
+    assert table["Top-1, ≥ 2 back"].tolist() == [0.25, 1.0, 0.25, 0.25, 0.0]
+    assert table["Top-3, ≥ 2 back, right"].tolist() == [0.75] * 5
     # a column per planted rule with far cases (genre has none here), filled where the method was scored by rule
-    assert list(table.columns)[3:] == ["Franchise, ≥ 2 back"] and table["Franchise, ≥ 2 back"].iloc[1] == 1.0
-    assert any("Share of the 10 test interactions" in c.value and "keeps the 4 whose" in c.value for c in at.caption)
+    assert list(table.columns)[5:] == ["Franchise, ≥ 2 back"] and table["Franchise, ≥ 2 back"].iloc[1] == 1.0
+    said = next(c.value for c in at.caption if "Share of the 10 test interactions" in c.value)
+    assert "keeps the 4 whose" in said and "the 2 of those the model puts in its top 10" in said
+    assert "in 3 of the 6 right cases" in said
     at.session_state["model_dir"] = str(MODELS / "films-bert4rec")  # not in this file: which ones are
     at.run()
     assert any("covers the shipped models (SASRec)" in i.value for i in at.info)

@@ -15,8 +15,9 @@ def test_home_shows_data_model_and_stored_metrics(at):
     assert metrics["Test NDCG@10"] == f"{stored['ndcg@10']:.3f}"
     assert metrics["Test HR@10"] == f"{stored['hr@10']:.3f}"
     assert [(link.value, link.proto.page) for link in at.page_link] == [
-        ("Build a history", "history"), ("Learn how it computes", "learn"), ("See the attention", "attention"),
-        ("Compare the models", "compare")]  # two columns, filled left to right: the left one comes first
+        ("Build a history", "history"), ("Learn how it computes", "learn"), ("Teach a lesson", "lesson"),
+        ("See the attention", "attention"), ("Compare the models", "compare"),
+        ("Compare two histories", "ab")]  # two columns, filled left to right: the left one comes first
     assert at.session_state["source"] == "builtin:films" and at.session_state["history"] == []
     assert Path(at.session_state["model_dir"]).is_absolute()
     assert Path(at.session_state["model_dir"], "config.json").is_file()

@@ -16,7 +16,7 @@ from recattn import paths
 from recattn.data import load
 from recattn.recommend import Recommender
 from tests.app.conftest import HISTORY, MODELS, go, heatmaps, plotly_specs, z_of
-from tests.test_measured import REPORT
+from tests.test_measured import REPORT, TIMED
 
 LEARN = "pages/learn.py"
 HISTORY_5 = ["2", "10", "11", "40", "5"]
@@ -149,6 +149,18 @@ def test_the_contrast_states_the_measured_gap_only_when_a_search_was_run(at, tmp
     text = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert "SASRec reaches a test NDCG@10 of 0.210 ± 0.010 and GRU4Rec 0.190 ± 0.010" in text
     assert "a gap beyond noise" in text and not any("makes no claim" in c.value for c in at.caption)
+
+
+def test_the_contrast_draws_the_searched_curves_against_the_clock(at, tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "RESULTS", tmp_path)
+    at.session_state["history"] = HISTORY_5
+    go(at, LEARN)
+    open_tab(at, VERSUS)
+    assert "learn_budget" not in plotly_specs(at)  # the search recorded no curves: nothing drawn
+    (tmp_path / "search-films.json").write_text(json.dumps(TIMED))
+    open_tab(at, VERSUS)
+    assert {t["name"] for t in plotly_specs(at)["learn_budget"]["data"]} == {"SASRec", "GRU4Rec"}
+    assert any("GRU4Rec learns faster, SASRec is ahead at the end" in c.value for c in at.caption)
 
 
 def test_the_additive_tab_states_the_seeds_score_inside_sasrec_once_it_was_measured(at, tmp_path, monkeypatch):
