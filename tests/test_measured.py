@@ -138,7 +138,7 @@ TIMED = {**REPORT, "seeds": [0, 1], "models": {
     "gru": {**REPORT["models"]["gru"], "seed_runs": _runs(GRU_CURVES, REPORT["models"]["gru"]["settings"])
             + _runs([[(1.0, 0.9)]], {"lr": 0.1})},  # a seed run of the configuration that lost: not the winner's
 }}
-CONVERGED = {"cap_minutes": 15, "models": {
+CONVERGED = {"cap_minutes": 15, "seeds": [0], "models": {
     "sasrec": {"valid_ndcg": _spread([0.24]), "seconds": _spread([300.0]), "runs": [{"curve": [(60.0, 0.2)]}]},
     "gru": {"valid_ndcg": _spread([0.26]), "seconds": _spread([240.0]), "runs": [{"curve": [(60.0, 0.2)]}]}}}
 
@@ -161,8 +161,10 @@ def test_the_budget_sentence_says_who_leads_when(tmp_path):
                            "validated yet); after the search's 60 s, SASRec 0.195 > GRU4Rec 0.155.")
     assert said.endswith("The leader changes with the budget: GRU4Rec learns faster, SASRec is ahead at the end.")
     converged = measured.budget_sentence(timed, CONVERGED)
-    assert converged.endswith("Trained to early stop (at most 15 min; minutes taken: SASRec 5.0, GRU4Rec 4.0): "
-                              "GRU4Rec 0.260 > SASRec 0.240, so given time GRU4Rec overtakes SASRec.")
+    # seed 0 at the 60 s budget: SASRec 0.20, GRU4Rec 0.16, so the same seed's runs to early stop are compared to it
+    assert converged.endswith("Trained to early stop (seed 0, at most 15 min; minutes taken: SASRec 5.0, GRU4Rec "
+                              "4.0): GRU4Rec 0.260 > SASRec 0.240, so given time GRU4Rec overtakes SASRec, first at "
+                              "the budget with the same seed 0.")
     assert measured.budget_sentence(measured.Measured(REPORT, tmp_path / "search-films.json")) is None  # no curves
 
 

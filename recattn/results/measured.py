@@ -248,11 +248,18 @@ def budget_sentence(measured: Measured, converged: dict | None = None) -> str | 
              f" The leader changes with the budget: {label(first)} learns faster, {label(last)} is ahead at the end.")
     if converged:
         models = {k: row for k, row in converged["models"].items() if k in found}
-        if models:
+        seeds = [x for x in converged.get("seeds", measured.seeds) if x in measured.seeds]
+        if models and seeds:
             done = {k: row["valid_ndcg"]["mean"] for k, row in models.items()}
             minutes = ", ".join(f"{label(k)} {row['seconds']['mean'] / 60:.1f}" for k, row in models.items())
             top = _leader(done)
-            said += (f" Trained to early stop (at most {converged['cap_minutes']:g} min; minutes taken: {minutes}): "
-                     f"{_order(done)}, so " + (f"{label(top)} stays ahead with time." if top == last else
-                                               f"given time {label(top)} overtakes {label(last)}."))
+            # like for like: the leader at the search's budget among the same seeds as the runs to early stop
+            same = {k: [runs[measured.seeds.index(x)] for x in seeds] for k, runs in found.items() if k in models}
+            before = _leader(standing(same, budget))
+            named = f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
+            said += (f" Trained to early stop ({named}, at most {converged['cap_minutes']:g} min; minutes taken: "
+                     f"{minutes}): {_order(done)}, so " + (
+                         f"{label(top)} stays ahead with time ({named} at the budget: {label(before)} first too)."
+                         if top == before else f"given time {label(top)} overtakes {label(before)}, first at the "
+                                               f"budget with the same {named}."))
     return said
