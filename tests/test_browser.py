@@ -242,3 +242,21 @@ def test_the_report_downloads_and_draws_its_charts_with_the_network_blocked(serv
         opened.screenshot(path=str(ARTIFACTS / "report-offline.png"), full_page=True)
     finally:
         offline.close()
+
+
+def test_a_click_on_the_head_role_grid_opens_that_head(server, page):
+    from recattn.data import load
+    from recattn.data.presets import presets
+
+    story = presets(load("builtin:films"))[0]
+    page.goto(server + "/attention?source=builtin:films&history=" + ",".join(story.item_ids))
+    cells = page.locator(".st-key-attention_roles .scatterlayer .point")
+    cells.first.wait_for()
+    wait_idle(page)
+    expect(cells).to_have_count(4)  # 2 layers × 2 heads
+    assert not page.locator(".st-key-attention_head_map").count()  # nothing enlarged before the click
+    cells.nth(1).scroll_into_view_if_needed()
+    box = cells.nth(1).bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page.locator(".st-key-attention_head_map g.hm")).to_have_count(1)
+    wait_idle(page)
