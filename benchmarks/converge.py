@@ -92,12 +92,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     started = time.perf_counter()
-
-    def log(line: str) -> None:
-        print(f"[{time.perf_counter() - started:6.0f} s] {line}", file=sys.stderr, flush=True)
+    log = search.stamped_log(args.threads)
 
     found = json.loads(Path(args.search).read_text())
     source = args.data or next(a for a in found["command"].split("--data ")[1:]).split()[0]

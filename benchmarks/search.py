@@ -523,15 +523,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> dict:
-    args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+def stamped_log(threads: int) -> Log:
+    """Set torch's threads (0: its default) and return a log to stderr that stamps each line with the seconds since
+    this call (the benchmark scripts' progress)."""
+    if threads:
+        torch.set_num_threads(threads)
     started = time.perf_counter()
 
     def log(line: str) -> None:
         print(f"[{time.perf_counter() - started:6.0f} s] {line}", file=sys.stderr, flush=True)
+    return log
 
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    log = stamped_log(args.threads)
     budget: Budget = args.budget
     estimate = estimate_minutes(len(args.models), budget)
     log(f"estimate: {len(args.models)} kinds × ({budget.configs} configs + {min(budget.top, budget.configs)} × "

@@ -71,13 +71,7 @@ with right:
     st.subheader(f"B · the history now · {len(history)}")
     widgets.top_list(b.items, key="ab_top_b", ranks_before={item: rank for rank, item in enumerate(a_ids, 1)})
     st.caption(" → ".join(md(t) for t in sources.titles_of(source, history)))
-    ids, titles = sources.item_options(source)
-    st.selectbox("Add an item to B", ids, index=None, key="ab_add", format_func=titles.get, filter_mode="contains",
-                 placeholder="Type a title to add it…", on_change=state.quick_add, args=("ab_add",))
-    with st.container(horizontal=True, gap="small"):
-        st.button("Remove B's last", key="ab_remove_last", icon=":material/undo:", on_click=state.remove_at,
-                  args=(len(history) - 1,))
-        st.page_link("pages/history.py", label="Reorder or edit B", icon=":material/edit:")
+    widgets.quick_edit(source, history, "ab", ("Add an item to B", "Remove B's last", "Reorder or edit B"))
 
 st.subheader("How each head's attention changed")
 if a.trace is None or b.trace is None:

@@ -82,13 +82,7 @@ with left:
     st.subheader(f"History · {len(history)}")
     state.pop_flash("history")
     widgets.cut_note(len(history), {"The model": len(rec.used_history)})
-    ids, titles = sources.item_options(source)
-    st.selectbox("Add an item", ids, index=None, key="attention_add", format_func=titles.get, filter_mode="contains",
-                 placeholder="Type a title to add it…", on_change=state.quick_add, args=("attention_add",))
-    with st.container(horizontal=True, gap="small"):
-        st.button("Remove last", key="attention_remove_last", icon=":material/undo:", on_click=state.remove_at,
-                  args=(len(history) - 1,))
-        st.page_link("pages/history.py", label="Edit the history", icon=":material/edit:")
+    widgets.quick_edit(source, history, "attention", ("Add an item", "Remove last", "Edit the history"))
     report.download_button(recommender, source, history, key="attention_report")
 
 with right:

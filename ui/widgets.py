@@ -100,6 +100,19 @@ def top_list(items: Sequence[RecItem], key: str, ranks_before: dict[str, int] | 
     st.container(key=key).markdown("\n".join(lines))
 
 
+def quick_edit(source: str, history: Sequence[str], key: str, labels: tuple[str, str, str]) -> None:
+    """Edit the history without leaving the page: add an item by title, remove the last one, or go to Build
+    history. `key` prefixes the widgets' keys ("<key>_add", "<key>_remove_last"); labels: the three texts."""
+    add, remove, more = labels
+    ids, titles = sources.item_options(source)
+    st.selectbox(add, ids, index=None, key=f"{key}_add", format_func=titles.get, filter_mode="contains",
+                 placeholder="Type a title to add it…", on_change=state.quick_add, args=(f"{key}_add",))
+    with st.container(horizontal=True, gap="small"):
+        st.button(remove, key=f"{key}_remove_last", icon=":material/undo:", on_click=state.remove_at,
+                  args=(len(history) - 1,))
+        st.page_link("pages/history.py", label=more, icon=":material/edit:")
+
+
 def layer_head(trace_layers: int, trace_heads: int, key: str) -> tuple[int, int]:
     """Two selects for one layer and one head (0-based), side by side."""
     left, right = st.columns(2)
