@@ -22,12 +22,6 @@ state.pop_flash("history")  # a story started from the empty page: its sentence
 source = state.source()
 
 
-def folder(kind: str, listed: list) -> str | None:
-    """The session's model folder when it is of `kind`, else the first of that kind on this data, or None."""
-    of_kind = [c.path for c in listed if c.kind == kind]
-    return state.model_dir() if state.model_dir() in of_kind else next(iter(of_kind), None)
-
-
 @st.cache_data(show_spinner=False, max_entries=8)
 def position_tables(key: str, source: str) -> None:
     """The position tables of the SASRec of a checkpoint key (`models.key`) side by side, each with the similarity
@@ -62,7 +56,7 @@ def grid(panels: list[figs.Panel], per_row: int) -> None:
 
 with state.guard():
     listed = sources.checkpoints(source)
-    sasrec_dir, additive_dir, gru_dir = (folder(kind, listed) for kind in ("sasrec", "additive", "gru"))
+    sasrec_dir, additive_dir, gru_dir = (models.preferred(kind, listed) for kind in ("sasrec", "additive", "gru"))
     sasrec, additive, gru = (None if path is None else models.recommender(path, source)
                              for path in (sasrec_dir, additive_dir, gru_dir))
 widgets.cut_note(len(history), {name: r.max_len for name, r in (("SASRec", sasrec), ("The additive model", additive),

@@ -43,13 +43,11 @@ def model_of(*kinds: str) -> Recommender | None:
     """The session's model when it is of one of `kinds`, else the first checkpoint of the first kind there is."""
     with state.guard():
         listed = sources.checkpoints(source)
-    for kind in kinds:
-        of_kind = [c.path for c in listed if c.kind == kind]
-        if of_kind:
-            path = state.model_dir() if state.model_dir() in of_kind else of_kind[0]
-            with state.guard():
-                return models.recommender(path, source)
-    return None
+    path = next((p for p in (models.preferred(kind, listed) for kind in kinds) if p), None)
+    if path is None:
+        return None
+    with state.guard():
+        return models.recommender(path, source)
 
 
 @st.cache_data(show_spinner="Measuring every head of both worlds' SASRec…", max_entries=4)

@@ -71,6 +71,12 @@ def current_max_len() -> int:
         return FALLBACK_MAX_LEN
 
 
+def preferred(kind: str, listed: list[checkpoint.CheckpointInfo]) -> str | None:
+    """The session's model folder when it is of `kind`, else the first of that kind in `listed`, or None."""
+    of_kind = [c.path for c in listed if c.kind == kind]
+    return state.model_dir() if state.model_dir() in of_kind else next(iter(of_kind), None)
+
+
 def of_kind(source: str, where: Callable[[registry.ModelKind], bool]) -> list[checkpoint.CheckpointInfo]:
     """The source's checkpoints whose registered kind satisfies `where`, in listing order (shipped first)."""
     known = registry.names(where)
