@@ -12,14 +12,17 @@ import datetime
 import json
 import sys
 import time
+from pathlib import Path
 
 import torch
 
-from recattn import defaults, paths
-from recattn.data import load
-from recattn.models import registry
-from recattn.results import provenance
-from recattn.training.workflow import train_and_save
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from recattn import defaults, paths  # noqa: E402
+from recattn.data import load  # noqa: E402
+from recattn.models import registry  # noqa: E402
+from recattn.results import provenance  # noqa: E402
+from recattn.training.workflow import train_and_save  # noqa: E402
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
