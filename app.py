@@ -6,6 +6,7 @@ st.navigation, Streamlit does not auto-discover pages/: only the pages listed he
 
 import streamlit as st
 
+from recattn.i18n import _
 from ui import charts, models, share, state, widgets
 
 st.set_page_config(page_title="recattn", page_icon=":material/visibility:", layout="wide")
@@ -14,26 +15,27 @@ state.keep_widgets()
 share.open_link()  # a shared link's source, model and history, at the session's first run only
 
 PAGES = {
-    "Explore": [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("pages/history.py", title="Build history", icon=":material/playlist_add:"),
-        st.Page("pages/attention.py", title="Attention", icon=":material/grid_on:"),
-        st.Page("pages/explain.py", title="Explain", icon=":material/lightbulb:"),
-        st.Page("pages/ab.py", title="A and B", icon=":material/difference:"),
+    _("Explore"): [
+        st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True),
+        st.Page("pages/history.py", title=_("Build history"), icon=":material/playlist_add:"),
+        st.Page("pages/attention.py", title=_("Attention"), icon=":material/grid_on:"),
+        st.Page("pages/explain.py", title=_("Explain"), icon=":material/lightbulb:"),
+        st.Page("pages/ab.py", title=_("A and B"), icon=":material/difference:"),
     ],
-    "Learn": [
-        st.Page("pages/lesson.py", title="Lesson", icon=":material/co_present:"),
-        st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
-        st.Page("pages/compare.py", title="Compare models", icon=":material/compare_arrows:"),
-        st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
+    _("Learn"): [
+        st.Page("pages/lesson.py", title=_("Lesson"), icon=":material/co_present:"),
+        st.Page("pages/learn.py", title=_("Learn"), icon=":material/school:"),
+        st.Page("pages/compare.py", title=_("Compare models"), icon=":material/compare_arrows:"),
+        st.Page("pages/embeddings.py", title=_("Embeddings"), icon=":material/scatter_plot:"),
     ],
-    "Models and data": [
-        st.Page("pages/data.py", title="Data", icon=":material/database:"),
-        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    _("Models and data"): [
+        st.Page("pages/data.py", title=_("Data"), icon=":material/database:"),
+        st.Page("pages/train.py", title=_("Train"), icon=":material/model_training:"),
     ],
 }
 
 page = st.navigation(PAGES)
+widgets.language_switch()
 widgets.sidebar_status()
 charts.format_picker()
 share.sync(keep_page_params=page.url_path == "lesson")  # the address bar follows the state (after the callbacks)

@@ -19,7 +19,7 @@ from recattn.errors import RecAttnError
 from ui import sources, state
 from ui.text import md, plural
 
-SOURCE, MODEL, HISTORY = "source", "model", "history"
+SOURCE, MODEL, HISTORY, LANG = "source", "model", "history", state.LANG
 PAGE_PARAMS = ("step", "presenter")  # a page's own (the lesson's step and presenter view), kept on that page
 _READ = "_share_link_read"  # set once a session has looked at the link it was opened with
 
@@ -63,7 +63,8 @@ def sync(keep_page_params: bool = False) -> None:
     always holds a link to what is on screen. `keep_page_params`: the page owns PAGE_PARAMS (the lesson's step)."""
     source = state.source()
     kept = {k: st.query_params[k] for k in PAGE_PARAMS if keep_page_params and k in st.query_params}
-    st.query_params.from_dict({**query(source, model_name(source, state.model_dir()), state.history()), **kept})
+    st.query_params.from_dict({**query(source, model_name(source, state.model_dir()), state.history()),
+                               LANG: state.language(), **kept})
 
 
 def link(page: str = "history") -> str:

@@ -3,7 +3,8 @@
 - ``SOURCE``: str, the data source, default ``"builtin:films"``: ``builtin:NAME``, an absolute folder or file path,
   or ``FORMAT:path`` when the user forced a layout;
 - ``HISTORY``: list[str] of catalogue item ids, oldest first, default ``[]``; always replaced, never edited in place;
-- ``MODEL_DIR``: str, the checkpoint folder for the current source, default the shipped films SASRec.
+- ``MODEL_DIR``: str, the checkpoint folder for the current source, default the shipped films SASRec;
+- ``LANG``: "en" or "zh", the language the app speaks (recattn.i18n), default the link's `lang`, else the browser's.
 
 Pages own their widget keys, prefixed by the page's name; one-time messages go through `flash` / `pop_flash`, and
 `guard` turns a RecAttnError into an error box that stops the page with the state unchanged.
@@ -16,14 +17,14 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from recattn import history as history_ops, paths
+from recattn import history as history_ops, i18n, paths
 from recattn.errors import RecAttnError
 from ui.text import md
 
 DEFAULT_SOURCE = "builtin:films"
 DEFAULT_MODEL_DIR = str(paths.SHIPPED_MODELS / "films-sasrec")
 
-SOURCE, HISTORY, MODEL_DIR = "source", "history", "model_dir"
+SOURCE, HISTORY, MODEL_DIR, LANG = "source", "history", "model_dir", "lang"
 _FLASH = "_flash"
 LEVELS = ("info", "success", "warning", "error")
 _ICONS = {"info": ":material/info:", "success": ":material/check_circle:", "warning": ":material/warning:",
@@ -38,12 +39,23 @@ def init() -> None:
     """
     _use_app_navigation()
     _defaults()
+    i18n.set_resolver(_session_language)
 
 
 def _defaults() -> None:
     st.session_state.setdefault(SOURCE, DEFAULT_SOURCE)
     st.session_state.setdefault(HISTORY, [])
     st.session_state.setdefault(MODEL_DIR, DEFAULT_MODEL_DIR)
+    if LANG not in st.session_state:
+        st.session_state[LANG] = i18n.pick(st.query_params.get(LANG), st.context.locale)
+
+
+def _session_language() -> str | None:
+    """The language of the session whose script is running in this thread (None outside a script run)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx.session_state[LANG] if ctx is not None and LANG in ctx.session_state else None
 
 
 def _use_app_navigation() -> None:
@@ -92,6 +104,12 @@ def set_source(new_source: str, kept_history: Sequence[str], new_model_dir: str 
     set_history(kept_history)
     if new_model_dir is not None:
         st.session_state[MODEL_DIR] = str(new_model_dir)
+
+
+def language() -> str:
+    """The language the app speaks ("en" or "zh")."""
+    _defaults()
+    return st.session_state[LANG]
 
 
 def set_model_dir(path: str) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from recattn import i18n
 from recattn.results import measured
 from recattn.errors import RecAttnError
 from recattn.viz.compare import budget_figure
@@ -18,6 +19,12 @@ from ui.text import md, plural
 if TYPE_CHECKING:  # recattn.recommend imports torch (seconds), which the first page does not need
     from recattn.ranking import RecItem
     from recattn.recommend import Recommendation, Recommender
+
+
+def language_switch() -> None:
+    """The sidebar's 中文 / English switch (the session's LANG; the share link carries it)."""
+    st.sidebar.radio("Language · 语言", list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get, key=state.LANG,
+                     horizontal=True)
 
 
 def sidebar_status() -> None:
