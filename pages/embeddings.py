@@ -2,11 +2,13 @@
 
 import streamlit as st
 
+from recattn import i18n
+from recattn.i18n import _, count_of
 from recattn.models import registry
 from recattn.recommend import ItemMap
 from recattn.viz.embeddings import embedding_map
 from ui import charts, models, sources, state, widgets
-from ui.text import md, plural
+from ui.text import md
 
 state.init()
 state.remember("embeddings_model")
@@ -20,28 +22,27 @@ def item_map(key: str, source: str) -> ItemMap:
     return models.loaded(key, source).item_map()
 
 
-st.title("Item embeddings")
-st.caption("Every model that reads a history first turns each item into a vector it learned in training. Items "
-           "the model treats alike get nearby vectors; this map squeezes them to two dimensions with PCA, the two "
-           "directions along which the vectors differ most.")
+st.title(_("Item embeddings"))
+st.caption(_("Every model that reads a history first turns each item into a vector it learned in training. Items "
+             "the model treats alike get nearby vectors; this map squeezes them to two dimensions with PCA, the two "
+             "directions along which the vectors differ most."))
 
 source = state.source()
 with state.guard():
     found = {c.path: c for c in models.of_kind(source, lambda kind: kind.item_vectors)}
     current = models.current_info()
 if not found:
-    with_vectors = ", ".join(map(registry.label, registry.names(lambda kind: kind.item_vectors)))
-    st.info(f"No model with item embeddings ({with_vectors}) "
-            f"is trained on {md(sources.source_label(source))} yet: train one to see its map.",
-            icon=":material/model_training:")
-    st.page_link("pages/train.py", label="Train a model on this data", icon=":material/arrow_forward:")
+    with_vectors = ", ".join(_(registry.label(k)) for k in registry.names(lambda kind: kind.item_vectors))
+    st.info(_("No model with item embeddings ({models}) is trained on {source} yet: train one to see its map.").format(
+        models=with_vectors, source=md(sources.source_label(source))), icon=":material/model_training:")
+    st.page_link("pages/train.py", label=_("Train a model on this data"), icon=":material/arrow_forward:")
     st.stop()
 if current is not None and current.kind not in registry.names(lambda kind: kind.item_vectors):
-    st.info(f"The current model, {md(current.name)}, learns no item vectors: pick a model below.",
-            icon=":material/info:")
+    st.info(_("The current model, {model}, learns no item vectors: pick a model below.").format(
+        model=md(current.name)), icon=":material/info:")
 if st.session_state.get("embeddings_model") not in found:  # first visit, or another source: the session's model
     st.session_state["embeddings_model"] = state.model_dir() if state.model_dir() in found else next(iter(found))
-path = st.selectbox("Model", list(found), key="embeddings_model", format_func=lambda p: found[p].label)
+path = st.selectbox(_("Model"), list(found), key="embeddings_model", format_func=lambda p: found[p].label)
 
 with state.guard():
     recommender = models.recommender(path, source)
@@ -53,24 +54,26 @@ with state.guard():  # an id this catalogue lacks is an error box
 recommended = {}
 if history:
     rec = widgets.recommend(recommender, history, K)
-    widgets.cut_note(len(history), {"The model": len(rec.used_history)})
+    widgets.cut_note(len(history), {_("The model"): len(rec.used_history)})
     recommended = dict(zip(projection.rows([item.id for item in rec.items]), range(1, len(rec.items) + 1)))
 else:
-    st.info("The history is empty: the map shows every item. Add a few items to see where they and the model's "
-            "recommendations fall.", icon=":material/playlist_add:")
-    st.page_link("pages/history.py", label="Build a history", icon=":material/arrow_forward:")
+    st.info(_("The history is empty: the map shows every item. Add a few items to see where they and the model's "
+              "recommendations fall."), icon=":material/playlist_add:")
+    st.page_link("pages/history.py", label=_("Build a history"), icon=":material/arrow_forward:")
 
 with state.guard():
     news = source == "builtin:news" or sources.data_profile(source)["format"] == "mind"
 first, second = projection.explained
 st.plotly_chart(embedding_map(projection.coords, items["title"].astype(str).tolist(), items["genres"].astype(str).tolist(),
-                              projection.explained, in_history, recommended, noun="category" if news else "genre"),
+                              projection.explained, in_history, recommended,
+                              noun=_("category") if news else _("genre")),
                 key="embeddings_map", config=charts.config("embeddings"))
-st.caption(
-    f"{len(items):,} items of {md(found[path].label)}, coloured by "
-    f"{'category' if news else 'first genre'}. The two components explain {first:.0%} and {second:.0%} of the "
-    f"variance of the {projection.width}-dimensional vectors ({first + second:.0%} together): "
-    "distances on the map are a rough guide, not the whole story. "
-    + (f"Diamonds: the {plural(len(in_history), 'history item')}; stars: the top {len(recommended)}. "
-       if history else "") + "Hover a point for its title."
-)
+coloured = (_("{n:,} items of {model}, coloured by category.") if news else
+            _("{n:,} items of {model}, coloured by first genre.")).format(n=len(items), model=md(found[path].label))
+explained = _("The two components explain {first:.0%} and {second:.0%} of the variance of the {width}-dimensional "
+              "vectors ({together:.0%} together): distances on the map are a rough guide, not the whole story.").format(
+    first=first, second=second, width=projection.width, together=first + second)
+marked = _("Diamonds: the {items}; stars: the top {k}.").format(
+    items=count_of(len(in_history), "{n} history item", "{n} history items"), k=len(recommended)) if history else ""
+st.caption(("" if i18n.current() == "zh" else " ").join(
+    s for s in (coloured, explained, marked, _("Hover a point for its title.")) if s))

@@ -2,6 +2,8 @@
 sentence computed from its numbers and one question for the class; the step is in the address (`?step=4`), and a
 presenter view (larger type, no sidebar, one figure) is for the projector (`&presenter=1`)."""
 
+import re
+
 import numpy as np
 import streamlit as st
 
@@ -9,6 +11,7 @@ from recattn import paths, viz
 from recattn.analysis import lesson
 from recattn.analysis.head_roles import describe
 from recattn.data import load
+from recattn.i18n import N_, _
 from recattn.recommend import Recommender
 from recattn.results import measured
 from recattn.viz import learn as figs
@@ -25,6 +28,8 @@ PRESENTER_CSS = """<style>
 [data-testid="stMain"] h1 { font-size: 2.6rem; } [data-testid="stMain"] h2 { font-size: 2rem; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] { font-size: 1.35rem; }
 </style>"""
+# step 6's sentence for each built-in world: the first half of its head-role summary
+WORLD_SAID = {"films": N_("Films: {roles}."), "news": N_("News: {roles}.")}
 
 
 def from_address() -> None:
@@ -50,7 +55,7 @@ def model_of(*kinds: str) -> Recommender | None:
         return models.recommender(path, source)
 
 
-@st.cache_data(show_spinner="Measuring every head of both worlds' SASRec…", max_entries=4)
+@st.cache_data(show_spinner=_("Measuring every head of both worlds' SASRec…"), max_entries=4)
 def world_roles(world: str):
     """The head roles of a built-in world's shipped SASRec over its test histories."""
     data = load(f"builtin:{world}")
@@ -62,16 +67,18 @@ def show(fig, key: str) -> None:
 
 
 def missing(kind: str) -> None:
-    st.info(f"No {kind} is trained on this data: this step needs one (the Train page trains it).",
+    """`kind`: a model's name, or its description already translated."""
+    st.info(_("No {kind} is trained on this data: this step needs one (the Train page trains it).").format(kind=kind),
             icon=":material/model_training:")
 
 
 def additive() -> str | None:
     r = model_of("sasrec-additive", "additive")
     if r is None:
-        return missing("model with additive attention")
+        return missing(_("model with additive attention"))
     rec = widgets.recommend(r, history)
-    show(viz.trace_figure(rec.trace, title=f"The seed's additive score in {r.config.kind}"), "lesson_additive")
+    show(viz.trace_figure(rec.trace, title=_("The seed's additive score in {kind}").format(kind=r.config.kind)),
+         "lesson_additive")
     return lesson.look_sentence(rec.trace)
 
 
@@ -80,7 +87,7 @@ def dot_product() -> str | None:
     if r is None:
         return missing("SASRec")
     rec = widgets.recommend(r, history)
-    show(viz.trace_figure(rec.trace, title="SASRec: scaled dot-product attention, every layer and head"),
+    show(viz.trace_figure(rec.trace, title=_("SASRec: scaled dot-product attention, every layer and head")),
          "lesson_heads")
     return lesson.look_sentence(rec.trace)
 
@@ -90,7 +97,7 @@ def positions() -> str | None:
     if r is None:
         return missing("SASRec")
     changes = r.order_changes(history)
-    show(figs.rank_figure(changes, title="SASRec: where its top 10 go when the order changes"), "lesson_positions")
+    show(figs.rank_figure(changes, title=_("SASRec: where its top 10 go when the order changes")), "lesson_positions")
     return lesson.order_sentence(changes)
 
 
@@ -108,14 +115,14 @@ def layer() -> str | None:
     seen = np.isfinite(real)
     gap = float(np.abs(walk.scores[seen] - real[seen]).max())
     top = r.rank(walk.scores, history)[0]
-    return (f"Recomputed operation by operation, the scores match the model's own forward pass within {gap:.1e}; its "
-            f"#1, “{top.title}”, scores {top.score:.2f}.")
+    return _("Recomputed operation by operation, the scores match the model's own forward pass within {gap:.1e}; its "
+             "#1, “{title}”, scores {score:.2f}.").format(gap=gap, title=top.title, score=top.score)
 
 
 def cross() -> str | None:
     r = model_of("additive")
     if r is None:
-        return missing("additive (target attention) model")
+        return missing(_("additive (target attention) model"))
     rec = widgets.recommend(r, history)
     candidates = [i.title for i in rec.items]
     crossed = r.cross_attention(history, [i.id for i in rec.items])
@@ -132,7 +139,8 @@ def worlds() -> str | None:
         with col:
             st.markdown(f"**builtin:{world}**")
             show(role_grid(found[world]), f"lesson_roles_{world}")
-    return " ".join(f"{w.capitalize()}: {describe(found[w]).split(';')[0]}." for w in found)
+    # the summary's first half: up to its ";" (a translation may write the full-width "；")
+    return " ".join(_(WORLD_SAID[w]).format(roles=re.split("[;；]", describe(found[w]))[0]) for w in found)
 
 
 def versus() -> str | None:
@@ -145,8 +153,8 @@ def versus() -> str | None:
     if found:
         show(figs.influence_figure({name: (r.influence(history), sources.titles_of(source, history))
                                     for name, r in found.items()}), "lesson_influence")
-    return said or ("No equal search of SASRec and GRU4Rec has been run on this data: the figure shows how each "
-                    "reads this history, not which is better.")
+    return said or _("No equal search of SASRec and GRU4Rec has been run on this data: the figure shows how each "
+                     "reads this history, not which is better.")
 
 
 RENDER = (additive, dot_product, positions, layer, cross, worlds, versus)
@@ -159,23 +167,24 @@ if presenting:
     st.html(PRESENTER_CSS)
 step = st.session_state[STEP]
 title, question = lesson.STEPS[step - 1]
-st.title(f"Lesson · {step} of {N}: {title}")
-history = widgets.require_history("the lesson on it", where="lesson")
+st.title(_("Lesson · {step} of {total}: {title}").format(step=step, total=N, title=_(title)))
+history = widgets.require_history(_("the lesson on it"), where="lesson")
 source = state.source()
 state.pop_flash("lesson")
 
 with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-    st.button("Back", key="lesson_back", icon=":material/arrow_back:", on_click=go_to, args=(step - 1,),
+    st.button(_("Back"), key="lesson_back", icon=":material/arrow_back:", on_click=go_to, args=(step - 1,),
               disabled=step == 1)
-    st.button("Next", key="lesson_next", icon=":material/arrow_forward:", on_click=go_to, args=(step + 1,),
+    st.button(_("Next"), key="lesson_next", icon=":material/arrow_forward:", on_click=go_to, args=(step + 1,),
               disabled=step == N, type="primary")
-    st.segmented_control("Step", list(range(1, N + 1)), key=STEP, required=True, label_visibility="collapsed")
-    st.toggle("Presenter view", key=PRESENTER, help="Larger type, no sidebar, one figure: for a projector.")
+    st.segmented_control(_("Step"), list(range(1, N + 1)), key=STEP, required=True, label_visibility="collapsed")
+    st.toggle(_("Presenter view"), key=PRESENTER, help=_("Larger type, no sidebar, one figure: for a projector."))
 
 said = RENDER[step - 1]()
 if said:
     st.markdown(f":material/insights: {md(said)}")
-st.markdown(f":material/help: **Question for the class.** {md(question)}")
+asked = _("**Question for the class.**")
+st.markdown(f":material/help: {asked} {md(_(question))}")
 st.query_params["step"] = str(step)  # "open step 4" is a link
 if presenting:
     st.query_params["presenter"] = "1"

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from recattn import defaults
+from recattn.i18n import N_, _
 from recattn.models import registry
 from recattn.viz.training import training_curves
 from ui import charts, sources, state, training
@@ -12,15 +13,16 @@ state.init()
 
 COUNTED = registry.names(lambda kind: kind.counted)  # kinds that count in one pass: no epochs, no size
 ATTENTION = registry.names(lambda kind: kind.layered)  # kinds with layers and heads
+POSITIONS = {"learned": N_("learned"), "sinusoidal": N_("sinusoidal")}  # the radio's values and what it shows
 
-st.title("Train a model")
+st.title(_("Train a model"))
 source = state.source()
 with state.guard():
     sources.dataset(source)
-st.caption(f"On **{md(sources.source_label(source))}**. Each user's last item is held out for the test and the one "
-           "before it for validation; training stops early once validation NDCG@10 stops improving, and keeps the best "
-           "epoch. The model is saved in runs/ and becomes the app's model. Training runs in the background: other "
-           "pages and other visitors keep working.")
+st.caption(_("On **{data}**. Each user's last item is held out for the test and the one before it for validation; "
+             "training stops early once validation NDCG@10 stops improving, and keeps the best epoch. The model is "
+             "saved in runs/ and becomes the app's model. Training runs in the background: other pages and other "
+             "visitors keep working.").format(data=md(sources.source_label(source))))
 
 
 def start() -> None:
@@ -41,8 +43,8 @@ def start() -> None:
 
 job = training.job()
 busy = job is not None and not job.done
-kind = st.selectbox("Model", registry.names(), format_func=registry.label, key="train_kind",
-                    help="Outside the form, so that the sizes below start from this kind's defaults.")
+kind = st.selectbox(_("Model"), registry.names(), format_func=lambda k: _(registry.label(k)), key="train_kind",
+                    help=_("Outside the form, so that the sizes below start from this kind's defaults."))
 base = defaults.model_config(kind)
 DEFAULTS = {f"train_hidden_{kind}": base.hidden, f"train_layers_{kind}": base.layers,
             f"train_heads_{kind}": base.heads, f"train_max_len_{kind}": base.max_len, "train_position": "learned",
@@ -52,22 +54,24 @@ for key, value in DEFAULTS.items():  # defaults through session_state: a value= 
 state.remember("train_kind", *DEFAULTS)
 with st.form("train_form", border=True):
     a, b, c, d = st.columns(4)
-    a.select_slider("Hidden size", [16, 32, 64, 128, 256], key=f"train_hidden_{kind}")
-    b.number_input("Layers", 1, 6, key=f"train_layers_{kind}",
-                   help="Transformer blocks (SASRec, BERT4Rec) or GRU layers.")
-    c.selectbox("Heads", [1, 2, 4, 8], key=f"train_heads_{kind}",
-                help="Attention heads per layer (SASRec, BERT4Rec); the hidden size must divide by it.")
-    d.number_input("Max length", 5, 200, key=f"train_max_len_{kind}",
-                   help="How many of the latest items the model reads.")
+    a.select_slider(_("Hidden size"), [16, 32, 64, 128, 256], key=f"train_hidden_{kind}")
+    b.number_input(_("Layers"), 1, 6, key=f"train_layers_{kind}",
+                   help=_("Transformer blocks (SASRec, BERT4Rec) or GRU layers."))
+    c.selectbox(_("Heads"), [1, 2, 4, 8], key=f"train_heads_{kind}",
+                help=_("Attention heads per layer (SASRec, BERT4Rec); the hidden size must divide by it."))
+    d.number_input(_("Max length"), 5, 200, key=f"train_max_len_{kind}",
+                   help=_("How many of the latest items the model reads."))
     e, f, g = st.columns(3)
-    e.radio("Positions", ["learned", "sinusoidal"], horizontal=True, key="train_position",
-            help="A learned table, or the fixed sin/cos encoding of “Attention Is All You Need”.")
-    f.number_input("Epochs", 1, 500, key="train_epochs", help="At most this many passes over the data.")
-    g.number_input("Time limit (minutes)", 0.25, training.MAX_MINUTES, step=0.25, key="train_minutes",
-                   help=f"Training stops after the epoch that passes this time; at most {training.MAX_MINUTES:g} "
-                        "minutes on this server, a shared machine.")
-    st.caption("Popularity and ItemKNN count in one pass: epochs and sizes do not apply to them.")
-    st.form_submit_button("Train", type="primary", icon=":material/model_training:", disabled=busy, on_click=start)
+    e.radio(_("Positions"), list(POSITIONS), format_func=lambda p: _(POSITIONS[p]), horizontal=True,
+            key="train_position", help=_("A learned table, or the fixed sin/cos encoding of “Attention Is All You "
+                                         "Need”."))
+    f.number_input(_("Epochs"), 1, 500, key="train_epochs", help=_("At most this many passes over the data."))
+    g.number_input(_("Time limit (minutes)"), 0.25, training.MAX_MINUTES, step=0.25, key="train_minutes",
+                   help=_("Training stops after the epoch that passes this time; at most {minutes:g} minutes on this "
+                          "server, a shared machine.").format(minutes=training.MAX_MINUTES))
+    st.caption(_("Popularity and ItemKNN count in one pass: epochs and sizes do not apply to them."))
+    st.form_submit_button(_("Train"), type="primary", icon=":material/model_training:", disabled=busy,
+                          on_click=start)
 job = training.job()
 busy = job is not None and not job.done
 
@@ -84,23 +88,26 @@ def progress() -> None:
     reports = current.reports
     if not current.done:
         if current.place:
-            st.info(f"{training.ordinal(current.place)} in the queue: this server trains {training.MAX_RUNNING} "
-                    "models at a time and other visitors are training. Yours starts on its own.",
+            st.info(_("{place} in the queue: this server trains {slots} models at a time and other visitors are "
+                      "training. Yours starts on its own.").format(place=training.ordinal(current.place),
+                                                                  slots=training.MAX_RUNNING),
                     icon=":material/hourglass_top:")
         last = reports[-1] if reports else None
-        text = (f"Epoch {last.epoch}/{last.epochs} · loss {last.loss:.3f} · valid NDCG@10 "
-                f"{last.valid.get('ndcg@10', last.best_ndcg):.3f}" if last else "Preparing the sequences…")
+        text = (_("Epoch {epoch}/{epochs} · loss {loss:.3f} · valid NDCG@10 {ndcg:.3f}").format(
+            epoch=last.epoch, epochs=last.epochs, loss=last.loss, ndcg=last.valid.get("ndcg@10", last.best_ndcg))
+            if last else _("Preparing the sequences…"))
         st.progress(last.epoch / last.epochs if last else 0.0, text=text)
-        st.button("Stop", key="train_stop", icon=":material/stop:", on_click=current.stop.set,
-                  help="Stop after the current epoch and keep the best epoch so far.")
+        st.button(_("Stop"), key="train_stop", icon=":material/stop:", on_click=current.stop.set,
+                  help=_("Stop after the current epoch and keep the best epoch so far."))
     if reports:
+        title = _("{model} on {data}").format(model=current.name, data=sources.source_label(current.source))
         st.plotly_chart(training_curves([r.epoch for r in reports], [r.loss for r in reports],
                                         [r.valid.get("ndcg@10", float("nan")) for r in reports],
-                                        reports[-1].best_epoch, f"{current.name} on {sources.source_label(current.source)}"),
+                                        reports[-1].best_epoch, title),
                         key="train_curves", config=charts.config("training"))
 
 
 progress()
 state.pop_flash("train")
 if job is not None and job.adopted and job.metrics:
-    st.page_link("pages/attention.py", label="See what it looks at", icon=":material/arrow_forward:")
+    st.page_link("pages/attention.py", label=_("See what it looks at"), icon=":material/arrow_forward:")

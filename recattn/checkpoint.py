@@ -19,6 +19,7 @@ from safetensors import SafetensorError, safe_open
 from recattn import __version__
 from recattn.config import ModelConfig, TrainConfig, to_dict, validate
 from recattn.errors import RecAttnError
+from recattn.i18n import _
 from recattn.models import registry
 
 # torch is imported where weights are read or written: listing checkpoints (the app's first page) needs only their
@@ -109,15 +110,16 @@ def read_config(path: str | Path) -> dict:
     _recover(path)
     file = path / CONFIG
     if not file.is_file() or not (path / WEIGHTS).is_file():
-        raise RecAttnError(f"{path} is not a recattn checkpoint: it needs {CONFIG} and {WEIGHTS}. "
-                           "Train one with `python -m recattn train --out DIR`.")
+        raise RecAttnError(_("{path} is not a recattn checkpoint: it needs {config} and {weights}. Train one with "
+                             "`python -m recattn train --out DIR`.").format(path=path, config=CONFIG, weights=WEIGHTS))
     try:
         config = json.loads(file.read_text(encoding="utf-8"))
     except (ValueError, OSError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise RecAttnError(f"{file} is not valid JSON ({e}); the checkpoint is damaged, train it again") from e
+        raise RecAttnError(_("{file} is not valid JSON ({error}); the checkpoint is damaged, train it again").format(
+            file=file, error=e)) from e
     if not isinstance(config, dict):
-        raise RecAttnError(f"{file} must hold a JSON object, not a {type(config).__name__}; the checkpoint is "
-                           "damaged, train it again")
+        raise RecAttnError(_("{file} must hold a JSON object, not a {type}; the checkpoint is damaged, train it "
+                             "again").format(file=file, type=type(config).__name__))
     return config
 
 
@@ -151,18 +153,19 @@ def parse_config(config: dict, where: str = CONFIG) -> tuple[ModelConfig, TrainC
     try:
         for name in ("recattn_version", "source", "catalogue_fingerprint"):
             if not isinstance(config.get(name), str) or not config[name]:
-                raise RecAttnError(f"{name} must be non-empty text, found {json.dumps(config.get(name))}")
+                raise RecAttnError(_("{field} must be non-empty text, found {value}").format(
+                    field=name, value=json.dumps(config.get(name))))
         if "model" not in config:
-            raise RecAttnError("model is missing: the model's settings are needed to rebuild it")
+            raise RecAttnError(_("model is missing: the model's settings are needed to rebuild it"))
         model_cfg = validate(ModelConfig, config["model"], "model")
         try:
             registry.check(model_cfg)
         except ValueError as e:
-            raise RecAttnError(f"model: {e}") from e
+            raise RecAttnError(_("{section}: {problem}").format(section="model", problem=e)) from e
         train_cfg = validate(TrainConfig, config.get("train", {}), "train")
     except RecAttnError as e:
-        raise RecAttnError(f"{where}: {e}. The checkpoint is damaged or was not written by recattn: "
-                           "train it again with `python -m recattn train --out DIR`.") from e
+        raise RecAttnError(_("{file}: {problem}. The checkpoint is damaged or was not written by recattn: train it "
+                             "again with `python -m recattn train --out DIR`.").format(file=where, problem=e)) from e
     return model_cfg, train_cfg, config["source"], config["catalogue_fingerprint"]
 
 
@@ -171,11 +174,11 @@ def _unreadable(file: Path, error: Exception) -> RecAttnError:
     with open(file, "rb") as f:
         head = f.read(4)
     if head.startswith(b"\x80") or head == b"PK\x03\x04":  # pickle protocol 2+, or torch.save's zip of pickles
-        what = ("is a pickle (Python's torch.save/pickle format), not safetensors. recattn never opens pickles: "
-                "they can run code. Convert it with safetensors or train the model again")
-    else:
-        what = f"is truncated or damaged ({error}); train the model again"
-    return RecAttnError(f"{file} {what}.")
+        return RecAttnError(_("{file} is a pickle (Python's torch.save/pickle format), not safetensors. recattn never "
+                              "opens pickles: they can run code. Convert it with safetensors or train the model "
+                              "again.").format(file=file))
+    return RecAttnError(_("{file} is truncated or damaged ({error}); train the model again.").format(
+        file=file, error=error))
 
 
 def check_weights(file: Path, expected: dict[str, torch.Tensor]) -> None:
@@ -187,15 +190,18 @@ def check_weights(file: Path, expected: dict[str, torch.Tensor]) -> None:
             found = {name: tuple(f.get_slice(name).get_shape()) for name in f.keys()}
     except SafetensorError as e:
         raise _unreadable(file, e) from e
-    for problem, names in (("lacks", expected.keys() - found.keys()), ("has unexpected", found.keys() - expected)):
+    for problem, names in ((_("{file} lacks tensor(s) {names}: it was not saved from a model with this config.json. "
+                              "Train the model again."), expected.keys() - found.keys()),
+                           (_("{file} has unexpected tensor(s) {names}: it was not saved from a model with this "
+                              "config.json. Train the model again."), found.keys() - expected)):
         if names:
-            raise RecAttnError(f"{file} {problem} tensor(s) {', '.join(sorted(names)[:5])}: it was not saved "
-                               "from a model with this config.json. Train the model again.")
+            raise RecAttnError(problem.format(file=file, names=", ".join(sorted(names)[:5])))
     for name, tensor in expected.items():
         want = tuple(tensor.shape)
         if len(found[name]) != len(want) or any(w and w != g for w, g in zip(want, found[name])):
-            raise RecAttnError(f"{file}: tensor {name} has shape {list(found[name])}, but config.json implies "
-                               f"{list(want)}. The weights and the config do not belong together: train again.")
+            raise RecAttnError(_("{file}: tensor {name} has shape {found}, but config.json implies {want}. The "
+                                 "weights and the config do not belong together: train again.").format(
+                file=file, name=name, found=list(found[name]), want=list(want)))
 
 
 def _check_values(file: Path, state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
@@ -204,11 +210,12 @@ def _check_values(file: Path, state: dict[str, torch.Tensor], expected: dict[str
 
     for name, tensor in state.items():
         if tensor.dtype != expected[name].dtype:
-            raise RecAttnError(f"{file}: tensor {name} is {tensor.dtype}, the model needs {expected[name].dtype}. "
-                               "Train the model again.")
+            raise RecAttnError(_("{file}: tensor {name} is {dtype}, the model needs {expected}. Train the model "
+                                 "again.").format(file=file, name=name, dtype=tensor.dtype,
+                                                  expected=expected[name].dtype))
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-            raise RecAttnError(f"{file}: tensor {name} holds NaN or infinite values; the file is damaged, train "
-                               "the model again.")
+            raise RecAttnError(_("{file}: tensor {name} holds NaN or infinite values; the file is damaged, train the "
+                                 "model again.").format(file=file, name=name))
 
 
 def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
@@ -232,7 +239,7 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:  # not expected after the checks above; still the user's file, not a bug
-        raise RecAttnError(f"cannot load the checkpoint in {path}: {e}") from e
+        raise RecAttnError(_("cannot load the checkpoint in {path}: {error}").format(path=path, error=e)) from e
     model.to(device).eval()
     return Checkpoint(model, model_cfg, train_cfg, source, fingerprint, read_metrics(path))
 
@@ -240,11 +247,11 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
 def check_catalogue(checkpoint: Checkpoint, fingerprint: str, source: str = "") -> None:
     """Refuse to pair a model with a catalogue it was not trained on (indices would mean other items)."""
     if checkpoint.fingerprint != fingerprint:
-        raise RecAttnError(
-            f"this checkpoint was trained on {checkpoint.source or 'another catalogue'} "
-            f"(fingerprint {checkpoint.fingerprint}), not on {source or 'this catalogue'} ({fingerprint}). "
-            "Load the matching data or train a model on this one."
-        )
+        raise RecAttnError(_(
+            "this checkpoint was trained on {trained_on} (fingerprint {fingerprint}), not on {data} "
+            "({data_fingerprint}). Load the matching data or train a model on this one.").format(
+            trained_on=checkpoint.source or _("another catalogue"), fingerprint=checkpoint.fingerprint,
+            data=source or _("this catalogue"), data_fingerprint=fingerprint))
 
 
 @dataclass(frozen=True)
@@ -263,18 +270,23 @@ class CheckpointInfo:
     @property
     def name(self) -> str:
         """ "SASRec", "GRU4Rec", "SASRec (RecBole)" ... """
-        label = registry.label(self.kind)
-        return f"{label} ({IMPORTERS.get(self.imported, self.imported)})" if self.imported else label
+        label = _(registry.label(self.kind))
+        if not self.imported:
+            return label
+        return _("{model} ({program})").format(model=label, program=IMPORTERS.get(self.imported, self.imported))
 
     @property
     def origin(self) -> str:
         """ "shipped", or when it was trained: "27 Nov 14:02" (local time)."""
-        return "shipped" if self.shipped else f"{datetime.fromtimestamp(self.modified):%d %b %H:%M}"
+        if self.shipped:
+            return _("shipped")
+        # TRANSLATORS: a strftime format: day, month's short name, time ("27 Nov 14:02")
+        return datetime.fromtimestamp(self.modified).strftime(_("%d %b %H:%M"))
 
     @property
     def label(self) -> str:
         """ "SASRec · shipped", "SASRec · 27 Nov 14:02". """
-        return f"{self.name} · {self.origin}"
+        return _("{model} · {origin}").format(model=self.name, origin=self.origin)
 
     @property
     def test(self) -> dict:
@@ -285,17 +297,20 @@ class CheckpointInfo:
     def score(self) -> str:
         """ "test NDCG@10 0.303", or "not evaluated". """
         ndcg = self.test.get("ndcg@10")
-        return f"test NDCG@10 {ndcg:.3f}" if isinstance(ndcg, (int, float)) else "not evaluated"
+        return _("test NDCG@10 {score:.3f}").format(score=ndcg) if isinstance(ndcg, (int, float)) else _(
+            "not evaluated")
 
     @property
     def shape(self) -> str:
         """One line on how the model reads a history."""
         kind = registry.get(self.kind) if self.kind in registry.names() else None
         if kind is not None and kind.counted:
-            return kind.description[0].lower() + kind.description[1:].rstrip(".")
-        reads = f"reads the last {self.model.get('max_len')} items"
+            description = _(kind.description)
+            return description[0].lower() + description[1:].rstrip(".。")
+        reads = _("reads the last {n} items").format(n=self.model.get("max_len"))
         if kind is not None and kind.layered:
-            return f"{self.model.get('layers')} layers × {self.model.get('heads')} heads · {reads}"
+            return _("{layers} layers × {heads} heads · {reads}").format(
+                layers=self.model.get("layers"), heads=self.model.get("heads"), reads=reads)
         return reads
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from recattn.errors import RecAttnError
+from recattn.i18n import N_, _
 
 T = TypeVar("T")
 
@@ -62,7 +63,8 @@ class ModelConfig:
                               ("activation", ("gelu", "relu")), ("position_from", ("last", "first")),
                               ("mask_slot", ("append", "replace-oldest"))):
             if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be {' or '.join(map(repr, allowed))}, not {getattr(self, name)!r}")
+                raise ValueError(_("{field} must be {one} or {other}, not {value}").format(
+                    field=name, one=repr(allowed[0]), other=repr(allowed[1]), value=repr(getattr(self, name))))
 
 
 @dataclass(frozen=True)
@@ -93,16 +95,18 @@ class TrainConfig:
     precision: str = "auto"
 
     def __post_init__(self) -> None:
+        # ValueErrors, yet shown to people: `validate` turns them into the RecAttnError of a damaged config.json
         if self.objective not in OBJECTIVES:
-            raise ValueError(f"unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVES)}")
+            raise ValueError(_("unknown objective {value}; choose one of {choices}").format(
+                value=repr(self.objective), choices=", ".join(OBJECTIVES)))
         if not 0.0 <= self.label_smoothing < 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1), not {self.label_smoothing}")
+            raise ValueError(_("label_smoothing must be in [0, 1), not {value}").format(value=self.label_smoothing))
         if self.schedule not in ("constant", "cosine"):
-            raise ValueError(f"schedule must be constant or cosine, not {self.schedule!r}")
+            raise ValueError(_("schedule must be constant or cosine, not {value}").format(value=repr(self.schedule)))
         if self.precision not in ("auto", "fp32", "bf16"):
-            raise ValueError(f"precision must be auto, fp32 or bf16, not {self.precision!r}")
+            raise ValueError(_("precision must be auto, fp32 or bf16, not {value}").format(value=repr(self.precision)))
         if self.device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"device must be auto, cpu or cuda, not {self.device!r}")
+            raise ValueError(_("device must be auto, cpu or cuda, not {value}").format(value=repr(self.device)))
 
 
 def to_dict(config: Any) -> dict[str, Any]:
@@ -124,39 +128,46 @@ _ABOVE_ZERO = {"lr", "max_minutes", "norm_eps"}
 _FRACTIONS = {"dropout", "mask_prob", "ema_decay"}  # in [0, 1)
 
 
+_TYPE_NAMES = {bool: N_("true/false"), int: N_("a whole number"), float: N_("a number"), str: N_("text"),
+               type(None): N_("null"), list: N_("a list"), dict: N_("an object")}
+
+
 def _type_name(value: Any) -> str:
-    return {bool: "true/false", int: "a whole number", float: "a number", str: "text", type(None): "null",
-            list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+    name = _TYPE_NAMES.get(type(value))
+    return _(name) if name else type(value).__name__
 
 
+# The problems below are whole sentences with {field} (`section.field`) and {value} (what was found, as JSON),
+# translated and filled in by `validate`.
 def _type_error(hint: Any, value: Any) -> str | None:
-    """Why `value` (from JSON) does not fit the annotation `hint`, or None when it does."""
+    """Why `value` (from JSON) does not fit the annotation `hint` (a message), or None when it does."""
     options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
     if value is None:
-        return None if type(None) in options else "must not be null"
+        return None if type(None) in options else N_("{field} must not be null, found {value}")
     if bool in options:
-        return None if isinstance(value, bool) else "must be true or false"
+        return None if isinstance(value, bool) else N_("{field} must be true or false, found {value}")
     if int in options:  # JSON true is not a number here, though Python's bool is an int
-        return None if isinstance(value, int) and not isinstance(value, bool) else "must be a whole number"
+        return None if isinstance(value, int) and not isinstance(value, bool) else N_(
+            "{field} must be a whole number, found {value}")
     if float in options:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            return "must be a number"
-        return None if math.isfinite(value) else "must be a finite number"
-    return None if isinstance(value, str) else "must be text"
+            return N_("{field} must be a number, found {value}")
+        return None if math.isfinite(value) else N_("{field} must be a finite number, found {value}")
+    return None if isinstance(value, str) else N_("{field} must be text, found {value}")
 
 
 def _range_error(name: str, value: Any) -> str | None:
-    """Why a well-typed `value` of field `name` is out of range, or None."""
+    """Why a well-typed `value` of field `name` is out of range (a message), or None."""
     if value is None:
         return None
     if name in _AT_LEAST_ONE and value < 1:
-        return "must be at least 1"
+        return N_("{field} must be at least 1, found {value}")
     if name in _NOT_NEGATIVE and value < 0:
-        return "must not be negative"
+        return N_("{field} must not be negative, found {value}")
     if name in _ABOVE_ZERO and value <= 0:
-        return "must be above 0"
+        return N_("{field} must be above 0, found {value}")
     if name in _FRACTIONS and not 0 <= value < 1:
-        return "must be in [0, 1)"
+        return N_("{field} must be in [0, 1), found {value}")
     return None
 
 
@@ -167,17 +178,18 @@ def validate(cls: type[T], values: Any, section: str) -> T:
     does not know are ignored and missing ones take their defaults, as in `from_dict` (older or newer files).
     """
     if not isinstance(values, dict):
-        raise RecAttnError(f"{section} must be an object of settings, found {_type_name(values)}")
+        raise RecAttnError(_("{section} must be an object of settings, found {type}").format(
+            section=section, type=_type_name(values)))
     hints = typing.get_type_hints(cls)
     known = {f.name: values[f.name] for f in dataclasses.fields(cls) if f.name in values}  # type: ignore[arg-type]
     for name, value in known.items():
         problem = _type_error(hints[name], value) or _range_error(name, value)
         if problem:
-            raise RecAttnError(f"{section}.{name} {problem}, found {json.dumps(value)}")
+            raise RecAttnError(_(problem).format(field=f"{section}.{name}", value=json.dumps(value)))
     try:
         return cls(**known)
     except ValueError as e:  # the allowed values and cross-field rules of __post_init__
-        raise RecAttnError(f"{section}: {e}") from e
+        raise RecAttnError(_("{section}: {problem}").format(section=section, problem=e)) from e
 
 
 def replace(config: T, **changes: Any) -> T:

@@ -102,6 +102,19 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current()).ngettext(singular, plural, n)
 
 
+def sentences(*parts: str) -> str:
+    """Translated sentences one after another: a space between them in English, none after Chinese full stops."""
+    return ("" if current() == "zh" else " ").join(p for p in parts if p)
+
+
+class Lazy(str):
+    """A marked text fixed where it is written (at import time) yet shown in the reader's language each time it is
+    shown through str(): a cache decorator's spinner, `show_spinner=Lazy(N_("Loading…"))`."""
+
+    def __str__(self) -> str:
+        return _(str.__str__(self))
+
+
 def count_of(n: int, singular: str, plural: str) -> str:
     """ "1 film", "3 films", "3 部电影": the message for `n` with `{n}` filled in."""
     return ngettext(singular, plural, n).format(n=n)

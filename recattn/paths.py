@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recattn.errors import RecAttnError
+from recattn.i18n import _
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout; relative paths typed in the app start here
 SHIPPED_MODELS = ROOT / "assets" / "models"  # the pretrained models of the built-in worlds
@@ -25,7 +26,6 @@ MAX_INTERACTIONS = 2_000_000  # more than this is a job for the CLI, not for a s
 # A row of interactions takes at least ~25 bytes as text (ml-latest's ratings.csv: 24 bytes/row), so data files
 # over this size hold more interactions than the app takes; judged before reading anything into memory.
 MAX_DATA_BYTES = MAX_INTERACTIONS * 50
-CLI_HINT = "train on it from a terminal instead: python -m recattn train --data PATH"
 
 
 def runs_dir() -> Path:
@@ -68,9 +68,10 @@ def check_readable(path: Path, typed: str, roots: Sequence[Path], shown: Sequenc
     if is_within(path, roots):
         return path.resolve()
     names = ", ".join(shown if shown is not None else [str(root) for root in roots])
-    raise PathRefused(f"“{typed}” is outside the folders this app may read ({names}). Put the data in one of "
-                      f"them, or ask the person running the server to add its folder to the {ROOTS_ENV} setting "
-                      f"(folders separated by “{os.pathsep}”) and restart the app.")
+    raise PathRefused(_("“{path}” is outside the folders this app may read ({roots}). Put the data in one of them, or "
+                        "ask the person running the server to add its folder to the {setting} setting (folders "
+                        "separated by “{separator}”) and restart the app.").format(
+        path=typed, roots=names, setting=ROOTS_ENV, separator=os.pathsep))
 
 
 def data_bytes(path: Path) -> int:
@@ -89,8 +90,10 @@ def check_size(path: Path, max_bytes: int | None = None) -> None:
     max_bytes = MAX_DATA_BYTES if max_bytes is None else max_bytes
     size = data_bytes(path)
     if size > max_bytes:
-        raise RecAttnError(f"{path.name}: {size / 1e6:,.0f} MB of data files is more than this app loads "
-                           f"({max_bytes / 1e6:,.0f} MB, about {max_bytes // 50:,} interactions); {CLI_HINT}")
+        raise RecAttnError(_("{name}: {size:,.0f} MB of data files is more than this app loads ({limit:,.0f} MB, about "
+                             "{interactions:,} interactions); train on it from a terminal instead: python -m recattn "
+                             "train --data PATH").format(name=path.name, size=size / 1e6, limit=max_bytes / 1e6,
+                                                         interactions=max_bytes // 50))
 
 
 def check_count(name: str, interactions: int, max_interactions: int | None = None) -> None:
@@ -98,8 +101,9 @@ def check_count(name: str, interactions: int, max_interactions: int | None = Non
     (default MAX_INTERACTIONS)."""
     max_interactions = MAX_INTERACTIONS if max_interactions is None else max_interactions
     if interactions > max_interactions:
-        raise RecAttnError(f"{name}: {interactions:,} interactions is more than this app handles "
-                           f"({max_interactions:,}); {CLI_HINT}")
+        raise RecAttnError(_("{name}: {interactions:,} interactions is more than this app handles ({limit:,}); train "
+                             "on it from a terminal instead: python -m recattn train --data PATH").format(
+            name=name, interactions=interactions, limit=max_interactions))
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,14 @@ from recattn.data import prepare
 from recattn.data.dataset import Dataset
 from recattn.data.sequences import Vocab
 from recattn.errors import RecAttnError
+from recattn.i18n import N_, _
 from recattn.models.additive import target_rows
 from recattn.models.output import AttentionKind, ModelOutput
 from recattn.trace import AttentionTrace, causal_mask
 
 
 MASK_SLOT = "[next?]"  # BERT4Rec's mask slot: the position whose output scores the next item
+POSITIONS_OFF = N_("positions off")  # the order variant of `order_changes` only SASRec has (a name: shown with _())
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ class ItemMap:
         where = self._rows
         unknown = [str(i) for i in ids if str(i) not in where]
         if unknown:
-            raise RecAttnError(f"unknown item id(s): {', '.join(unknown[:5])}. Use ids from the catalogue.")
+            raise RecAttnError(_("unknown item id(s): {ids}. Use ids from the catalogue.").format(
+                ids=", ".join(unknown[:5])))
         return [where[str(i)] for i in ids]
 
 
@@ -132,9 +135,9 @@ class Recommender:
     def _indices(self, history: list[str]) -> np.ndarray:
         """The model indices of a history (n,); a history that is not a non-empty list of known ids raises."""
         if isinstance(history, (str, bytes)) or not isinstance(history, (Sequence, np.ndarray)):  # "12": "1", "2"
-            raise RecAttnError(f"a history is a list of item ids, not {type(history).__name__}")
+            raise RecAttnError(_("a history is a list of item ids, not {type}").format(type=type(history).__name__))
         if len(history) == 0:
-            raise RecAttnError("the history is empty: add at least one item to get recommendations")
+            raise RecAttnError(_("the history is empty: add at least one item to get recommendations"))
         return self.vocab.index(history)
 
     def _score(self, indices: np.ndarray, with_attention: bool) -> ModelOutput:
@@ -231,7 +234,7 @@ class Recommender:
         """Why `item_id` rather than `other_id` after `history`: per history item (oldest first), how much the gap
         score(item) − score(other) drops without it (contrastive occlusion; above 0 it favoured `item_id`)."""
         if str(item_id) == str(other_id):
-            raise RecAttnError("pick two different items to compare")
+            raise RecAttnError(_("pick two different items to compare"))
         seq = self._indices(history)
         item, other = (int(i) for i in self._indices([item_id, other_id]))
         return explain.contrastive_occlusion(self.model, seq, item, other)
@@ -250,7 +253,8 @@ class Recommender:
     def cross_attention(self, history: list[str], candidate_ids: list[str]) -> walkthrough.CrossAttention:
         """Target attention recomputed by hand: each candidate (row) reading the history (an additive model's)."""
         if self.kind != "additive":
-            raise RecAttnError(f"cross-attention is target attention's; this model is a {self.kind}")
+            raise RecAttnError(_("cross-attention is target attention's; this model is a {kind}").format(
+                kind=self.kind))
         return walkthrough.cross_attention(self.model, self._indices(history), self._indices(candidate_ids))
 
     def item_map(self, components: int = 2) -> ItemMap:
@@ -277,7 +281,7 @@ class Recommender:
         variants = {name: (h, self.scores(h).scores[0].float().numpy())
                     for name, h in contrast.order_variants(history).items()}
         if self.kind == "sasrec":
-            variants["positions off"] = (list(history), self.walkthrough(history, positions=False).scores)
+            variants[POSITIONS_OFF] = (list(history), self.walkthrough(history, positions=False).scores)
         changes, original = [], None
         for name, (h, scores) in variants.items():
             items = self.rank(scores, h, k)
@@ -316,7 +320,8 @@ class Recommender:
 
 def _check_k(k: int) -> None:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise RecAttnError(f"the number of recommendations must be a whole number of at least 1, not {k!r}")
+        raise RecAttnError(_("the number of recommendations must be a whole number of at least 1, not {k}").format(
+            k=repr(k)))
 
 
 def search_titles(items: pd.DataFrame, query: str, limit: int = 50) -> pd.DataFrame:

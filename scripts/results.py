@@ -30,8 +30,11 @@ from recattn.results.measured import label  # noqa: E402
 from recattn.results.provenance import commit  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-DOC, README = ROOT / "docs" / "results.md", ROOT / "README.md"
+DOC, README, SHIPPED_DOC = ROOT / "docs" / "results.md", ROOT / "README.md", ROOT / "docs" / "shipped-models.md"
+SHIPPED = ROOT / "assets" / "models"
 BEGIN, END = "<!-- headline: made by scripts/results.py -->", "<!-- end of headline -->"
+EXPLAIN_BEGIN, EXPLAIN_END = "<!-- explanations: made by scripts/results.py -->", "<!-- end of explanations -->"
+SHIPPED_BEGIN, SHIPPED_END = "<!-- shipped: made by scripts/results.py -->", "<!-- end of shipped -->"
 # the equal search of all models on each data set, for the README's headline table: the one that searched the
 # recipe from a neutral start
 HEADLINE = {"ml-latest-small": "search-ml-latest-small-recipe.json", "films": "search-films-recipe.json",
@@ -175,10 +178,63 @@ def headline() -> str:
                           f"`benchmarks/results/{n}`" for n in HEADLINE.values()) + ":", "", *rows, END])
 
 
-def readme_with(block: str) -> str:
-    text = README.read_text()
-    start, end = text.index(BEGIN), text.index(END) + len(END)
+def explanation_summary() -> str:
+    """The README's explanation table: per shipped model, over the far cases it gets right, the best method's top-1
+    beside raw attention, the value-norm reading and occlusion, with the chance rate and how often the model uses
+    the cause."""
+    rows = ["| data | model | far right cases | best method (top-1) | occlusion top-1 / top-3 | raw attention | "
+            "attention × value norm | chance | uses the cause |", "|---|---|---:|---|---:|---:|---:|---:|---:|"]
+    made = []
+    for world in ("films", "news"):
+        report = read(f"explain-{world}.json")
+        made.append(f"`{report['command']}` (commit {report['commit'][:12]}, {report['date']})")
+        for r in report["models"]:
+            methods, a = r["methods"], r["baselines"]["random"]
+            best = max(methods, key=lambda m: methods[m].get("top1_far_right") or 0)
+            def top1(m):
+                return f"{methods[m]['top1_far_right']:.2f}" if m in methods else "—"
+            occ = methods["occlusion"]
+            rows.append(f"| {world} | {label(r['model'])} | {a['cases_far_right']} of {a['cases_far']} | {best} "
+                        f"({methods[best]['top1_far_right']:.2f}) | {occ['top1_far_right']:.2f} / "
+                        f"{occ['top3_far_right']:.2f} | {top1('attention')} | {top1('value_norm')} | "
+                        f"{a['chance_far_right']:.2f} | {r['usage']['share_far']:.2f} |")
+    return "\n".join([EXPLAIN_BEGIN, "How often a method's top item is in the planted cause set, over the test cases "
+                      "whose nearest cause is 2 or more items back and whose item the model ranks in its top-10, "
+                      "on the shipped models (trained to early stop); chance is the cause set's share of the "
+                      "history; \"uses the cause\": removing the cause set drops the item out of the top-10. Made by "
+                      + " and ".join(made) + ":", "", *rows, EXPLAIN_END])
+
+
+def shipped() -> str:
+    """The table of shipped checkpoints, from their metrics.json."""
+    rows = ["| checkpoint | NDCG@10 | HR@10 | NDCG@10 seen kept | best epoch | epochs | train s | stopped |",
+            "|---|---:|---:|---:|---:|---:|---:|---|"]
+    made = set()
+    for path in sorted(SHIPPED.glob("*/metrics.json")):
+        m = json.loads(path.read_text())
+        kept = m["test"].get("seen_kept", {}).get("ndcg@10")
+        counted = m["stopped"] == "counted"
+        rows.append(f"| `{path.parent.name}` | {m['test']['ndcg@10']:.3f} | {m['test']['hr@10']:.3f} | "
+                    f"{'—' if kept is None else f'{kept:.3f}'} | {'—' if counted else m['best_epoch']} | "
+                    f"{'—' if counted else m['epochs_run']} | {m['train_seconds']:.0f} | {m['stopped']} |")
+        if "made" in m:
+            made.add(f"`{m['made']['command']}` (commit {m['made']['commit'][:12]}, {m['made']['date']}, "
+                     f"{m['made']['threads']} thread, cap {m['made']['max_minutes']:g} minutes)")
+    return "\n".join([SHIPPED_BEGIN, "Test figures (full ranking, seen items excluded; \"seen kept\": items already "
+                      "in the history ranked too), from each checkpoint's metrics.json. Made by "
+                      + "; ".join(sorted(made)) + ":", "", *rows, SHIPPED_END])
+
+
+def with_block(path: Path, begin: str, end_marker: str, block: str, text: str | None = None) -> str:
+    """`path`'s text (or `text`) with the part between the two markers replaced by `block`."""
+    text = path.read_text() if text is None else text
+    start, end = text.index(begin), text.index(end_marker) + len(end_marker)
     return text[:start] + block + text[end:]
+
+
+def readme_with(block: str) -> str:
+    return with_block(README, EXPLAIN_BEGIN, EXPLAIN_END, explanation_summary(),
+                      with_block(README, BEGIN, END, block))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         for path in sorted(RESULTS.glob("search-*.json")):
             if reanalyse(path):
                 print(f"re-analysed {path.relative_to(ROOT)}")
-    wanted = {DOC: document(), README: readme_with(headline())}
+    wanted = {DOC: document(), README: readme_with(headline()),
+              SHIPPED_DOC: with_block(SHIPPED_DOC, SHIPPED_BEGIN, SHIPPED_END, shipped())}
     if args.check:
         stale = [str(path.relative_to(ROOT)) for path, text in wanted.items()
                  if not path.is_file() or path.read_text() != text]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from recattn.i18n import _
+
 FORMAT = "chart_format"
 FORMATS = {"PNG": "png", "SVG": "svg"}
 SCALE = 3  # a PNG at 3× the pixels on screen: about 300 dpi at the size it is shown (an SVG scales by itself)
@@ -20,6 +22,6 @@ def config(name: str) -> dict:
 def format_picker() -> None:
     """The sidebar's choice of format for the charts' camera button."""
     st.session_state.setdefault(FORMAT, "PNG")
-    st.sidebar.segmented_control("Charts save as", list(FORMATS), key=FORMAT, required=True,
-                                 help="The camera in each chart's toolbar saves it in this format: PNG at print "
-                                      "resolution, or SVG for slides and papers (scales without blur).")
+    st.sidebar.segmented_control(_("Charts save as"), list(FORMATS), key=FORMAT, required=True,
+                                 help=_("The camera in each chart's toolbar saves it in this format: PNG at print "
+                                        "resolution, or SVG for slides and papers (scales without blur)."))

@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from recattn.errors import RecAttnError
+from recattn.i18n import _
 from recattn.models import registry
 from ui import sources, state, training
 from ui.text import md
@@ -30,8 +31,9 @@ def import_upload(upload, source: str, on_step=None) -> Path:
     from recattn.recommend import Recommender
 
     if upload.size > MAX_MODEL_MB * 2**20:
-        raise RecAttnError(f"{upload.name} is {upload.size / 2**20:,.0f} MB; a model file up to {MAX_MODEL_MB} MB is "
-                           "imported here: import a larger one from a terminal with python -m recattn import recbole")
+        raise RecAttnError(_("{file} is {size:,.0f} MB; a model file up to {limit} MB is imported here: import a "
+                             "larger one from a terminal with python -m recattn import recbole").format(
+            file=upload.name, size=upload.size / 2**20, limit=MAX_MODEL_MB))
     folder = sources.path_and_format(source)[0]
     with tempfile.TemporaryDirectory(prefix="recattn-import-") as tmp:
         pth = Path(tmp) / Path(upload.name).name
@@ -39,11 +41,14 @@ def import_upload(upload, source: str, on_step=None) -> Path:
         out = training.out_folder(source, "recbole")
         report = recbole.import_checkpoint(pth, sources.dataset(source), inter_file(Path(folder)), out, on_step)
     found = Recommender.from_checkpoint(out, sources.dataset(source)).checks(sources.dataset(source))
-    verdicts = "\n".join(f"- {'n/a' if not c.applicable else 'pass' if c.passed else '**fail**'} · "
-                          f"**{c.name.capitalize()}**: {md(c.reading)}" for c in found)
-    state.flash("success", f"Imported RecBole's {md(report.recbole_model)} from {md(upload.name)} as recattn's "
-                f"{md(registry.label(report.kind))} over {report.items:,} items; it is the current model. Item ids "
-                f"mapped as RecBole maps them: {md(report.mapping)}. The model checks on it:\n\n{verdicts}", "data")
+    verdict = {None: _("n/a"), True: _("pass"), False: "**" + _("fail") + "**"}
+    verdicts = "\n".join(f"- {verdict[c.passed if c.applicable else None]} · "
+                          f"**{_(c.name).capitalize()}**: {md(c.reading)}" for c in found)
+    said = _("Imported RecBole's {model} from {file} as recattn's {kind} over {items:,} items; it is the current "
+             "model. Item ids mapped as RecBole maps them: {mapping}. The model checks on it:").format(
+        model=md(report.recbole_model), file=md(upload.name), kind=md(_(registry.label(report.kind))),
+        items=report.items, mapping=md(report.mapping))
+    state.flash("success", f"{said}\n\n{verdicts}", "data")
     return out
 
 
@@ -52,7 +57,7 @@ def imported(upload_key: str) -> None:
     a refusal is shown on the page and nothing changes."""
     upload = st.session_state.get(upload_key)
     if upload is None:
-        state.flash("error", "Drop a RecBole .pth file on the uploader first.", "data")
+        state.flash("error", _("Drop a RecBole .pth file on the uploader first."), "data")
         return
     try:
         out = import_upload(upload, state.source())

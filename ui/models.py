@@ -12,6 +12,7 @@ import streamlit as st
 
 from recattn import checkpoint
 from recattn.errors import RecAttnError
+from recattn.i18n import N_, Lazy, _
 from recattn.models import registry
 from ui import sources, state
 
@@ -33,7 +34,7 @@ def recommender(model_dir: str, source: str) -> Recommender:
     return loaded(key(model_dir), source)
 
 
-@st.cache_resource(show_spinner="Loading the model…")
+@st.cache_resource(show_spinner=Lazy(N_("Loading the model…")))
 def loaded(checkpoint_key: str, source: str) -> Recommender:
     """The Recommender of a checkpoint key (see `key`) on `source`'s catalogue, loaded once for every session."""
     from recattn.recommend import Recommender
@@ -92,14 +93,14 @@ def picker() -> None:
     except RecAttnError:  # the data cannot be loaded: the page says why
         return
     if not found:
-        st.sidebar.caption("**Model** none trained on this data yet: train one on the Train page")
+        st.sidebar.caption(_("**Model** none trained on this data yet: train one on the Train page"))
         return
     current_dir = state.model_dir()
     # Set before the widget exists: the select follows the model folder when a page or a switch changed it.
     st.session_state[PICKER] = current_dir if current_dir in found else None
-    st.sidebar.selectbox("Model", list(found), key=PICKER, on_change=_picked, format_func=lambda p: found[p].label,
-                         placeholder="Pick a model for this data",
-                         help="The models trained on this data: the shipped ones, then those trained here (runs/).")
+    st.sidebar.selectbox(_("Model"), list(found), key=PICKER, on_change=_picked, format_func=lambda p: found[p].label,
+                         placeholder=_("Pick a model for this data"),
+                         help=_("The models trained on this data: the shipped ones, then those trained here (runs/)."))
     if current_dir in found:
         st.sidebar.caption(f"{found[current_dir].score} · {found[current_dir].shape}")
 

@@ -16,8 +16,9 @@ import streamlit as st
 
 from recattn import data
 from recattn.errors import RecAttnError
+from recattn.i18n import _, count_of
 from ui import sources, state
-from ui.text import md, plural
+from ui.text import md
 
 SOURCE, MODEL, HISTORY, LANG = "source", "model", "history", state.LANG
 PAGE_PARAMS = ("step", "presenter")  # a page's own (the lesson's step and presenter view), kept on that page
@@ -87,10 +88,10 @@ def open_link() -> None:
     try:
         notes = _load(link)
     except RecAttnError as e:
-        state.flash("error", f"This link could not be opened: {md(e)}", "history")
+        state.flash("error", _("This link could not be opened: {error}").format(error=md(e)), "history")
         return
-    loaded = (f"Opened a shared link: {plural(len(state.history()), 'item')} of "
-              f"**{md(sources.source_label(state.source()))}**.")
+    loaded = _("Opened a shared link: {count} of **{data}**.").format(
+        count=count_of(len(state.history()), "{n} item", "{n} items"), data=md(sources.source_label(state.source())))
     state.flash("warning" if notes else "info", " ".join([loaded, *notes]), "history")
 
 
@@ -102,7 +103,8 @@ def _load(link: Link) -> list[str]:
             sources.set_source(link.source)
         else:
             kept = sources.source_label(state.source())
-            notes.append(f"Unknown data source “{md(link.source)}”: kept {md(kept)}.")
+            notes.append(_("Unknown data source “{source}”: kept {kept}.").format(source=md(link.source),
+                                                                                kept=md(kept)))
     source = state.source()
     if link.model:
         named = {}
@@ -111,11 +113,14 @@ def _load(link: Link) -> list[str]:
         if link.model in named:
             state.set_model_dir(named[link.model])
         else:
-            notes.append(f"No model named “{md(link.model)}” is trained on this data: kept the current one.")
+            notes.append(_("No model named “{model}” is trained on this data: kept the current one.").format(
+                model=md(link.model)))
     if link.history is not None:
         known = set(sources.dataset(source).items["item_id"].astype(str))
         dropped = [i for i in link.history if i not in known]
         state.set_history([i for i in link.history if i in known])
         if dropped:
-            notes.append(f"Dropped {plural(len(dropped), 'unknown id')}: {', '.join(md(i) for i in dropped)}.")
+            notes.append(_("Dropped {count}: {ids}.").format(
+                count=count_of(len(dropped), "{n} unknown id", "{n} unknown ids"),
+                ids=", ".join(md(i) for i in dropped)))
     return notes

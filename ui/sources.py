@@ -30,8 +30,9 @@ from recattn.data.info import profile
 from recattn.data.loaders import FORMATS, detect
 from recattn.errors import RecAttnError
 from recattn.data.presets import Preset, presets as story_presets
+from recattn.i18n import N_, Lazy, _, count_of
 from ui import state
-from ui.text import md, plural
+from ui.text import md
 
 UPLOADS_MAX_MB = 1024  # all sessions' uploads together; a new upload past it is refused
 
@@ -75,7 +76,7 @@ def check_source(source: str) -> None:
 
 
 # ---------------------------------------------------------------- datasets
-@st.cache_resource(show_spinner="Loading the catalogue…")
+@st.cache_resource(show_spinner=Lazy(N_("Loading the catalogue…")))
 def dataset(source: str) -> Dataset:
     """The loaded source (catalogue + interactions), shared by all sessions. Data too large for the app is refused
     (RecAttnError naming the CLI command): by its files' size before reading, by its interactions after."""
@@ -98,7 +99,7 @@ def path_and_format(source: str) -> tuple[str, str | None]:
     return (path, fmt) if sep and fmt in FORMATS else (source, None)
 
 
-@st.cache_data(show_spinner="Counting…")
+@st.cache_data(show_spinner=Lazy(N_("Counting…")))
 def data_profile(source: str) -> dict:
     """`recattn.data.info.profile` of a source: counts and the tables behind the Data page's charts."""
     return profile(dataset(source))
@@ -204,7 +205,7 @@ def save_uploads(files: Sequence) -> str:
     """
     named = sorted((Path(f.name).name, f.getvalue()) for f in files)
     if not named:
-        raise RecAttnError("no files uploaded: drop the data files on the uploader first")
+        raise RecAttnError(_("no files uploaded: drop the data files on the uploader first"))
     digest = hashlib.sha256()
     for name, content in named:
         digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
@@ -214,9 +215,10 @@ def save_uploads(files: Sequence) -> str:
         incoming = sum(len(content) for _, content in named)
         used = paths.folder_bytes(uploads_dir()) if uploads_dir().is_dir() else 0
         if used + incoming > UPLOADS_MAX_MB * 2**20:
-            raise RecAttnError(f"the server's space for uploads is full ({used / 2**20:,.0f} of {UPLOADS_MAX_MB:,} "
-                               f"MB in use, this upload needs {incoming / 2**20:,.1f} MB more): try again later, or "
-                               "ask the person running the server to put the data in a data folder")
+            raise RecAttnError(_("the server's space for uploads is full ({used:,.0f} of {limit:,} MB in use, this "
+                                 "upload needs {needed:,.1f} MB more): try again later, or ask the person running the "
+                                 "server to put the data in a data folder").format(
+                used=used / 2**20, limit=UPLOADS_MAX_MB, needed=incoming / 2**20))
         folder.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".part-", dir=folder))
         try:
@@ -226,7 +228,8 @@ def save_uploads(files: Sequence) -> str:
         except OSError as e:
             shutil.rmtree(staging, ignore_errors=True)
             if not target.is_dir():  # not another session that renamed the same upload into place first
-                raise RecAttnError(f"the upload could not be saved ({e.strerror or e}): try again later") from e
+                raise RecAttnError(_("the upload could not be saved ({reason}): try again later").format(
+                    reason=e.strerror or e)) from e
     return str(target)
 
 
@@ -270,23 +273,31 @@ def switch_source(new_source: str) -> None:
         state.flash("error", md(e), "source")
         return
     titles = titles_of(old, dropped)
-    parts = [f"Now using **{md(source_label(new_source))}**."]
+    parts = [_("Now using **{data}**.").format(data=md(source_label(new_source)))]
     if dropped:
-        shown = ", ".join(md(t) for t in titles[:6]) + (f" and {len(titles) - 6} more" if len(titles) > 6 else "")
-        parts.append(f"Kept {plural(before - len(dropped), 'item')} of the history; dropped: {shown}.")
+        shown = ", ".join(md(t) for t in titles[:6])
+        if len(titles) > 6:
+            shown = _("{titles} and {n} more").format(titles=shown, n=len(titles) - 6)
+        parts.append(_("Kept {count} of the history; dropped: {titles}.").format(
+            count=count_of(before - len(dropped), "{n} item", "{n} items"), titles=shown))
     elif before:
-        parts.append(f"Kept all {plural(before, 'item')} of the history.")
+        parts.append(_("Kept all {count} of the history.").format(count=count_of(before, "{n} item", "{n} items")))
     found = {c.path: c for c in checkpoints(new_source)}
     current = state.model_dir()
-    parts.append(f"Model: {md(found[current].label)} · {md(found[current].score)}." if current in found
-                 else "No model is trained on this data yet: train one on the Train page.")
+    parts.append(_("Model: {model} · {score}.").format(model=md(found[current].label), score=md(found[current].score))
+                 if current in found else _("No model is trained on this data yet: train one on the Train page."))
     state.flash("warning" if dropped else "info", " ".join(parts), "source")
 
 
 # ---------------------------------------------------------------- catalogue lookups
+NOUNS = {"builtin:films": (N_("film"), N_("films")), "builtin:news": (N_("article"), N_("articles"))}
+
+
 def nouns(source: str) -> tuple[str, str]:
-    """What the source's items are called, singular and plural: films, articles, or items for real data."""
-    return {"builtin:films": ("film", "films"), "builtin:news": ("article", "articles")}.get(source, ("item", "items"))
+    """What the source's items are called, singular and plural, in the current language: films, articles, or items
+    for real data (Chinese has one form: 电影, 文章, 物品)."""
+    one, many = NOUNS.get(source, (N_("item"), N_("items")))
+    return _(one), _(many)
 
 
 
@@ -355,4 +366,5 @@ def load_random_user(max_len: int, where: str = "history") -> None:
     user = users[np.random.default_rng(draw).integers(len(users))]
     ids = inter.loc[inter["user_id"] == user, "item_id"].astype(str).tolist()[-max_len:]
     state.set_history(ids)
-    state.flash("info", f"Loaded the last {plural(len(ids), 'item')} of user {md(user)}.", where)
+    state.flash("info", _("Loaded the last {count} of user {user}.").format(
+        count=count_of(len(ids), "{n} item", "{n} items"), user=md(user)), where)

@@ -27,6 +27,8 @@ from recattn.config import ModelConfig, TrainConfig
 from recattn.models import registry
 from recattn.data import Dataset
 from recattn.errors import RecAttnError
+from recattn import i18n
+from recattn.i18n import N_, _
 from recattn.training.fit import EpochReport
 from ui import sources, state
 from ui.text import md
@@ -91,14 +93,16 @@ class Job:
     training: bool = False  # holds a slot (False while queued)
     metrics: dict | None = None
     seconds: float = 0.0
-    error: str | None = None
+    error: str | None = None  # a marked message, or a RecAttnError's text already in `lang`; `adopt` translates it
+    lang: str = field(default_factory=i18n.current)  # the language of the session that started it
     thread: threading.Thread | None = None
     adopted: bool = False
     pruned: list[str] = field(default_factory=list)  # app-trained models removed to make room for this one
 
     @property
     def name(self) -> str:
-        return registry.label(self.kind)
+        """The model's name in the current language."""
+        return _(registry.label(self.kind))
 
     @property
     def done(self) -> bool:
@@ -122,13 +126,13 @@ def _run(job: Job, dataset: Dataset, model_config: ModelConfig, train_config: Tr
 
     try:
         if not _QUEUE.acquire(job, job.stop):
-            job.error = "stopped before it started"
+            job.error = N_("stopped before it started")
             return
         try:
             job.training = True
             job.started = time.monotonic()
             metrics = background.train_and_save(dataset, model_config, train_config, job.out, on_epoch_end,
-                                                should_stop=job.stop.is_set, threads=TRAIN_THREADS)
+                                                should_stop=job.stop.is_set, threads=TRAIN_THREADS, lang=job.lang)
             (job.out / APP_MARK).touch()
             job.pruned = prune_runs(sources.runs_dir())
             job.seconds = metrics["train_seconds"]
@@ -161,10 +165,13 @@ def time_limited(train_config: TrainConfig) -> TrainConfig:
     return replace(train_config, max_minutes=MAX_MINUTES)
 
 
+ORDINALS = {"st": N_("{n}st"), "nd": N_("{n}nd"), "rd": N_("{n}rd"), "th": N_("{n}th")}  # 中文: 第 {n} 位
+
+
 def ordinal(n: int) -> str:
-    """1st, 2nd, 3rd, 4th, 11th, 12th, 21st..."""
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 21st... in the current language."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+    return _(ORDINALS[suffix]).format(n=n)
 
 
 def out_folder(source: str, kind: str) -> Path:
@@ -197,15 +204,21 @@ def adopt(finished: Job) -> None:
         return
     finished.adopted = True
     if finished.error:
-        state.flash("error", md(finished.error), "train")
+        state.flash("error", md(_(finished.error)), "train")
         return
     if finished.source == state.source():
         state.set_model_dir(str(finished.out))
     test = finished.metrics["test"]
     folder = finished.out.relative_to(paths.ROOT) if finished.out.is_relative_to(paths.ROOT) else finished.out
-    state.flash("success", f"Trained {finished.name} in {finished.seconds:.0f} s ({finished.metrics['epochs_run']} "
-                f"epochs, best on epoch {finished.metrics['best_epoch']}{', stopped by you' if finished.stopped else ''})"
-                f": test NDCG@10 {test.get('ndcg@10', float('nan')):.3f}. Saved in {md(folder)}; it is now the "
-                "app's model." + (f" To keep runs/ within {RUNS_MAX_COUNT} models and {RUNS_MAX_MB} MB, the oldest "
-                                  f"app-trained ones were removed: {', '.join(md(n) for n in finished.pruned)}."
-                                  if finished.pruned else ""), "train")
+    trained = (_("Trained {model} in {seconds:.0f} s ({epochs} epochs, best on epoch {best}, stopped by you): test "
+                 "NDCG@10 {ndcg:.3f}. Saved in {folder}; it is now the app's model.") if finished.stopped else
+               _("Trained {model} in {seconds:.0f} s ({epochs} epochs, best on epoch {best}): test NDCG@10 {ndcg:.3f}. "
+                 "Saved in {folder}; it is now the app's model."))
+    text = trained.format(model=finished.name, seconds=finished.seconds, epochs=finished.metrics["epochs_run"],
+                          best=finished.metrics["best_epoch"], ndcg=test.get("ndcg@10", float("nan")),
+                          folder=md(folder))
+    if finished.pruned:
+        text += " " + _("To keep runs/ within {count} models and {mb} MB, the oldest app-trained ones were removed: "
+                        "{names}.").format(count=RUNS_MAX_COUNT, mb=RUNS_MAX_MB,
+                                           names=", ".join(md(n) for n in finished.pruned))
+    state.flash("success", text, "train")

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from recattn import i18n
+from recattn.i18n import _, count_of, ngettext
 from recattn.results import measured
 from recattn.errors import RecAttnError
 from recattn.viz.compare import budget_figure
 from ui import charts, models, sources, state
-from ui.text import md, plural
+from ui.text import md
 
 if TYPE_CHECKING:  # recattn.recommend imports torch (seconds), which the first page does not need
     from recattn.ranking import RecItem
@@ -30,7 +31,8 @@ def language_switch() -> None:
 def sidebar_status() -> None:
     """A reminder in the sidebar of what is loaded, and the model picker."""
     n = len(state.history())
-    st.sidebar.caption(f"**Data** {md(sources.source_label(state.source()))}  \n**History** {plural(n, 'item')}")
+    st.sidebar.caption(_("**Data** {data}  \n**History** {items}").format(
+        data=md(sources.source_label(state.source())), items=count_of(n, "{n} item", "{n} items")))
     models.picker()
 
 
@@ -40,9 +42,9 @@ def require_model() -> Recommender:
     with state.guard():
         trained = bool(sources.checkpoints(source))
     if not trained:
-        st.info(f"No model is trained on {md(sources.source_label(source))} yet: train one, it is one click.",
-                icon=":material/model_training:")
-        st.page_link("pages/train.py", label="Train a model on this data", icon=":material/arrow_forward:")
+        st.info(_("No model is trained on {data} yet: train one, it is one click.").format(
+            data=md(sources.source_label(source))), icon=":material/model_training:")
+        st.page_link("pages/train.py", label=_("Train a model on this data"), icon=":material/arrow_forward:")
         st.stop()
     with state.guard():
         return models.current()
@@ -54,25 +56,27 @@ def start_story(preset, where: str) -> None:
     state.flash("info", f"**{md(preset.name)}**: {md(preset.story)}", where)
 
 
-def require_history(what: str = "the recommendations", where: str = "history") -> list[str]:
+def require_history(what: str | None = None, where: str = "history") -> list[str]:
     """The history; when it is empty, one click to a story (the data's first preset, else a real user's history),
-    a pointer to Build history, and a stop. `where`: the flash slot the page shows (the story's sentence)."""
+    a pointer to Build history, and a stop. `what`: what the page shows of it, already translated (default: "the
+    recommendations"); `where`: the flash slot the page shows (the story's sentence)."""
     history = state.history()
     if not history:
-        st.info(f"The history is empty: start from a story, or add a few items, to see {what}.",
-                icon=":material/playlist_add:")
+        st.info(_("The history is empty: start from a story, or add a few items, to see {what}.").format(
+            what=_("the recommendations") if what is None else what), icon=":material/playlist_add:")
         with state.guard():
             stories = sources.presets(state.source())
         with st.container(horizontal=True, gap="small", vertical_alignment="center"):
             if stories:
-                st.button(f"Start with a story: {md(stories[0].name)}", key="empty_story", type="primary",
+                st.button(_("Start with a story: {story}").format(story=md(stories[0].name)), key="empty_story",
+                          type="primary",
                           icon=":material/auto_stories:", help=md(stories[0].story), on_click=start_story,
                           args=(stories[0], where))
             else:
-                st.button("Start from a random user's real history", key="empty_random", type="primary",
+                st.button(_("Start from a random user's real history"), key="empty_random", type="primary",
                           icon=":material/casino:", on_click=sources.load_random_user,
                           args=(models.current_max_len(), where))
-            st.page_link("pages/history.py", label="Build a history", icon=":material/arrow_forward:")
+            st.page_link("pages/history.py", label=_("Build a history"), icon=":material/arrow_forward:")
         st.stop()
     return history
 
@@ -84,12 +88,16 @@ def recommend(recommender: Recommender, history: Sequence[str], k: int = 10) -> 
 
 
 def cut_note(history_length: int, windows: Mapping[str, int]) -> None:
-    """A caption when a history is longer than what a model reads. windows: a model's name ("The model" for a
-    page's only one) → its window, the number of latest items it reads; nothing is shown when all read it whole."""
-    cut = [f"{md(name)} reads only the last {plural(n, 'item')}" for name, n in windows.items() if n < history_length]
+    """A caption when a history is longer than what a model reads. windows: a model's name, already translated
+    (_("The model") for a page's only one) → its window, the number of latest items it reads; nothing is shown when
+    all read it whole."""
+    cut = [ngettext("{name} reads only the last {n} item", "{name} reads only the last {n} items", n).format(
+        name=md(name), n=n) for name, n in windows.items() if n < history_length]
     if cut:
-        st.caption(f"{'; '.join(cut)} of the {history_length} in the history: the older ones are left out.",
-                   help="The window is the model's maximum length, set when it was trained.")
+        # TRANSLATORS: {cuts} is one or more "<model> reads only the last <n> items", joined by "; "
+        st.caption(_("{cuts} of the {total} in the history: the older ones are left out.").format(
+            cuts=_("; ").join(cut), total=history_length),
+            help=_("The window is the model's maximum length, set when it was trained."))
 
 
 def top_list(items: Sequence[RecItem], key: str, ranks_before: dict[str, int] | None = None) -> None:
@@ -100,8 +108,8 @@ def top_list(items: Sequence[RecItem], key: str, ranks_before: dict[str, int] | 
         move = ""
         if ranks_before is not None:
             before = ranks_before.get(item.id)
-            move = (" :green-badge[new]" if before is None else f" :green-badge[▲{before - rank}]" if before > rank
-                    else f" :red-badge[▼{rank - before}]" if before < rank else "")
+            move = (" :green-badge[" + _("new") + "]" if before is None else f" :green-badge[▲{before - rank}]"
+                    if before > rank else f" :red-badge[▼{rank - before}]" if before < rank else "")
         genres = md(item.genres.replace("|", " · "))
         lines.append(f"{rank}. **{md(item.title)}**{move}  \n:gray[{genres}] · :blue-badge[{item.score:.2f}]")
     st.container(key=key).markdown("\n".join(lines))
@@ -109,11 +117,12 @@ def top_list(items: Sequence[RecItem], key: str, ranks_before: dict[str, int] | 
 
 def quick_edit(source: str, history: Sequence[str], key: str, labels: tuple[str, str, str]) -> None:
     """Edit the history without leaving the page: add an item by title, remove the last one, or go to Build
-    history. `key` prefixes the widgets' keys ("<key>_add", "<key>_remove_last"); labels: the three texts."""
+    history. `key` prefixes the widgets' keys ("<key>_add", "<key>_remove_last"); labels: the three texts, already
+    translated."""
     add, remove, more = labels
     ids, titles = sources.item_options(source)
     st.selectbox(add, ids, index=None, key=f"{key}_add", format_func=titles.get, filter_mode="contains",
-                 placeholder="Type a title to add it…", on_change=state.quick_add, args=(f"{key}_add",))
+                 placeholder=_("Type a title to add it…"), on_change=state.quick_add, args=(f"{key}_add",))
     with st.container(horizontal=True, gap="small"):
         st.button(remove, key=f"{key}_remove_last", icon=":material/undo:", on_click=state.remove_at,
                   args=(len(history) - 1,))
@@ -123,8 +132,10 @@ def quick_edit(source: str, history: Sequence[str], key: str, labels: tuple[str,
 def layer_head(trace_layers: int, trace_heads: int, key: str) -> tuple[int, int]:
     """Two selects for one layer and one head (0-based), side by side."""
     left, right = st.columns(2)
-    layer = left.selectbox("Layer", range(trace_layers), format_func=lambda i: f"Layer {i + 1}", key=f"{key}_layer")
-    head = right.selectbox("Head", range(trace_heads), format_func=lambda i: f"Head {i + 1}", key=f"{key}_head")
+    layer = left.selectbox(_("Layer"), range(trace_layers), format_func=lambda i: _("Layer {n}").format(n=i + 1),
+                           key=f"{key}_layer")
+    head = right.selectbox(_("Head"), range(trace_heads), format_func=lambda i: _("Head {n}").format(n=i + 1),
+                           key=f"{key}_head")
     return int(layer), int(head)
 
 
@@ -168,9 +179,10 @@ def budget_curves(search: measured.Measured, key: str) -> bool:
     except RecAttnError as e:
         model_error(e)
         converged = None
-    panels = {f"At the search's budget ({search.report['budget']['minutes']:g} min)": found}
+    budget = _("At the search's budget ({minutes:g} min)").format(minutes=search.report["budget"]["minutes"])
+    panels = {budget: found}
     if converged:
-        panels["Trained to early stop"] = {k: [run["curve"] for run in row["runs"]]
+        panels[_("Trained to early stop")] = {k: [run["curve"] for run in row["runs"]]
                                            for k, row in converged["models"].items()}
     st.plotly_chart(budget_figure(panels, {k: measured.label(k) for curves in panels.values() for k in curves}),
                     key=key, config=charts.config(key))

@@ -3,7 +3,7 @@ each.
 
 Public API (seqs: left-padded histories of item indices (B, T), 0 = padding; counts: training interactions per
 item index (n_items + 1,), e.g. `Split.item_counts()`):
-    Check(name, applicable, passed, value, reading, details)
+    Check(name, applicable, passed, value, said, details, args)  .reading: `said` in the current language, with args
     sample_histories(inputs, max_len, n=200, seed=0) -> np.ndarray (n, max_len)
     causal_leak(model, seqs, seed=0) -> Check          value: the largest change of an earlier output
     positions_used(model, seqs, k=10, seed=0, out=None) -> Check     value: mean share of the top-k kept with the
@@ -29,6 +29,7 @@ from torch import nn
 
 from recattn.data.sequences import left_pad
 from recattn.analysis.explain import as_batch, device_of, evaluating, score_batch, top_k
+from recattn.i18n import N_, _
 from recattn.models import registry
 from recattn.models.attention import uniform_attention
 from recattn.models.output import ModelOutput
@@ -49,14 +50,24 @@ NEEDS_ATTENTION = 0.05
 
 @dataclass(frozen=True)
 class Check:
-    """One check's verdict: `passed` False flags a problem; `reading` says it in one sentence."""
+    """One check's verdict: `passed` False flags a problem; `reading` says it in one sentence.
 
-    name: str
+    The name and the sentence are kept in English (`name` is an identifier too: the CLI's JSON has it) and shown
+    through the catalogue: `_(check.name)`, and `reading`, translated when read. So a verdict cached for one reader
+    reads in the language of whoever shows it."""
+
+    name: str  # English, marked with N_: show it as _(name)
     applicable: bool  # False: the check does not apply to this model (then `passed` is True)
     passed: bool
     value: float
-    reading: str
+    said: str  # the sentence's English message (marked), with named placeholders filled from `args`
     details: dict = field(default_factory=dict)
+    args: dict = field(default_factory=dict)
+
+    @property
+    def reading(self) -> str:
+        """The verdict in one sentence, in the current language."""
+        return _(self.said).format(**self.args)
 
 
 def sample_histories(inputs: Sequence[np.ndarray], max_len: int, n: int = 200, seed: int = 0) -> np.ndarray:
@@ -80,11 +91,11 @@ def causal_leak(model: nn.Module, seqs, seed: int = 0) -> Check:
     not move (both the fused and the traced attention path). BERT4Rec reads the whole history by design, and a
     model without per-position outputs cannot be tested this way: not applicable."""
     seqs = as_batch(seqs)
-    name = "causal leak"
+    name = N_("causal leak")
     x = torch.as_tensor(seqs, device=device_of(model))
     fused = _hidden(model, x, False)
     if fused is None:
-        return Check(name, False, True, 0.0, "This model gives no per-position outputs to test for a leak.")
+        return Check(name, False, True, 0.0, N_("This model gives no per-position outputs to test for a leak."))
     rng = np.random.default_rng(seed)
     changed, keep = seqs.copy(), np.zeros(seqs.shape, dtype=bool)
     n_items = model.config.n_items
@@ -97,7 +108,7 @@ def causal_leak(model: nn.Module, seqs, seed: int = 0) -> Check:
         changed[row, later] = (s[later] + rng.integers(1, n_items, len(later)) - 1) % n_items + 1  # never the same
         keep[row, real[real <= cut]] = True
     if not keep.any():
-        return Check(name, False, True, 0.0, "No history has two items: nothing to test for a leak.")
+        return Check(name, False, True, 0.0, N_("No history has two items: nothing to test for a leak."))
     y, kept = torch.as_tensor(changed, device=x.device), torch.as_tensor(keep, device=x.device)
     worst = 0.0
     for traced in (False, True):  # the fused fast path and the hand-written one
@@ -106,13 +117,16 @@ def causal_leak(model: nn.Module, seqs, seed: int = 0) -> Check:
         worst = max(worst, float((a - b).abs().max() / a.abs().max().clamp_min(1e-12)))
     details = {"kept_positions": int(keep.sum())}
     if not registry.get(model.config.kind).causal:
-        return Check(name, False, True, worst, f"This model reads the whole history by design: changing later items "
-                     f"moves earlier outputs by up to {worst:.2g} of their scale, as expected.", details)
+        return Check(name, False, True, worst, N_("This model reads the whole history by design: changing later "
+                                                  "items moves earlier outputs by up to {worst:.2g} of their scale, as "
+                                                  "expected."), details, {"worst": worst})
     if worst <= LEAK_TOLERANCE:
-        return Check(name, True, True, worst, "No leak: changing later items leaves every earlier position's output "
-                     f"unchanged (largest change {worst:.1g} of the outputs' scale).", details)
-    return Check(name, True, False, worst, f"Leak: changing later items moves earlier positions' outputs by up to "
-                 f"{worst:.2g} of their scale, so training sees the items it should predict.", details)
+        return Check(name, True, True, worst, N_("No leak: changing later items leaves every earlier position's "
+                                                 "output unchanged (largest change {worst:.1g} of the outputs' "
+                                                 "scale)."), details, {"worst": worst})
+    return Check(name, True, False, worst, N_("Leak: changing later items moves earlier positions' outputs by up to "
+                                              "{worst:.2g} of their scale, so training sees the items it should "
+                                              "predict."), details, {"worst": worst})
 
 
 def positions_used(model: nn.Module, seqs, k: int = 10, seed: int = 0, out: ModelOutput | None = None) -> Check:
@@ -131,11 +145,14 @@ def positions_used(model: nn.Module, seqs, k: int = 10, seed: int = 0, out: Mode
     idx = torch.as_tensor(top_b)
     change = float((after[rows, idx] - before[rows, idx]).abs().mean())
     details = {"mean_score_change": change}
+    args = {"kept": kept, "k": k, "change": change}
     if kept >= ORDER_IGNORED:
-        return Check("positions", True, False, kept, f"Order ignored: shuffling the history keeps {kept:.0%} of the "
-                     f"top-{k}, so the model reads it as a bag of items.", details)
-    return Check("positions", True, True, kept, f"Order used: shuffling the history keeps only {kept:.0%} of the "
-                 f"top-{k} (the top-{k}'s scores move by {change:.2f} on average).", details)
+        return Check(N_("positions"), True, False, kept, N_("Order ignored: shuffling the history keeps {kept:.0%} of "
+                                                            "the top-{k}, so the model reads it as a bag of items."),
+                     details, args)
+    return Check(N_("positions"), True, True, kept, N_("Order used: shuffling the history keeps only {kept:.0%} of the "
+                                                       "top-{k} (the top-{k}'s scores move by {change:.2f} on "
+                                                       "average)."), details, args)
 
 
 def _visible(kind: str, seqs: np.ndarray, Q: int, K: int) -> np.ndarray:
@@ -155,7 +172,7 @@ def attention_collapse(model: nn.Module, seqs, out: ModelOutput | None = None) -
     if out is None or out.attention is None:
         out = score_batch(model, seqs, attention=True)
     if out.attention is None:
-        return Check("attention collapse", False, True, 0.0, "This model has no attention to collapse.")
+        return Check(N_("attention collapse"), False, True, 0.0, N_("This model has no attention to collapse."))
     heads = {}
     for layer, m in enumerate(out.attention):
         w = m.float().cpu().numpy()  # (B, H, Q, K)
@@ -173,16 +190,18 @@ def attention_collapse(model: nn.Module, seqs, out: ModelOutput | None = None) -
     details = {"uniform_rows": {n: u for n, (u, _) in heads.items()},
                "one_hot_rows": {n: o for n, (_, o) in heads.items()},
                "uniform_heads": uniform, "one_hot_heads": one_hot}
+    args = {"total": len(heads), "collapsed": len(uniform) + len(one_hot), "uniform": ", ".join(uniform),
+            "one_hot": ", ".join(one_hot)}
     if not uniform and not one_hot:
-        return Check("attention collapse", True, True, share, f"No collapse: none of the {len(heads)} heads is "
-                     "near-uniform or near one-hot on most histories.", details)
-    kinds = []
-    if uniform:
-        kinds.append(f"near-uniform (averaging the history): {', '.join(uniform)}")
-    if one_hot:
-        kinds.append(f"near one-hot (one item each): {', '.join(one_hot)}")
-    return Check("attention collapse", True, False, share, f"{len(uniform) + len(one_hot)} of {len(heads)} heads "
-                 f"collapsed, {'; '.join(kinds)}.", details)
+        said = N_("No collapse: none of the {total} heads is near-uniform or near one-hot on most histories.")
+    elif not one_hot:
+        said = N_("{collapsed} of {total} heads collapsed, near-uniform (averaging the history): {uniform}.")
+    elif not uniform:
+        said = N_("{collapsed} of {total} heads collapsed, near one-hot (one item each): {one_hot}.")
+    else:
+        said = N_("{collapsed} of {total} heads collapsed, near-uniform (averaging the history): {uniform}; near "
+                  "one-hot (one item each): {one_hot}.")
+    return Check(N_("attention collapse"), True, not uniform and not one_hot, share, said, details, args)
 
 
 def popularity_bias(model: nn.Module, seqs, counts, k: int = 10, out: ModelOutput | None = None) -> Check:
@@ -200,12 +219,15 @@ def popularity_bias(model: nn.Module, seqs, counts, k: int = 10, out: ModelOutpu
     share = (value - people) / (ceiling - people) if ceiling - people > 1e-9 else 0.0
     details = {"interactions_percentile": people, "chart_percentile": ceiling, "chart_share": share,
                "top_decile_share": float((percentile[top] > 0.9).mean())}
-    sentence = (f"The top-{k} sits at the {value:.0%} popularity percentile on average, the items people pick at "
-                f"{people:.0%} and a most-popular chart at {ceiling:.0%}")
+    args = {"k": k, "value": value, "people": people, "chart": ceiling}
     if share >= CHART_SHARE:
-        return Check("popularity bias", True, False, value, sentence + ": it is closer to the chart than to what "
-                     "people pick.", details)
-    return Check("popularity bias", True, True, value, sentence + ": it is closer to what people pick.", details)
+        return Check(N_("popularity bias"), True, False, value, N_(
+            "The top-{k} sits at the {value:.0%} popularity percentile on average, the items people pick at "
+            "{people:.0%} and a most-popular chart at {chart:.0%}: it is closer to the chart than to what people "
+            "pick."), details, args)
+    return Check(N_("popularity bias"), True, True, value, N_(
+        "The top-{k} sits at the {value:.0%} popularity percentile on average, the items people pick at {people:.0%} "
+        "and a most-popular chart at {chart:.0%}: it is closer to what people pick."), details, args)
 
 
 def run_checks(model: nn.Module, seqs, counts, k: int = 10) -> tuple[Check, ...]:
@@ -222,7 +244,7 @@ def attention_needed(model: nn.Module, histories: Sequence[np.ndarray], targets:
     may see (Wiegreffe & Pinter, 2019, their first test), NDCG@10 (full ranking, seen items excluded) on up to
     `users` of the given (history, target) pairs, a seeded sample, before and after."""
     if model.attention_kind == "none":
-        return Check("needs its attention", False, True, 0.0, "The model has no attention to replace.")
+        return Check(N_("needs its attention"), False, True, 0.0, N_("The model has no attention to replace."))
     from recattn.results.evaluate import evaluate
     from recattn.training.fit import model_scorer
 
@@ -234,9 +256,12 @@ def attention_needed(model: nn.Module, histories: Sequence[np.ndarray], targets:
         uniform = evaluate(scorer, chosen, goals, n_items)["ndcg@10"]
     drop = (learned - uniform) / learned if learned > 0 else 0.0
     details = {"ndcg@10": learned, "ndcg@10_uniform": uniform, "users": len(goals)}
-    sentence = (f"With every layer's attention made uniform over the items it may see, NDCG@10 on {len(goals)} "
-                f"held-out items goes from {learned:.4f} to {uniform:.4f} ({-drop:+.0%})")
+    args = {"users": len(goals), "learned": learned, "uniform": uniform, "change": -drop}
     if drop >= NEEDS_ATTENTION:
-        return Check("needs its attention", True, True, drop, sentence + ": where it looks matters to it.", details)
-    return Check("needs its attention", True, False, drop, sentence + ": it barely uses where it looks, so its "
-                 "attention maps explain little of its choices.", details)
+        return Check(N_("needs its attention"), True, True, drop, N_(
+            "With every layer's attention made uniform over the items it may see, NDCG@10 on {users} held-out items "
+            "goes from {learned:.4f} to {uniform:.4f} ({change:+.0%}): where it looks matters to it."), details, args)
+    return Check(N_("needs its attention"), True, False, drop, N_(
+        "With every layer's attention made uniform over the items it may see, NDCG@10 on {users} held-out items goes "
+        "from {learned:.4f} to {uniform:.4f} ({change:+.0%}): it barely uses where it looks, so its attention maps "
+        "explain little of its choices."), details, args)

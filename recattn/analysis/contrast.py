@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recattn.i18n import N_
 from recattn.ranking import RecItem
 
 SHUFFLE_SEED = 0
@@ -18,9 +19,10 @@ def order_variants(history: Sequence[str], seed: int = SHUFFLE_SEED) -> dict[str
     """The history as it is, reversed, shuffled (seeded) and without its oldest item (when it has two or more)."""
     history = list(history)
     shuffled = [history[i] for i in np.random.default_rng(seed).permutation(len(history))]
-    variants = {"original": history, "reversed": history[::-1], "shuffled": shuffled}
+    # the keys are shown: a figure translates them where it draws them (`_(variant)`)
+    variants = {N_("original"): history, N_("reversed"): history[::-1], N_("shuffled"): shuffled}
     if len(history) > 1:
-        variants["oldest removed"] = history[1:]
+        variants[N_("oldest removed")] = history[1:]
     return variants
 
 

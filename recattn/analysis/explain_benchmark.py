@@ -48,6 +48,7 @@ import torch
 from torch import nn
 
 from recattn import checkpoint, paths
+from recattn.i18n import N_, _
 from recattn.data import prepare
 from recattn.data.dataset import Dataset
 from recattn.data.info import cause_distances, cause_sets
@@ -369,5 +370,6 @@ def load_results(world: str) -> dict | None:
     wrote it; None when it has not been run. RecAttnError when the file is unreadable."""
     world = world.removeprefix("builtin:")
     path = paths.RESULTS / f"explain-{world}.json"
-    again = f"run python -m recattn explain-benchmark --data builtin:{world} --out {_shown_path(path)} again"
-    return read_results(path, "explanation benchmark", again, list, "models")
+    again = _("run {command} again").format(
+        command=f"python -m recattn explain-benchmark --data builtin:{world} --out {_shown_path(path)}")
+    return read_results(path, N_("explanation benchmark"), again, list, "models")

@@ -20,15 +20,17 @@ from torch import nn
 
 from recattn.analysis.explain import attention_layers, device_of, evaluating, heads_masked
 from recattn.data.sequences import left_pad
+from recattn.i18n import N_, _
 
-NEWEST, FIRST, GROUP, GENRE, POPULAR = ("newest item", "first position", "same franchise or story",
-                                       "same genre or topic", "popular items")
+# Role names are keys (kept in English) and shown with _(role).
+NEWEST, FIRST, GROUP, GENRE, POPULAR = (N_("newest item"), N_("first position"), N_("same franchise or story"),
+                                       N_("same genre or topic"), N_("popular items"))
 ROLES = (NEWEST, FIRST, GROUP, GENRE, POPULAR)
-DIFFUSE = "diffuse"
-PHRASES = {NEWEST: "the newest item", FIRST: "the oldest item it reads",
-           GROUP: "items of the next item's franchise or story",
-           GENRE: "items sharing a genre or topic with the next item",
-           POPULAR: "the most popular items"}
+DIFFUSE = N_("diffuse")
+PHRASES = {NEWEST: N_("the newest item"), FIRST: N_("the oldest item it reads"),
+           GROUP: N_("items of the next item's franchise or story"),
+           GENRE: N_("items sharing a genre or topic with the next item"),
+           POPULAR: N_("the most popular items")}
 CLEAR = 0.1  # a lift over chance below this on every role: no role stands out
 POPULAR_SHARE = 0.05  # the most-interacted 5% of the catalogue count as popular
 GROUP_COLUMNS = ("franchise", "story")  # the built-in worlds' series columns (-1: none)
@@ -175,21 +177,33 @@ def head_roles(model: nn.Module, histories: Sequence[np.ndarray], targets: np.nd
     return HeadRoles(tuple(heads), base, len(chosen), tuple(mass))
 
 
+def lead(roles: HeadRoles) -> str:
+    """The head the model needs most, with its role: the first clause of `describe` (no closing punctuation)."""
+    need = max(roles.heads, key=lambda h: h.importance)
+    if need.role == DIFFUSE:
+        return _("Head {head} of layer {layer} spreads its weight (entropy {entropy:.2f} of 1) with no role standing "
+                 "out").format(head=need.head + 1, layer=need.layer + 1, entropy=need.entropy)
+    return _("Head {head} of layer {layer} puts {mass:.2f} of its weight on {phrase}, where chance would put "
+             "{chance:.2f}").format(head=need.head + 1, layer=need.layer + 1, mass=need.mass[need.role],
+                                    phrase=_(PHRASES[need.role]), chance=need.chance[need.role])
+
+
 def describe(roles: HeadRoles) -> str:
     """The grid in two sentences, from its numbers: the head the model needs most, with its role, and how the heads
     divide among the roles."""
     need = max(roles.heads, key=lambda h: h.importance)
-    name = f"Head {need.head + 1} of layer {need.layer + 1}"
-    if need.role == DIFFUSE:
-        did = f"spreads its weight (entropy {need.entropy:.2f} of 1) with no role standing out"
-    else:
-        did = (f"puts {need.mass[need.role]:.2f} of its weight on {PHRASES[need.role]}, where chance would put "
-               f"{need.chance[need.role]:.2f}")
-    needed = (f"without it NDCG@10 falls from {roles.ndcg:.4f} to {need.ndcg_without:.4f}" if need.importance > 0 else
-              f"no head alone costs NDCG@10 when zeroed ({roles.ndcg:.4f} with all)")
+    needed = (_("without it NDCG@10 falls from {before:.4f} to {after:.4f}").format(
+        before=roles.ndcg, after=need.ndcg_without) if need.importance > 0 else
+        _("no head alone costs NDCG@10 when zeroed ({ndcg:.4f} with all)").format(ndcg=roles.ndcg))
     counts: dict[str, int] = {}
     for h in roles.heads:
         counts[h.role] = counts.get(h.role, 0) + 1
-    split = ", ".join(f"{n} {role}" for role, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-    return (f"{name} {did}; {needed}. Over {roles.histories} test histories the {len(roles.heads)} heads divide as: "
-            f"{split}.")
+    # TRANSLATORS: the separator of a list ("3 newest item, 1 diffuse")
+    split = _(", ").join(_("{n} {role}").format(n=n, role=_(role))
+                         for role, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    # TRANSLATORS: two clauses of one sentence, "<the head and its role>; <what the model loses without it>."
+    first = _("{lead}; {needed}.").format(lead=lead(roles), needed=needed)
+    second = _("Over {histories} test histories the {heads} heads divide as: {split}.").format(
+        histories=roles.histories, heads=len(roles.heads), split=split)
+    # TRANSLATORS: two sentences in a row (Chinese puts no space after "。")
+    return _("{first} {second}").format(first=first, second=second)

@@ -9,6 +9,7 @@ from functools import lru_cache
 from recattn.data.dataset import Dataset, catalogue_fingerprint
 from recattn.data.sequences import MIN_SPLIT_LENGTH, Split, Vocab, build_sequences, leave_one_out
 from recattn.errors import RecAttnError
+from recattn.i18n import _
 
 BUILTIN = ("builtin:films", "builtin:news")
 _CACHE_SIZE = 4
@@ -28,7 +29,8 @@ def _builtin(name: str) -> Dataset:
         from recattn.data.news import generate_news
 
         return cached(generate_news)
-    raise RecAttnError(f"unknown built-in source {name!r}; choose one of {', '.join(BUILTIN)}")
+    raise RecAttnError(_("unknown built-in source {name}; choose one of {choices}").format(
+        name=repr(name), choices=", ".join(BUILTIN)))
 
 
 def load(source: str, format: str | None = None, **options) -> Dataset:
@@ -41,7 +43,7 @@ def load(source: str, format: str | None = None, **options) -> Dataset:
     """
     if source.startswith("builtin:"):
         if format is not None or options:
-            raise RecAttnError(f"{source} is generated; it takes no format or options")
+            raise RecAttnError(_("{source} is generated; it takes no format or options").format(source=source))
         return _builtin(source)
     from recattn.data.loaders import load_path, signature
 
@@ -62,9 +64,9 @@ def prepare(dataset: Dataset) -> tuple[Vocab, Split]:
     vocab = Vocab.from_items(dataset.items)
     split = leave_one_out(build_sequences(dataset, vocab), vocab.size)
     if not len(split.valid_targets):
-        raise RecAttnError(f"no user in {dataset.name} has {MIN_SPLIT_LENGTH} or more interactions, so nothing is "
-                           "left to validate or test on (leave-one-out holds out each user's last two items); "
-                           "add longer histories, or lower kcore/min_rating if they removed them")
+        raise RecAttnError(_("no user in {data} has {n} or more interactions, so nothing is left to validate or test "
+                             "on (leave-one-out holds out each user's last two items); add longer histories, or lower "
+                             "kcore/min_rating if they removed them").format(data=dataset.name, n=MIN_SPLIT_LENGTH))
     return vocab, split
 
 

@@ -23,7 +23,7 @@ class Dataset:
         sorted by user, then time, with a stable tie-break on the original order.
     notes: what loading changed or what a person should know about the data (duplicated rows dropped,
         timestamps converted from milliseconds, users too short to validate on), in words; `data info` and
-        the Data page show them.
+        the Data page show them (the page in the reader's language: see recattn.data.formats.finish.Note).
     """
 
     name: str

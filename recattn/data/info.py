@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from recattn.data.dataset import Dataset
+from recattn.i18n import N_, _
 
 
 def summarize(dataset: Dataset) -> dict:
@@ -34,15 +35,36 @@ def _iso(seconds) -> str:
     return datetime.fromtimestamp(int(seconds), tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+# What each planted cause of a built-in world means: the sentences of the generators' CAUSES (recattn.data.builtin,
+# recattn.data.news) as messages to translate, their numbers as placeholders.
+MEANINGS = {
+    "builtin:films": {
+        "franchise": N_("the next part of a franchise the user watched earlier: right before, or at the franchise's "
+                        "own pace, up to about {max_delay} films back"),
+        "genre": N_("a film sharing a genre with one of the last {recent} films"),
+        "taste": N_("a pick from the user's long-term favourite genres"),
+        "popular": N_("a pick from the global, long-tailed popularity"),
+    },
+    "builtin:news": {
+        "story": N_("the next part of a story the reader follows, once it is out"),
+        "topic": N_("an article on the topic of one of the last few clicks"),
+        "taste": N_("an article on one of the reader's long-term favourite topics"),
+        "recent": N_("whatever is fresh and popular right now"),
+    },
+}
+
+
 def cause_meanings(source: str) -> dict[str, str]:
-    """What each planted cause of a built-in world means ({} for other sources: real data has no causes)."""
+    """What each planted cause of a built-in world means, in the current language ({} for other sources: real data
+    has no causes). Shown text: call it where it is shown, never inside a cache shared by readers of all languages."""
     if source == "builtin:films":
-        from recattn.data.builtin import CAUSES
+        from recattn.data.builtin import MAX_DELAY, RECENT
     elif source == "builtin:news":
-        from recattn.data.news import CAUSES
+        from recattn.data.news import RECENT
+        MAX_DELAY = 0  # noqa: N806 (no such placeholder in the news sentences)
     else:
         return {}
-    return dict(CAUSES)
+    return {cause: _(text).format(max_delay=MAX_DELAY, recent=RECENT) for cause, text in MEANINGS[source].items()}
 
 
 def cause_distances(interactions: pd.DataFrame) -> np.ndarray:
@@ -110,7 +132,8 @@ def cause_sets(interactions: pd.DataFrame, items: pd.DataFrame) -> list[tuple[in
 
 def profile(dataset: Dataset) -> dict:
     """What the Data page shows about a source: `summarize`'s counts plus the catalogue size and density, and the
-    tables behind its charts (history lengths, item counts, genres, planted causes and what they mean)."""
+    tables behind its charts (history lengths, item counts, genres, planted causes). Numbers only, no shown
+    sentences, so that one cached profile serves every language: `cause_meanings` says what the causes mean."""
     inter, items = dataset.interactions, dataset.items
     summary = summarize(dataset)
     counts = inter["item_id"].astype(str).value_counts()
@@ -132,5 +155,4 @@ def profile(dataset: Dataset) -> dict:
         "genres": genres.groupby("genre", as_index=False).agg(interactions=("interactions", "sum"),
                                                               items=("item_id", "nunique")),
         "causes": inter["cause"].value_counts().to_dict() if "cause" in inter else {},
-        "cause_meanings": cause_meanings(dataset.name),
     }

@@ -14,6 +14,7 @@ from recattn.data.formats.movielens import read_1m, read_100k, read_latest
 from recattn.data.formats.plain import read_csv_layout
 from recattn.data.formats.recbole import read_recbole
 from recattn.errors import DataError, RecAttnError
+from recattn.i18n import N_, _
 
 READERS: dict[str, Callable[[Path], Raw]] = {
     "ml-100k": read_100k,
@@ -31,8 +32,8 @@ SIGNS = (
     ("ml-1m", "ratings.dat + movies.dat"),
     ("ml-latest", "ratings.csv + movies.csv"),
     ("mind", "behaviors.tsv + news.tsv"),
-    ("recbole", "one *.inter file (+ *.item)"),
-    ("csv", "interactions.csv (+ items.csv), or a single .csv file"),
+    ("recbole", N_("one *.inter file (+ *.item)")),
+    ("csv", N_("interactions.csv (+ items.csv), or a single .csv file")),
 )
 
 
@@ -53,9 +54,9 @@ def detect(path: Path) -> str:
     inner = sorted(p.name for p in _first(path.iterdir(), _SUBFOLDERS_LOOKED_AT)
                    if p.is_dir() and _layout_of({q.name for q in _first(p.iterdir(), _NAMES_LOOKED_AT)}))
     raise DataError(
-        "no known data layout here; " + "; ".join(f"{fmt}: {sign}" for fmt, sign in SIGNS),
-        path=str(path), hint=(f"the subfolder {_shown(inner[0])!r} holds one: point at it" if inner else
-                              "add the files of one layout, or name the layout with --format"),
+        _("no known data layout here; {layouts}").format(layouts="; ".join(f"{fmt}: {_(sign)}" for fmt, sign in SIGNS)),
+        path=str(path), hint=(_("the subfolder {name} holds one: point at it").format(name=repr(_shown(inner[0])))
+                              if inner else _("add the files of one layout, or name the layout with --format")),
     )
 
 
@@ -89,24 +90,26 @@ def load_path(source: str, format: str | None = None, **options) -> Dataset:
     """Read a folder or file; `format` forces a layout (see FORMATS); options: min_rating, kcore."""
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
-        raise RecAttnError(f"unknown option(s) {', '.join(unknown)}; use {', '.join(OPTIONS)}")
+        raise RecAttnError(_("unknown option(s) {names}; use {options}").format(
+            names=", ".join(unknown), options=", ".join(OPTIONS)))
     path = Path(source)
     if not _exists(path):
-        raise DataError("no such file or folder", path=_shown(source),
-                        hint="check the path, or fetch a dataset with `python -m recattn data download NAME`")
+        raise DataError(_("no such file or folder"), path=_shown(source),
+                        hint=_("check the path, or fetch a dataset with `python -m recattn data download NAME`"))
     if format is not None and format not in READERS:
-        raise RecAttnError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+        raise RecAttnError(_("unknown format {format}; choose one of {formats}").format(
+            format=repr(format), formats=", ".join(FORMATS)))
     try:
         fmt = format or detect(path)
         return finish(READERS[fmt](path), name=source, format=fmt, **_typed(options))
     except RecAttnError as e:
         raise _printable(e) from None
     except OSError as e:  # unreadable (permissions), a name too long, a folder where a file should be, …
-        raise DataError(f"cannot read it: {e.strerror or e}", path=_shown(e.filename or source),
-                        hint="check the file's permissions and that it is a plain file") from None
+        raise DataError(_("cannot read it: {error}").format(error=e.strerror or e), path=_shown(e.filename or source),
+                        hint=_("check the file's permissions and that it is a plain file")) from None
     except MemoryError:
-        raise DataError("the data does not fit in this machine's memory", path=_shown(source),
-                        hint="use a smaller sample, or a machine with more memory through the CLI") from None
+        raise DataError(_("the data does not fit in this machine's memory"), path=_shown(source),
+                        hint=_("use a smaller sample, or a machine with more memory through the CLI")) from None
 
 
 def _shown(text) -> str:
@@ -155,5 +158,6 @@ def _typed(options: dict) -> dict:
         if options.get("kcore") is not None:
             out["kcore"] = int(options["kcore"])
     except (TypeError, ValueError):
-        raise RecAttnError(f"min_rating must be a number and kcore an integer, not {options}") from None
+        raise RecAttnError(_("min_rating must be a number and kcore an integer, not {options}").format(
+            options=options)) from None
     return out

@@ -5,16 +5,21 @@ The film world marks franchises with `franchise` (-1: none), `part` (1, 2, …) 
 users come back to the next one); the news world marks stories with
 `story` (-1: none), `part` and `published`. Both join genres (topics) with "|". Other catalogues get no presets:
 their causes are unknown.
+
+A preset's name and story are messages (recattn.i18n) with their values (titles and genres of the data, numbers):
+`name` and `story` read them in the language of whoever asks, so one cached list serves every reader.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import reduce
 
 import pandas as pd
 
 from recattn.data.dataset import Dataset
 from recattn.data.news import WINDOW
+from recattn.i18n import N_, _
 
 LEAD_IN = 3  # films of other genres before the first part of a trilogy
 PACES = range(4, 9)  # franchise paces for a history that ends where part 2 is due, a few films after part 1
@@ -22,22 +27,43 @@ PACES = range(4, 9)  # franchise paces for a history that ends where part 2 is d
 
 @dataclass(frozen=True)
 class Preset:
-    """A history that tells a story: a name for its button, what the model should pick up, and the ids."""
+    """A history that tells a story: a name for its button, what the model should pick up, and the ids.
 
-    name: str
-    story: str
+    `title` and `text` are the English messages (marked N_), `values` the (placeholder, value) pairs they are
+    formatted with; a tuple value is a list of names ("Family and Animation")."""
+
+    title: str
+    text: str
     item_ids: tuple[str, ...]
+    values: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The name of its button, in the current language."""
+        return _(self.title).format(**self._shown())
+
+    @property
+    def story(self) -> str:
+        """What the model should pick up, in the current language."""
+        return _(self.text).format(**self._shown())
+
+    def _shown(self) -> dict[str, object]:
+        return {key: reduce(lambda a, b: _("{a} and {b}").format(a=a, b=b), value) if isinstance(value, tuple)
+                else value for key, value in self.values}
 
 
 def presets(dataset: Dataset) -> list[Preset]:
     """The story presets of a data set: the film or news world's planted causes, or [] for other data."""
     items = dataset.items
     if {"franchise", "part"} <= set(items.columns):
-        found = (trilogy(items), binge(items, "Sci-Fi", ("Family", "Animation"), "children's"), fan(items, "Noir"),
-                 come_back(items))
+        found = (trilogy(items),
+                 binge(items, "Sci-Fi", ("Family", "Animation"), N_("A sci-fi binge, then children's films")),
+                 fan(items, "Noir", N_("A noir fan")), come_back(items))
         return [p for p in found if p is not None]
     if {"story", "part", "published"} <= set(items.columns):
-        return [p for p in (following_story(items), switch_topic(items, "Sports", "Politics")) if p is not None]
+        return [p for p in (following_story(items),
+                            switch_topic(items, "Sports", "Politics", N_("A sports reader who switches to politics")))
+                if p is not None]
     return []
 
 
@@ -91,10 +117,11 @@ def trilogy(items: pd.DataFrame) -> Preset | None:
     first, others = found
     n_parts = int(items.loc[items["franchise"] == first["franchise"], "part"].max())
     return Preset(
-        "Finished part 1 of a trilogy",
-        f"The last film opens a franchise of {n_parts} parts that people watch back to back: the model should put "
-        f"part 2, {_part_two(items, first)}, at the top, and attend to that last film most.",
+        N_("Finished part 1 of a trilogy"),
+        N_("The last film opens a franchise of {parts} parts that people watch back to back: the model should put "
+           "part 2, {title}, at the top, and attend to that last film most."),
         _ids(others.head(LEAD_IN)) + (str(first["item_id"]),),
+        (("parts", n_parts), ("title", _part_two(items, first))),
     )
 
 
@@ -106,39 +133,42 @@ def come_back(items: pd.DataFrame) -> Preset | None:
     first, others = found
     pace = int(first["pace"])
     return Preset(
-        "Part 1 a few films back",
-        f"Part 1 of a franchise came {pace} films ago, and people come back to this franchise {pace} films after a "
-        f"part: part 2, {_part_two(items, first)}, should top the list, and attention should reach back to part 1 "
-        "rather than stay on the last films.",
+        N_("Part 1 a few films back"),
+        N_("Part 1 of a franchise came {pace} films ago, and people come back to this franchise {pace} films after a "
+           "part: part 2, {title}, should top the list, and attention should reach back to part 1 rather than stay on "
+           "the last films."),
         (str(first["item_id"]),) + _ids(others.head(pace - 1)),
+        (("pace", pace), ("title", _part_two(items, first))),
     )
 
 
-def binge(items: pd.DataFrame, first: str, then: tuple[str, ...], then_name: str, n_first: int = 4,
+def binge(items: pd.DataFrame, first: str, then: tuple[str, ...], name: str, n_first: int = 4,
           n_then: int = 2) -> Preset | None:
-    """Several films of one genre only, then a few of other genres only, called `then_name` (outside franchises,
-    most popular first)."""
+    """Several films of one genre only, then a few of other genres only (outside franchises, most popular first);
+    `name`: the preset's name, a message marked N_."""
     loose = items[items["franchise"] < 0]
     old = _by_appeal(loose[_only(loose, (first,))], "popularity").head(n_first)
     new = _by_appeal(loose[_only(loose, then)], "popularity").head(n_then)
     if len(old) < n_first or len(new) < n_then:
         return None
     return Preset(
-        f"A {first.lower()} binge, then {then_name} films",
-        f"The genre rule follows the last few films: {' and '.join(then)} films should rise although most of the "
-        f"history is {first}.",
+        name,
+        N_("The genre rule follows the last few films: {then} films should rise although most of the history is "
+           "{first}."),
         _ids(old) + _ids(new),
+        (("then", tuple(then)), ("first", first)),
     )
 
 
-def fan(items: pd.DataFrame, genre: str, n: int = 5) -> Preset | None:
-    """The most popular films of one genre only, outside franchises."""
+def fan(items: pd.DataFrame, genre: str, name: str, n: int = 5) -> Preset | None:
+    """The most popular films of one genre only, outside franchises; `name`: the preset's name, a message marked
+    N_."""
     loose = items[items["franchise"] < 0]
     picked = _by_appeal(loose[_only(loose, (genre,))], "popularity").head(n)
     if len(picked) < n:
         return None
-    return Preset(f"A {genre.lower()} fan", f"Every film is {genre}: the recommendations should be {genre} too, and "
-                  "attention spread over the whole history rather than on one film.", _ids(picked))
+    return Preset(name, N_("Every film is {genre}: the recommendations should be {genre} too, and attention spread "
+                           "over the whole history rather than on one film."), _ids(picked), (("genre", genre),))
 
 
 # ---------------------------------------------------------------- news
@@ -151,12 +181,16 @@ def following_story(items: pd.DataFrame, n: int = 3) -> Preset | None:
     story = int(longest.sort_values(ascending=False, kind="stable").index[0])
     told = items[items["story"] == story].sort_values("part")
     nxt = told.iloc[n]["title"]
-    return Preset("Following one news story", f"These are the first {n} parts of one story: the model should pick "
-                  f"part {n + 1}, {nxt}, once it is out.", _ids(told.head(n).sort_values("published", kind="stable")))
+    return Preset(N_("Following one news story"), N_("These are the first {n} parts of one story: the model should "
+                                                      "pick part {next}, {title}, once it is out."),
+                  _ids(told.head(n).sort_values("published", kind="stable")),
+                  (("n", n), ("next", n + 1), ("title", nxt)))
 
 
-def switch_topic(items: pd.DataFrame, first: str, then: str, n_first: int = 4, n_then: int = 2) -> Preset | None:
-    """`n_first` articles on one topic only, then `n_then` on another, outside stories, in publication order.
+def switch_topic(items: pd.DataFrame, first: str, then: str, name: str, n_first: int = 4,
+                 n_then: int = 2) -> Preset | None:
+    """`n_first` articles on one topic only, then `n_then` on another, outside stories, in publication order;
+    `name`: the preset's name, a message marked N_.
 
     Of every run of `n_first` consecutive articles on the first topic, the most appealing one that has `n_then`
     articles on the other topic within WINDOW after it (what a reader could still click) is taken."""
@@ -173,5 +207,5 @@ def switch_topic(items: pd.DataFrame, first: str, then: str, n_first: int = 4, n
             best = (appeal, _ids(old) + _ids(new))
     if best is None:
         return None
-    return Preset(f"A {first.lower()} reader who switches to {then.lower()}", f"Readers follow the topic of their "
-                  f"last few clicks: {then} articles should take over the top of the list.", best[1])
+    return Preset(name, N_("Readers follow the topic of their last few clicks: {then} articles should take over the "
+                           "top of the list."), best[1], (("then", then),))

@@ -12,6 +12,7 @@ import pandas as pd
 
 from recattn.data.dataset import Dataset
 from recattn.errors import RecAttnError
+from recattn.i18n import _
 
 # A user's history is split into train (all but the last two), validation and test: 3 items at least.
 MIN_SPLIT_LENGTH = 3
@@ -45,7 +46,8 @@ class Vocab:
         missing = [str(i) for i in item_ids if str(i) not in lookup]
         if missing:
             shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
-            raise RecAttnError(f"unknown item id(s): {shown}. Use ids from the catalogue (see the Data page).")
+            raise RecAttnError(_("unknown item id(s): {ids}. Use ids from the catalogue (see the Data page).").format(
+                ids=shown))
         return np.array([lookup[str(i)] for i in item_ids], dtype=np.int64)
 
     def id_of(self, index: int) -> str:

@@ -34,6 +34,7 @@ from recattn.data import prepare
 from recattn.data.dataset import Dataset
 from recattn.data.sequences import Vocab
 from recattn.errors import RecAttnError
+from recattn.i18n import N_, _
 from recattn.importers import torch_file
 from recattn.models.build import build_model
 from recattn.results.evaluate import evaluate_seen_both
@@ -43,8 +44,9 @@ SUPPORTED = {"SASRec": "sasrec", "BERT4Rec": "bert4rec", "GRU4Rec": "gru"}
 # RecBole settings that change which interactions it loads, and so its item ids: recattn reproduces the defaults
 _NO_FILTER = {"user_inter_num_interval": ("[0,inf)", None), "item_inter_num_interval": ("[0,inf)", None),
               "rm_dup_inter": (None,), "val_interval": (None,), "threshold": (None,), "benchmark_filename": (None,)}
-MAPPING = ("the .inter file's item tokens in order of first appearance (pandas.factorize, as "
-           "recbole.data.dataset.Dataset._remap does), [PAD] at 0")
+# how ids were mapped: kept in English in config.json and the ImportReport, shown through _()
+MAPPING = N_("the .inter file's item tokens in order of first appearance (pandas.factorize, as "
+             "recbole.data.dataset.Dataset._remap does), [PAD] at 0")
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class ImportReport:
     recbole_model: str
     kind: str
     items: int
-    mapping: str
+    mapping: str  # English (MAPPING); show it with recattn.i18n._
     settings: dict
 
     def as_dict(self) -> dict:
@@ -69,17 +71,18 @@ def read_recbole(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
     path = Path(path)
     saved = torch_file.read(path)
     if not isinstance(saved, dict) or "state_dict" not in saved or "config" not in saved:
-        raise RecAttnError(f"{path.name} is a torch file but not a RecBole checkpoint (no config and state_dict in "
-                           "it): pick the .pth RecBole's trainer saved in its checkpoint_dir")
+        raise RecAttnError(_("{file} is a torch file but not a RecBole checkpoint (no config and state_dict in it): "
+                             "pick the .pth RecBole's trainer saved in its checkpoint_dir").format(file=path.name))
     config = saved["config"]
     final = config.state.get("final_config_dict") if isinstance(config, torch_file.Opaque) and isinstance(
         config.state, dict) else None
     if not isinstance(final, dict):
-        raise RecAttnError(f"{path.name}: its config holds no final_config_dict; was it written by RecBole 1.x?")
+        raise RecAttnError(_("{file}: its config holds no final_config_dict; was it written by RecBole 1.x?").format(
+            file=path.name))
     plain = {k: (v.value if isinstance(v, torch_file.Opaque) else v) for k, v in final.items()}
     state = saved["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise RecAttnError(f"{path.name}: its state_dict is not a mapping of tensors")
+        raise RecAttnError(_("{file}: its state_dict is not a mapping of tensors").format(file=path.name))
     return plain, dict(state)
 
 
@@ -89,7 +92,8 @@ def recbole_item_tokens(inter_file: Path, config: dict) -> list[str]:
     header = pd.read_csv(inter_file, sep="\t", nrows=0).columns
     column = next((c for c in header if c.rpartition(":")[0] == field), None)
     if column is None:
-        raise RecAttnError(f"{inter_file} has no {field} column, the item field of the checkpoint's config")
+        raise RecAttnError(_("{file} has no {field} column, the item field of the checkpoint's config").format(
+            file=inter_file, field=field))
     tokens = pd.read_csv(inter_file, sep="\t", usecols=[column], dtype=str, keep_default_na=False)[column]
     return ["[PAD]", *pd.unique(tokens[tokens != ""]).tolist()]
 
@@ -97,23 +101,27 @@ def recbole_item_tokens(inter_file: Path, config: dict) -> list[str]:
 def _check_supported(config: dict, where: str) -> str:
     model = str(config.get("model"))
     if model not in SUPPORTED:
-        raise RecAttnError(f"{where} holds a RecBole {model} model; recattn imports {', '.join(SUPPORTED)}")
+        raise RecAttnError(_("{file} holds a RecBole {model} model; recattn imports {supported}").format(
+            file=where, model=model, supported=", ".join(SUPPORTED)))
     for name, allowed in _NO_FILTER.items():
         if config.get(name) not in allowed:
-            raise RecAttnError(f"{where} was trained with {name}={config.get(name)!r}, which changes RecBole's item "
-                               "ids; recattn imports models trained without filtering (the default)")
+            raise RecAttnError(_("{file} was trained with {setting}={value}, which changes RecBole's item ids; recattn "
+                                 "imports models trained without filtering (the default)").format(
+                file=where, setting=name, value=repr(config.get(name))))
     load_col = config.get("load_col")
     if isinstance(load_col, dict) and set(load_col) - {"inter"}:
-        raise RecAttnError(f"{where} was trained with files besides .inter loaded ({', '.join(sorted(load_col))}): "
-                           "their tokens join RecBole's id order; recattn imports models trained on .inter alone "
-                           "(load_col: {inter: [user_id, item_id, timestamp]})")
+        raise RecAttnError(_("{file} was trained with files besides .inter loaded ({files}): their tokens join "
+                             "RecBole's id order; recattn imports models trained on .inter alone (load_col: "
+                             "{{inter: [user_id, item_id, timestamp]}})").format(
+            file=where, files=", ".join(sorted(load_col))))
     return SUPPORTED[model]
 
 
 def _activation(config: dict, where: str) -> str:
     act = str(config.get("hidden_act"))
     if act not in ("gelu", "relu"):
-        raise RecAttnError(f"{where} uses hidden_act={act!r}; recattn's layers have gelu and relu")
+        raise RecAttnError(_("{file} uses hidden_act={value}; recattn's layers have gelu and relu").format(
+            file=where, value=repr(act)))
     return act
 
 
@@ -148,7 +156,8 @@ def map_state(kind: str, state: dict[str, torch.Tensor], order: np.ndarray, laye
     """RecBole's state dict under recattn's names, item rows permuted into recattn's catalogue order."""
     def take(name: str) -> torch.Tensor:
         if name not in state:
-            raise RecAttnError(f"the checkpoint has no {name}: it is not the RecBole model its config names")
+            raise RecAttnError(_("the checkpoint has no {name}: it is not the RecBole model its config names").format(
+                name=name))
         return state[name].float()
 
     if kind == "gru":
@@ -190,11 +199,15 @@ def catalogue_order(tokens: list[str], dataset: Dataset, where: str) -> np.ndarr
     missing = [t for t in tokens[1:] if t not in set(ids)]
     extra = [t for t in ids if t not in recbole_id]
     if missing or extra:
-        raise RecAttnError(
-            f"{where} does not match the data {dataset.name}: " + "; ".join(filter(None, [
-                f"{len(missing)} of the model's items are not in it (e.g. {missing[0]!r})" if missing else "",
-                f"{len(extra)} of its items are not in the model (e.g. {extra[0]!r})" if extra else ""]))
-            + ". Import with the atomic files the model was trained on.")
+        problems = []
+        if missing:
+            problems.append(_("{count} of the model's items are not in it (e.g. {example})").format(
+                count=len(missing), example=repr(missing[0])))
+        if extra:
+            problems.append(_("{count} of its items are not in the model (e.g. {example})").format(
+                count=len(extra), example=repr(extra[0])))
+        raise RecAttnError(_("{file} does not match the data {data}: {problems}. Import with the atomic files the "
+                             "model was trained on.").format(file=where, data=dataset.name, problems="; ".join(problems)))
     order = np.zeros(vocab.size + 1, dtype=np.int64)
     order[1:] = [recbole_id[t] for t in ids]
     return order
@@ -208,37 +221,41 @@ def import_checkpoint(pth: str | Path, dataset: Dataset, inter_file: str | Path,
     pth = Path(pth)
     where = pth.name
     step = on_step or (lambda _: None)
-    step(f"reading {where} (restricted: tensors and plain data only)")
+    step(_("reading {file} (restricted: tensors and plain data only)").format(file=where))
     config, state = read_recbole(pth)
     kind = _check_supported(config, where)
-    step(f"mapping item ids ({MAPPING})")
+    step(_("mapping item ids ({mapping})").format(mapping=_(MAPPING)))
     tokens = recbole_item_tokens(Path(inter_file), config)
     rows = state.get("item_embedding.weight")
     expected_rows = len(tokens) + (1 if kind == "bert4rec" else 0)
     if rows is None or rows.shape[0] != expected_rows:
-        found = "none" if rows is None else f"{rows.shape[0]} rows"
-        raise RecAttnError(f"{where} does not match {Path(inter_file).name}: the data has {len(tokens) - 1} items, so "
-                           f"RecBole's item embedding would have {expected_rows} rows; the checkpoint has {found}. "
-                           "Import with the atomic files the model was trained on.")
+        found = _("none") if rows is None else _("{count} rows").format(count=rows.shape[0])
+        raise RecAttnError(_("{file} does not match {data}: the data has {items} items, so RecBole's item embedding "
+                             "would have {expected} rows; the checkpoint has {found}. Import with the atomic files the "
+                             "model was trained on.").format(file=where, data=Path(inter_file).name,
+                                                             items=len(tokens) - 1, expected=expected_rows,
+                                                             found=found))
     order = catalogue_order(tokens, dataset, where)
     cfg = model_config(config, len(tokens) - 1, where)
-    step(f"building recattn's {kind} with RecBole's settings")
+    step(_("building recattn's {kind} with RecBole's settings").format(kind=kind))
     mapped = map_state(kind, state, order, cfg.layers)
     model = build_model(cfg)
     try:
         model.load_state_dict(mapped, strict=True)
     except RuntimeError as e:
-        raise RecAttnError(f"{where}: its weights do not fit the model its config describes ({e})") from e
+        raise RecAttnError(_("{file}: its weights do not fit the model its config describes ({error})").format(
+            file=where, error=e)) from e
     if not all(torch.isfinite(t).all() for t in mapped.values()):
-        raise RecAttnError(f"{where} holds NaN or infinite weights; the model diverged or the file is damaged")
+        raise RecAttnError(_("{file} holds NaN or infinite weights; the model diverged or the file is damaged").format(
+            file=where))
     settings = {k: config.get(k) for k in ("model", "MAX_ITEM_LIST_LENGTH", "hidden_size", "embedding_size", "n_layers",
                                            "num_layers", "n_heads", "inner_size", "hidden_act", "layer_norm_eps",
                                            "loss_type", "dataset") if config.get(k) is not None}
     provenance = {"format": "recbole", "file": where, "mapping": MAPPING, "recbole": settings,
                   "best_valid_score": _plain(config.get("best_valid_score"))}
-    step("evaluating it on the data's leave-one-out split (full ranking, seen items excluded)")
+    step(_("evaluating it on the data's leave-one-out split (full ranking, seen items excluded)"))
     metrics = _evaluated(model.eval(), dataset)
-    step(f"writing {out}")
+    step(_("writing {folder}").format(folder=out))
     checkpoint.save(out, model, TrainConfig(), source=dataset.name, fingerprint=dataset.fingerprint,
                     metrics=metrics, imported=provenance)
     return ImportReport(str(out), str(config["model"]), kind, len(tokens) - 1, MAPPING, settings)

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from recattn.errors import RecAttnError
+from recattn.i18n import _
 
 # the pickled names a tensor checkpoint legitimately holds, and what each becomes
 _STORAGE_DTYPES = {
@@ -103,21 +104,25 @@ class _Unpickler(pickle.Unpickler):
             if full not in self.opaque:
                 self.opaque[full] = type(name, (Opaque,), {"name": full})
             return self.opaque[full]
-        raise RecAttnError(f"{self.where} asks to run {full} while loading, which a model checkpoint never needs: "
-                           "it was refused and nothing in the file was run. Only load files you trust, and export "
-                           "the model's state_dict with torch.save if it is your own.")
+        raise RecAttnError(_("{file} asks to run {name} while loading, which a model checkpoint never needs: it was "
+                             "refused and nothing in the file was run. Only load files you trust, and export the "
+                             "model's state_dict with torch.save if it is your own.").format(
+            file=self.where, name=full))
 
     def persistent_load(self, pid):
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage" and isinstance(pid[1], _Storage)):
-            raise RecAttnError(f"{self.where} holds a storage record recattn cannot read ({type(pid).__name__})")
-        _, storage, key, _location, numel = pid
+            raise RecAttnError(_("{file} holds a storage record recattn cannot read ({type})").format(
+                file=self.where, type=type(pid).__name__))
+        _record, storage, key, _location, numel = pid
         try:
             raw = self.archive.read(f"{self.prefix}data/{key}")
         except KeyError:
-            raise RecAttnError(f"{self.where} is damaged: tensor data {key} is missing from it") from None
+            raise RecAttnError(_("{file} is damaged: tensor data {key} is missing from it").format(
+                file=self.where, key=key)) from None
         flat = torch.frombuffer(bytearray(raw), dtype=storage.dtype) if raw else torch.empty(0, dtype=storage.dtype)
         if flat.numel() < numel:
-            raise RecAttnError(f"{self.where} is damaged: tensor data {key} is shorter than its header says")
+            raise RecAttnError(_("{file} is damaged: tensor data {key} is shorter than its header says").format(
+                file=self.where, key=key))
         return flat
 
 
@@ -127,13 +132,14 @@ def read(path: str | Path) -> Any:
     path = Path(path)
     where = path.name
     if not zipfile.is_zipfile(path):
-        raise RecAttnError(f"{where} is not a torch checkpoint (torch.save writes a zip file since torch 1.6): "
-                           "save it again with a recent torch, or check that you picked the .pth file")
+        raise RecAttnError(_("{file} is not a torch checkpoint (torch.save writes a zip file since torch 1.6): save it "
+                             "again with a recent torch, or check that you picked the .pth file").format(file=where))
     try:
         with zipfile.ZipFile(path) as archive:
             pickles = [n for n in archive.namelist() if n.endswith("/data.pkl") or n == "data.pkl"]
             if len(pickles) != 1:
-                raise RecAttnError(f"{where} is a zip file but not a torch checkpoint (no single data.pkl in it)")
+                raise RecAttnError(_("{file} is a zip file but not a torch checkpoint (no single data.pkl in "
+                                     "it)").format(file=where))
             prefix = pickles[0][: -len("data.pkl")]
             data = archive.read(pickles[0])
             return _Unpickler(io.BytesIO(data), archive, prefix, where).load()
@@ -141,5 +147,5 @@ def read(path: str | Path) -> Any:
         raise
     except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, ValueError, TypeError, AttributeError,
             IndexError, KeyError, RuntimeError) as e:
-        raise RecAttnError(f"{where} cannot be read as a torch checkpoint ({type(e).__name__}: {e}); the file may be "
-                           "damaged or cut short") from e
+        raise RecAttnError(_("{file} cannot be read as a torch checkpoint ({error}); the file may be damaged or cut "
+                             "short").format(file=where, error=f"{type(e).__name__}: {e}")) from e

@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
+from recattn.i18n import N_, _
+
 if TYPE_CHECKING:
     import torch
 
@@ -48,11 +50,11 @@ class ModelKind:
     it learns a vector per item (the Embeddings page can map them)."""
 
     name: str  # what configs and checkpoints record
-    label: str  # what people read
+    label: str  # what people read (marked with N_: shown through recattn.i18n._, kept in English where it is data)
     builder: str | Callable[[Any], Any]  # ModelConfig -> model
     attention: AttentionKind
     training: Training
-    description: str
+    description: str  # marked with N_, like `label`
     layered: bool = False
     item_vectors: bool = True
     model_defaults: Mapping[str, Any] = field(default_factory=dict)
@@ -112,7 +114,9 @@ def check(cfg: Any) -> ModelKind:
     do not divide a layered kind's hidden size)."""
     kind = get(cfg.kind)
     if kind.layered and cfg.hidden % cfg.heads:
-        raise ValueError(f"hidden ({cfg.hidden}) must be divisible by heads ({cfg.heads})")
+        # shown to people (the Train page, a damaged config.json), hence translated
+        raise ValueError(_("hidden ({hidden}) must be divisible by heads ({heads})").format(
+            hidden=cfg.hidden, heads=cfg.heads))
     return kind
 
 
@@ -122,7 +126,8 @@ def names(where: Callable[[ModelKind], bool] | None = None) -> tuple[str, ...]:
 
 
 def label(name: str) -> str:
-    """What people read for a kind ("SASRec"); the name itself for a kind this version does not know."""
+    """What people read for a kind ("SASRec"), in English: show it through `recattn.i18n._`; the name itself for a
+    kind this version does not know."""
     kind = _KINDS.get(name)
     return kind.label if kind else name
 
@@ -140,12 +145,12 @@ _SASREC_TRAIN = {"lr": 1e-2, "batch_size": 64, "patience": 12}
 
 register(ModelKind(
     "sasrec", "SASRec", _TRANSFORMER, "causal", "next-item",
-    "Self-attention over the history, each position looking back only (Kang & McAuley, 2018).", layered=True,
+    N_("Self-attention over the history, each position looking back only (Kang & McAuley, 2018)."), layered=True,
     model_defaults=_SASREC_MODEL, train_defaults=_SASREC_TRAIN,
 ))
 register(ModelKind(
     "bert4rec", "BERT4Rec", _TRANSFORMER, "bidirectional", "masked-item",
-    "Self-attention that sees the whole history and fills a masked slot (Sun et al., 2019).", layered=True,
+    N_("Self-attention that sees the whole history and fills a masked slot (Sun et al., 2019)."), layered=True,
     # the equal search's winner on all three data sets, each time ahead of the two-layer setting it replaces
     # (validation NDCG@10 of the seed-0 tries: ml-latest-small 0.040 against 0.037, films 0.144 against 0.086,
     # news 0.241 against 0.128); so the Attention page shows it as one map (the Train page's form sets more)
@@ -156,15 +161,15 @@ register(ModelKind(
     train_defaults={"lr": 1e-3, "batch_size": 64, "patience": 12, "mask_prob": 0.2},
 ))
 register(ModelKind(
-    "sasrec-additive", "SASRec (additive)", _TRANSFORMER, "causal", "next-item",
-    "SASRec with the seed's additive score w_o · tanh(W1 x + W2 y + b) in every head.", layered=True,
+    "sasrec-additive", N_("SASRec (additive)"), _TRANSFORMER, "causal", "next-item",
+    N_("SASRec with the seed's additive score w_o · tanh(W1 x + W2 y + b) in every head."), layered=True,
     # SASRec's settings, so that the score is the one change (its equal search chose one layer and one head on all
     # three data sets; README says why that is not kept)
     model_defaults=_SASREC_MODEL, train_defaults=_SASREC_TRAIN,
 ))
 register(ModelKind(
-    "additive", "Additive attention", "recattn.models.additive:AdditiveAttention", "target", "own-loss",
-    "Target attention: each candidate reads the history with its own weights (as DIN).",
+    "additive", N_("Additive attention"), "recattn.models.additive:AdditiveAttention", "target", "own-loss",
+    N_("Target attention: each candidate reads the history with its own weights (as DIN)."),
     model_defaults={"max_len": 50, "hidden": 64, "dropout": 0.2},
     # every candidate reads the history with its own weights, so an epoch costs far more than SASRec's;
     # sampled objectives are cheaper but learned much worse here (see benchmarks/TUNING.md)
@@ -174,8 +179,8 @@ register(ModelKind(
     large_catalogue=(2_000, {"objective": "bce", "negatives": 256}),
 ))
 register(ModelKind(
-    "narm", "NARM (additive)", "recattn.models.narm:NARM", "causal", "next-item",
-    "A GRU whose last state attends back over its states with the seed's additive score (Li et al., 2017).",
+    "narm", N_("NARM (additive)"), "recattn.models.narm:NARM", "causal", "next-item",
+    N_("A GRU whose last state attends back over its states with the seed's additive score (Li et al., 2017)."),
     # the recipe search's winner on ml-latest-small (benchmarks/results/search-ml-latest-small-recipe.json, chosen on
     # validation alone): mean validation NDCG@10 over 3 seeds 0.0585; seed 0's tries: this one 0.0634, the neutral
     # start (hidden 64, one layer, max_len 50, dropout 0.1, no smoothing, no average) 0.0486, the best other below
@@ -186,7 +191,7 @@ register(ModelKind(
 ))
 register(ModelKind(
     "gru", "GRU4Rec", "recattn.models.gru:GRU4Rec", "none", "next-item",
-    "A recurrent network over the history, the RNN contrast (Hidasi et al., 2016).",
+    N_("A recurrent network over the history, the RNN contrast (Hidasi et al., 2016)."),
     # the recipe search's winner on ml-latest-small (benchmarks/results/search-ml-latest-small-recipe.json, chosen on
     # validation alone): mean validation NDCG@10 over 3 seeds 0.0569; seed 0's tries: this one 0.0542, the neutral
     # start (hidden 128, no dropout, no offset, no smoothing) 0.0458, the best other 0.0487. The films search chose
@@ -195,10 +200,10 @@ register(ModelKind(
     train_defaults={"lr": 1e-2, "batch_size": 64, "patience": 12, "label_smoothing": 0.3},
 ))
 register(ModelKind(
-    "pop", "Popularity", "recattn.models.baselines:Popularity", "none", "counts",
-    "Ranks items by popularity, whatever the history.", item_vectors=False,
+    "pop", N_("Popularity"), "recattn.models.baselines:Popularity", "none", "counts",
+    N_("Ranks items by popularity, whatever the history."), item_vectors=False,
 ))
 register(ModelKind(
     "itemknn", "ItemKNN", "recattn.models.baselines:ItemKNN", "none", "counts",
-    "Suggests what followed the last few items in other histories.", item_vectors=False,
+    N_("Suggests what followed the last few items in other histories."), item_vectors=False,
 ))

@@ -13,6 +13,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from recattn.i18n import N_, _
+
 
 @dataclass(frozen=True)
 class Protocol:
@@ -27,8 +29,9 @@ class Protocol:
         return self.protocol != "full"
 
 
-FULL = Protocol("full", "full", True)
-PROTOCOL_CHOICES = (FULL, Protocol("full, seen items kept", "full", False),
+# labels are the switch's stored values (English); `_(label)` shows them
+FULL = Protocol(N_("full"), "full", True)
+PROTOCOL_CHOICES = (FULL, Protocol(N_("full, seen items kept"), "full", False),
                     Protocol("uniform100", "uniform100", True), Protocol("popular100", "popular100", True))
 
 
@@ -115,32 +118,46 @@ def protocol_gap(chosen: Protocol, results: Mapping[str, Mapping[str, float]],
         return []
     best = _order({n: ref[n] for n in learned})[0]
     sentences = []
+    protocol = _(chosen.label)
     if chosen != FULL:
         ratios = {n: new[n] / ref[n] for n in new if ref[n] > 0}
         lo, hi = min(ratios.values()), max(ratios.values())
         if chosen.sampled:
-            verb = "inflates every model" if lo > 1 else "changes the models' scores"
-            sentences.append(f"Under {chosen.label}, {best}'s NDCG@10 is {new[best]:.2f} against {ref[best]:.2f} "
-                             f"under full ranking: ranking the true item among 100 sampled ones {verb}, "
-                             f"by ×{lo:.1f} to ×{hi:.1f}.")
+            said = (_("Under {protocol}, {model}'s NDCG@10 is {score:.2f} against {full:.2f} under full ranking: "
+                      "ranking the true item among 100 sampled ones inflates every model, by ×{low:.1f} to "
+                      "×{high:.1f}.") if lo > 1 else
+                    _("Under {protocol}, {model}'s NDCG@10 is {score:.2f} against {full:.2f} under full ranking: "
+                      "ranking the true item among 100 sampled ones changes the models' scores, by ×{low:.1f} to "
+                      "×{high:.1f}."))
+            sentences.append(said.format(protocol=protocol, model=best, score=new[best], full=ref[best], low=lo,
+                                         high=hi))
         else:
-            sentences.append(f"With the history's own items left in the ranking, {best}'s NDCG@10 is "
-                             f"{new[best]:.2f} against {ref[best]:.2f} when they are excluded (×{lo:.2f} to "
-                             f"×{hi:.2f} across models): a model that re-suggests what was seen wastes places.")
+            sentences.append(_("With the history's own items left in the ranking, {model}'s NDCG@10 is {score:.2f} "
+                               "against {full:.2f} when they are excluded (×{low:.2f} to ×{high:.2f} across models): "
+                               "a model that re-suggests what was seen wastes places.").format(
+                model=best, score=new[best], full=ref[best], low=lo, high=hi))
         if baseline is not None and new[best] > 0 and ref[best] > 0:
             share_new, share_ref = new[baseline] / new[best], ref[baseline] / ref[best]
-            closer = (": the protocol makes a model that ignores the history look closer to one that reads it."
-                      if share_new > share_ref else ".")
-            sentences.append(f"{baseline}, which ignores the history, gets {new[baseline]:.2f} under "
-                             f"{chosen.label}, {share_new:.0%} of {best}'s score, against {ref[baseline]:.2f} "
-                             f"({share_ref:.0%}) under full ranking{closer}")
+            said = (_("{baseline}, which ignores the history, gets {score:.2f} under {protocol}, {share:.0%} of "
+                      "{model}'s score, against {full:.2f} ({full_share:.0%}) under full ranking: the protocol makes "
+                      "a model that ignores the history look closer to one that reads it.")
+                    if share_new > share_ref else
+                    _("{baseline}, which ignores the history, gets {score:.2f} under {protocol}, {share:.0%} of "
+                      "{model}'s score, against {full:.2f} ({full_share:.0%}) under full ranking."))
+            sentences.append(said.format(baseline=baseline, score=new[baseline], protocol=protocol, share=share_new,
+                                         model=best, full=ref[baseline], full_share=share_ref))
         before, after = _order(ref), _order(new)
-        sentences.append("The models keep their order." if before == after else
-                         f"The order changes: {' > '.join(after)} here, {' > '.join(before)} under full ranking.")
+        sentences.append(_("The models keep their order.") if before == after else
+                         _("The order changes: {here} here, {full} under full ranking.").format(
+                             here=" > ".join(after), full=" > ".join(before)))
     elif baseline is not None:
         above = [n for n in learned if ref[n] > ref[baseline]]
-        sentences.append(f"{baseline}, which recommends the same items to everyone, gets NDCG@10 "
-                         f"{ref[baseline]:.2f}; the best model, {best}, gets {ref[best]:.2f}"
-                         + (f" (×{ref[best] / ref[baseline]:.1f})" if ref[baseline] > 0 else "")
-                         + f". {len(above)} of {len(learned)} models beat it.")
+        said = (_("{baseline}, which recommends the same items to everyone, gets NDCG@10 {score:.2f}; the best "
+                  "model, {model}, gets {best:.2f} (×{ratio:.1f}). {above} of {n} models beat it.")
+                if ref[baseline] > 0 else
+                _("{baseline}, which recommends the same items to everyone, gets NDCG@10 {score:.2f}; the best "
+                  "model, {model}, gets {best:.2f}. {above} of {n} models beat it."))
+        sentences.append(said.format(baseline=baseline, score=ref[baseline], model=best, best=ref[best],
+                                     ratio=ref[best] / ref[baseline] if ref[baseline] > 0 else 0.0,
+                                     above=len(above), n=len(learned)))
     return sentences

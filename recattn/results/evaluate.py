@@ -19,6 +19,7 @@ import torch
 
 from recattn import ranking
 from recattn.errors import RecAttnError
+from recattn.i18n import _
 
 PROTOCOLS = ("full", "uniform100", "popular100")
 KS = (5, 10, 20)
@@ -58,13 +59,15 @@ def check_scores(scores: torch.Tensor, targets: torch.Tensor) -> None:
         return
     if bad.any():
         row = int(bad.nonzero()[0, 0])
-        what = (f"a non-finite score ({float(target_score[row])}) for the target item of {int(bad.sum())} of "
-                f"{len(bad)} users (first: item index {int(targets[row])})")
-    else:
-        what = f"NaN scores for {int(nan_rows.sum())} of {len(nan_rows)} users"
-    raise RecAttnError(f"the model's output is broken: it gave {what}. Every item needs a finite score to be "
-                       "ranked; retrain the model (a learning rate too high can make its weights overflow) or "
-                       "check the checkpoint's weights.")
+        raise RecAttnError(_("the model's output is broken: it gave a non-finite score ({score}) for the target item "
+                             "of {count} of {users} users (first: item index {index}). Every item needs a finite "
+                             "score to be ranked; retrain the model (a learning rate too high can make its weights "
+                             "overflow) or check the checkpoint's weights.").format(
+            score=float(target_score[row]), count=int(bad.sum()), users=len(bad), index=int(targets[row])))
+    raise RecAttnError(_("the model's output is broken: it gave NaN scores for {count} of {users} users. Every item "
+                         "needs a finite score to be ranked; retrain the model (a learning rate too high can make its "
+                         "weights overflow) or check the checkpoint's weights.").format(
+        count=int(nan_rows.sum()), users=len(nan_rows)))
 
 
 def seen_targets(histories: Sequence[np.ndarray], targets: np.ndarray) -> np.ndarray:
@@ -84,8 +87,9 @@ def sample_candidates(rng: np.random.Generator, histories: Sequence[np.ndarray],
     for r, (h, t) in enumerate(zip(histories, targets)):
         banned = set(h.tolist()) | {int(t)}  # grows as negatives are taken, so none repeats
         if n_items - len(banned) < n:
-            raise RecAttnError(f"{protocol} needs {n} items outside each history, but a history leaves only "
-                               f"{n_items - len(banned)} of the {n_items} catalogue items; use the full protocol")
+            raise RecAttnError(_("{protocol} needs {n} items outside each history, but a history leaves only {left} of "
+                                 "the {n_items} catalogue items; use the full protocol").format(
+                protocol=protocol, n=n, left=n_items - len(banned), n_items=n_items))
         picked: list[int] = []
         while len(picked) < n:
             for d in (rng.choice(n_items, size=2 * n, p=weights) + 1).tolist():
@@ -166,7 +170,7 @@ def evaluate_seen_both(scorer: Scorer, histories: Sequence[np.ndarray], targets:
     """Full ranking under both rules for seen items from one scoring pass: the seen-excluded metrics (as
     `evaluate` gives them; `ndcg@10` is the selection metric) with the seen-kept ones nested under "seen_kept"."""
     counts = item_counts if item_counts is not None else np.ones(n_items + 1)
-    (excluded, _), (kept, _) = _evaluate(scorer, histories, targets, n_items, "full", (True, False), counts, ks,
+    (excluded, _r), (kept, _r) = _evaluate(scorer, histories, targets, n_items, "full", (True, False), counts, ks,
                                          batch_size, 0)
     return {**excluded, SEEN_KEPT: kept}
 

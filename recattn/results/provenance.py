@@ -9,6 +9,7 @@ from pathlib import Path
 
 from recattn import paths
 from recattn.errors import RecAttnError
+from recattn.i18n import _
 
 
 
@@ -24,14 +25,17 @@ def commit(root: Path = paths.ROOT) -> dict:
 
 
 def read_results(path: Path, what: str, again: str, kind: type, field: str) -> dict | None:
-    """The JSON object in `path` (the `what` results), None when the file does not exist; RecAttnError, ending
-    with how to make it `again`, when it is unreadable or its `field` is not of `kind`."""
+    """The JSON object in `path` (the `what` results: a noun marked with N_, translated here), None when the file does
+    not exist; RecAttnError, ending with how to make it `again` (translated), when it is unreadable or its `field` is
+    not of `kind`."""
     if not path.is_file():
         return None
     try:
         report = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise RecAttnError(f"the {what} results {path.name} cannot be read ({e}); {again}") from e
+        raise RecAttnError(_("the {what} results {file} cannot be read ({error}); {again}").format(
+            what=_(what), file=path.name, error=e, again=again)) from e
     if not isinstance(report, dict) or not isinstance(report.get(field), kind):
-        raise RecAttnError(f"{path.name} holds no {what} results (no {field}); {again}")
+        raise RecAttnError(_("{file} holds no {what} results (no {field}); {again}").format(
+            file=path.name, what=_(what), field=field, again=again))
     return report

@@ -15,6 +15,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from recattn.config import TrainConfig
 from recattn.errors import RecAttnError
+from recattn.i18n import _
 from recattn.models import registry
 from recattn.data.sequences import Split, left_pad
 from recattn.results.evaluate import evaluate_seen_both
@@ -254,8 +255,8 @@ def fit(model: torch.nn.Module, split: Split, cfg: TrainConfig,
     if registry.get(model.config.kind).counted:
         return _fit_counted(model, split, device, started)
     if model.config.output_head:  # its per-item bias is not in the training losses
-        raise RecAttnError("a model with RecBole's BERT4Rec output head (an imported one) is for reading, not for "
-                           "training here: train a BERT4Rec of recattn's own instead")
+        raise RecAttnError(_("a model with RecBole's BERT4Rec output head (an imported one) is for reading, not for "
+                             "training here: train a BERT4Rec of recattn's own instead"))
     windows = objectives.training_windows(split.train, model.config.max_len, registry.get(model.config.kind).causal,
                                           cfg.window_stride)
     steps = cfg.epochs * math.ceil(len(windows) // distributed.world_size() / cfg.batch_size)

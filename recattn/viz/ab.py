@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from recattn.analysis.ab import AttentionChange
-from recattn.viz.attention import axis_ids, short_label, subplot_grid, update_axes
+from recattn.viz.attention import axis_ids, head_name, short_label, subplot_grid, update_axes
 from recattn.viz.text import plot_text
 
 DIVERGING = "RdBu_r"  # blue: B looks less, red: B looks more, white: unchanged
@@ -25,7 +25,7 @@ def change_grid(change: AttentionChange, title: str) -> go.Figure:
     cols = [plot_text(f"{i + 1}. {short_label(t, LABEL_WIDTH)}") for i, t in enumerate(change.column_labels)]
     full_rows = np.asarray([plot_text(t) for t in change.row_labels], dtype=object)
     full_cols = np.asarray([plot_text(t) for t in change.column_labels], dtype=object)
-    titles = [f"Layer {layer + 1} · head {head + 1}" for layer in range(L) for head in range(H)]
+    titles = [head_name(layer, head) for layer in range(L) for head in range(H)]
     layout = subplot_grid(L, H, titles, horizontal_spacing=0.06, vertical_spacing=0.12 if L > 1 else 0.0,
                           title_size=13)
     traces = []

@@ -11,6 +11,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from recattn.i18n import _
 from recattn.trace import AttentionTrace
 from recattn.viz.text import plot_text
 
@@ -27,6 +28,16 @@ HIGHLIGHT = "#f28e2b"  # the row that produced the recommendations
 LABEL_WIDTH = 26  # axis labels: long enough for most film titles with their year, short enough to leave room
 _PART = re.compile(r"^(?:[IVXLC]+|\d+|Part)$")
 TITLED_COLUMNS = 12  # up to this many columns, titles under them; beyond, position numbers
+
+
+def head_name(layer: int, head: int) -> str:
+    """One head as people read it, "Layer 2 · head 1", from 0-based indices (in the session's language)."""
+    return _("Layer {layer} · head {head}").format(layer=layer + 1, head=head + 1)
+
+
+def weight_hover(value: str) -> str:
+    """The hover line "weight: <b>%{z:.4f}</b>" around a plotly placeholder `value` (e.g. "%{z:.4f}")."""
+    return _("weight: {weight}").format(weight=f"<b>{value}</b>")
 
 
 def short_label(text: str, width: int = LABEL_WIDTH) -> str:
@@ -133,18 +144,16 @@ def _panels(w: np.ndarray, layers: list[int], custom: np.ndarray, highlight_last
     """One heatmap trace per layer × head on its own axes, and the outline of each panel's last row when asked."""
     n_heads, n_q, n_k = w.shape[1:]
     data, shapes = [], []
+    cells = "<br>".join((_("query (row): {row}").format(row="%{customdata[0]}"),
+                         _("key (column): {column}").format(column="%{customdata[1]}"), weight_hover("%{z:.4f}")))
     for r, layer in enumerate(layers):
         for h in range(n_heads):
             x, y = axis_ids(r, h, n_heads)
+            name = head_name(layer, h)
             data.append(dict(
                 type="heatmap", z=w[layer, h], x=list(range(n_k)), y=list(range(n_q)), customdata=custom,
                 coloraxis="coloraxis", xgap=1, ygap=1, hoverongaps=False, xaxis=x, yaxis=y,
-                name=f"Layer {layer + 1} · head {h + 1}",
-                hovertemplate=(
-                    f"<b>Layer {layer + 1} · head {h + 1}</b><br>"
-                    "query (row): %{customdata[0]}<br>key (column): %{customdata[1]}<br>"
-                    "weight: <b>%{z:.4f}</b><extra></extra>"
-                ),
+                name=name, hovertemplate=f"<b>{name}</b><br>{cells}<extra></extra>",
             ))
             if highlight_last_row:
                 shapes.append(dict(type="rect", x0=-0.5, x1=n_k - 0.5, y0=n_q - 1.5, y1=n_q - 0.5, xref=x, yref=y,
@@ -201,7 +210,7 @@ def attention_grid(
     heads and layers.
     """
     w = _checked_weights(weights, query_labels, key_labels, masked)
-    n_layers, n_heads, n_q, _ = w.shape
+    n_layers, n_heads, n_q = w.shape[:3]
     layers = list(range(n_layers)) if layers is None else list(layers)
     shown = w[layers]
     top = float(np.nanmax(shown)) if np.isfinite(shown).any() else 1.0
@@ -212,8 +221,7 @@ def attention_grid(
     panel = int(np.clip(cell * n_q, 200, 520))
     gap = 45
     grid_height = panel * len(layers) + gap * (len(layers) - 1)
-    layout = subplot_grid(len(layers), n_heads, [f"Layer {layer + 1} · head {h + 1}" for layer in layers
-                                                 for h in range(n_heads)],
+    layout = subplot_grid(len(layers), n_heads, [head_name(layer, h) for layer in layers for h in range(n_heads)],
                           horizontal_spacing=0.03, vertical_spacing=gap / grid_height if len(layers) > 1 else 0.0,
                           title_size=13)
     data, shapes = _panels(w, layers, _hover_labels(query_labels, key_labels), highlight_last_row)
@@ -224,7 +232,7 @@ def attention_grid(
             colorscale=ATTENTION_COLORSCALE, cmin=0.0, cmax=top,
             # Horizontal, under the grid: a vertical bar would take width from the panels.
             colorbar=dict(orientation="h", x=0.5, xanchor="center", y=0, yref="container", yanchor="bottom",
-                          lenmode="pixels", len=240, thickness=10, title=dict(text="attention weight", side="right"),
+                          lenmode="pixels", len=240, thickness=10, title=dict(text=_("attention weight"), side="right"),
                           tickformat=".2f"),
         ),
         title=dict(text=plot_text(title), x=0, xanchor="left") if title else {},

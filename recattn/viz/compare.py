@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from recattn.i18n import _
 from recattn.viz.attention import ATTENTION_COLORSCALE, HIGHLIGHT, short_label
 from recattn.viz.text import plot_text
 
@@ -39,11 +40,12 @@ def overlap_heatmap(matrix: pd.DataFrame, k: int) -> go.Figure:
         colorbar=dict(orientation="h", x=0.5, xanchor="center", y=0, yref="container", yanchor="bottom",
                       len=1.0, thickness=10, title=dict(text=f"overlap@{k}", side="right"), tickformat=".1f"),
         hovertemplate=("%{customdata[0]}<br>%{customdata[1]}<br>"
-                       f"share %{{customdata[2]}} of their top {k}: <b>%{{z:.2f}}</b><extra></extra>"),
+                       + _("share {shared} of their top {k}: {overlap}").format(
+                           shared="%{customdata[2]}", k=k, overlap="<b>%{z:.2f}</b>") + "<extra></extra>"),
     )], layout=dict(
-        xaxis=dict(title=dict(text="model"), tickangle=-45, range=[-0.5, n - 0.5], **axis),
-        yaxis=dict(title=dict(text="model"), range=[n - 0.5, -0.5], **axis),
-        title=dict(text=f"Overlap of the top {k} lists", x=0, xanchor="left"),
+        xaxis=dict(title=dict(text=_("model")), tickangle=-45, range=[-0.5, n - 0.5], **axis),
+        yaxis=dict(title=dict(text=_("model")), range=[n - 0.5, -0.5], **axis),
+        title=dict(text=_("Overlap of the top {k} lists").format(k=k), x=0, xanchor="left"),
         height=150 + 44 * n + 7 * max(len(t) for t in ticks), margin=dict(l=10, r=10, t=40, b=70),
         plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", hoverlabel=dict(bgcolor="white"),
     ))
@@ -72,13 +74,16 @@ def budget_figure(panels: Mapping[str, Mapping[str, Sequence[Sequence[tuple[floa
                     type="scatter", x=list(seconds), y=list(ndcg), mode="lines+markers", name=name,
                     legendgroup=kind, showlegend=p == 0 and seed == 0, xaxis=f"x{axis}", yaxis=f"y{axis}",
                     line=dict(color=colors[kind], width=1.5), marker=dict(size=4), opacity=0.85,
-                    hovertemplate=(f"<b>{name}</b> · run {seed + 1}<br>%{{x:.0f}} s: validation NDCG@10 "
-                                   "<b>%{y:.4f}</b><extra></extra>")))
+                    hovertemplate=("<b>" + name + "</b> · "
+                                   + _("run {run}").format(run=seed + 1) + "<br>"
+                                   + _("{seconds} s: validation NDCG@10 {score}").format(
+                                       seconds="%{x:.0f}", score="<b>%{y:.4f}</b>") + "<extra></extra>")))
         left = p * (width + gap)
-        layout[f"xaxis{axis}"] = dict(domain=[left, left + width], title=dict(text="seconds (training and validation)"),
+        layout[f"xaxis{axis}"] = dict(domain=[left, left + width],
+                                      title=dict(text=_("seconds (training and validation)")),
                                       rangemode="tozero", anchor=f"y{axis}")
         layout[f"yaxis{axis}"] = dict(anchor=f"x{axis}", rangemode="tozero",
-                                      **({"title": dict(text="validation NDCG@10")} if p == 0 else
+                                      **({"title": dict(text=_("validation NDCG@10"))} if p == 0 else
                                          {"matches": "y", "showticklabels": False}))
         layout.setdefault("annotations", []).append(dict(
             text=f"<b>{plot_text(title)}</b>", x=left, xref="paper", xanchor="left", y=1.0, yref="paper",

@@ -8,18 +8,21 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from recattn.i18n import N_, _
 from recattn.viz.attention import HIGHLIGHT
 
 # Counts in (recattn.data.info does the counting), a few hundred rows at most out
 # (binning, ranking and thinning for the picture happen here), every mark with a tooltip.
+# Words are shown in the current language (recattn.i18n): a `noun` or `title` argument is an English message
+# (marked N_ where it is written) that the chart translates.
 BAR_COLOR = "#4292c6"  # the middle of ATTENTION_COLORSCALE: one blue across the app
 CAUSE_COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2")
 LOG_SPAN = 20  # a longest history this many times the median gets log-spaced bins
 CHART_HEIGHT = 300  # pixels, axes and their titles included
 
 
-def history_length_chart(lengths: Sequence[int], *, max_bins: int = 30, noun: str = "items",
-                         title: str = "History lengths") -> alt.LayerChart:
+def history_length_chart(lengths: Sequence[int], *, max_bins: int = 30, noun: str = N_("items"),
+                         title: str = N_("History lengths")) -> alt.LayerChart:
     """Histogram of history lengths (interactions per user) with the median marked.
 
     Bins are whole numbers of `noun`. When the longest history is more than LOG_SPAN times the median (real
@@ -29,6 +32,7 @@ def history_length_chart(lengths: Sequence[int], *, max_bins: int = 30, noun: st
     lengths = np.asarray(lengths, dtype=int)
     if lengths.size == 0:
         raise ValueError("no histories to draw")
+    noun = _(noun)
     lo, hi, median = int(lengths.min()), int(lengths.max()), float(np.median(lengths))
     log = hi > LOG_SPAN * max(median, 1.0)
     if log:
@@ -36,30 +40,32 @@ def history_length_chart(lengths: Sequence[int], *, max_bins: int = 30, noun: st
     else:
         width = max(1, int(np.ceil((hi - lo + 1) / max_bins)))
         edges = np.arange(lo, hi + width + 1, width)
-    users, _ = np.histogram(lengths, edges)
+    users = np.histogram(lengths, edges)[0]
     bins = pd.DataFrame({"start": edges[:-1], "end": edges[1:], "users": users})
     bins = bins[bins["users"] > 0]
     bins["range"] = [f"{a}" if b - a == 1 else f"{a}–{b - 1}" for a, b in zip(bins["start"], bins["end"])]
     bins["share"] = bins["users"] / lengths.size
-    x_title = f"{noun} per user" + (" (log scale)" if log else "")
+    x_title = (_("{noun} per user (log scale)") if log else _("{noun} per user")).format(noun=noun)
     x_scale = (alt.Scale(type="log", domain=[int(edges[0]), int(edges[-1])], nice=False) if log
                else alt.Scale(zero=False))
     bars = alt.Chart(bins).mark_bar(color=BAR_COLOR, binSpacing=1).encode(
         x=alt.X("start:Q", bin="binned", title=x_title, scale=x_scale), x2="end:Q",
-        y=alt.Y("users:Q", title="users"),
-        tooltip=[alt.Tooltip("range:N", title=f"{noun} per user"), alt.Tooltip("users:Q", title="users", format=","),
-                 alt.Tooltip("share:Q", title="share of users", format=".1%")],
+        y=alt.Y("users:Q", title=_("users")),
+        tooltip=[alt.Tooltip("range:N", title=_("{noun} per user").format(noun=noun)),
+                 alt.Tooltip("users:Q", title=_("users"), format=","),
+                 alt.Tooltip("share:Q", title=_("share of users"), format=".1%")],
     )
-    mark = pd.DataFrame({"median": [median], "label": [f"median {median:g}"]})
+    mark = pd.DataFrame({"median": [median], "label": [_("median {median:g}").format(median=median)]})
     rule = alt.Chart(mark).mark_rule(color=HIGHLIGHT, strokeDash=[4, 3], strokeWidth=2).encode(
-        x="median:Q", tooltip=[alt.Tooltip("median:Q", title=f"median {noun} per user", format=",.1f")])
+        x="median:Q", tooltip=[alt.Tooltip("median:Q", title=_("median {noun} per user").format(noun=noun),
+                                           format=",.1f")])
     text = alt.Chart(mark).mark_text(color=HIGHLIGHT, align="left", dx=4, baseline="bottom").encode(
         x="median:Q", y=alt.value(-4), text="label:N")  # just above the plot, clear of the bars
-    return alt.layer(bars, rule, text).properties(height=CHART_HEIGHT, title=title)
+    return alt.layer(bars, rule, text).properties(height=CHART_HEIGHT, title=_(title))
 
 
 def popularity_chart(titles: Sequence[str], counts: Sequence[int], *, max_points: int = 1500,
-                     title: str = "The long tail of popularity") -> alt.Chart:
+                     title: str = N_("The long tail of popularity")) -> alt.Chart:
     """The long tail: items ranked by their number of interactions, counts on a log axis.
 
     Beyond `max_points` items the line is drawn through ranks spaced evenly on a log scale (every rank at the
@@ -83,18 +89,18 @@ def popularity_chart(titles: Sequence[str], counts: Sequence[int], *, max_points
     decades = [10 ** k for k in range(int(np.log10(ranked[0])) + 1)]  # ticks and grid at 1, 10, 100, ...
     # An area's tooltip is the point nearest the pointer along it. Its baseline is 1, not 0: a log axis has no 0.
     return alt.Chart(table).mark_area(line={"color": BAR_COLOR}, color=BAR_COLOR, opacity=0.25).encode(
-        x=alt.X("rank:Q", title="items, most popular first"),
-        y=alt.Y("interactions:Q", title="interactions (log scale)", scale=alt.Scale(type="log"),
+        x=alt.X("rank:Q", title=_("items, most popular first")),
+        y=alt.Y("interactions:Q", title=_("interactions (log scale)"), scale=alt.Scale(type="log"),
                 axis=alt.Axis(values=decades, format=",")),
         y2=alt.datum(1),
-        tooltip=[alt.Tooltip("rank:Q", title="rank", format=","), alt.Tooltip("title:N", title="item"),
-                 alt.Tooltip("interactions:Q", title="interactions", format=","),
-                 alt.Tooltip("cumulative:Q", title="share of all interactions up to here", format=".1%")],
-    ).properties(height=CHART_HEIGHT, title=title)
+        tooltip=[alt.Tooltip("rank:Q", title=_("rank"), format=","), alt.Tooltip("title:N", title=_("item")),
+                 alt.Tooltip("interactions:Q", title=_("interactions"), format=","),
+                 alt.Tooltip("cumulative:Q", title=_("share of all interactions up to here"), format=".1%")],
+    ).properties(height=CHART_HEIGHT, title=_(title))
 
 
-def genre_chart(table: pd.DataFrame, total_interactions: int, *, top: int = 12, noun: str = "genre",
-                title: str = "Top genres") -> alt.Chart:
+def genre_chart(table: pd.DataFrame, total_interactions: int, *, top: int = 12, noun: str = N_("genre"),
+                title: str = N_("Top genres")) -> alt.Chart:
     """Horizontal bars: the `top` genres (or categories) by interactions, the largest on top.
 
     table: one row per genre with columns genre, interactions (interactions with items of that genre) and items
@@ -106,16 +112,17 @@ def genre_chart(table: pd.DataFrame, total_interactions: int, *, top: int = 12, 
         raise ValueError(f"the genre table lacks {', '.join(sorted(missing))}")
     rows = table.nlargest(top, "interactions").assign(share=lambda t: t["interactions"] / max(total_interactions, 1))
     return alt.Chart(rows).mark_bar(color=BAR_COLOR, cornerRadiusEnd=2).encode(
-        x=alt.X("interactions:Q", title="interactions"),
+        x=alt.X("interactions:Q", title=_("interactions")),
         y=alt.Y("genre:N", title=None, sort="-x"),
-        tooltip=[alt.Tooltip("genre:N", title=noun), alt.Tooltip("interactions:Q", title="interactions", format=","),
-                 alt.Tooltip("share:Q", title="share of interactions", format=".1%"),
-                 alt.Tooltip("items:Q", title="items in the catalogue", format=",")],
-    ).properties(height=max(CHART_HEIGHT, 24 * len(rows) + 60), title=title)
+        tooltip=[alt.Tooltip("genre:N", title=_(noun)),
+                 alt.Tooltip("interactions:Q", title=_("interactions"), format=","),
+                 alt.Tooltip("share:Q", title=_("share of interactions"), format=".1%"),
+                 alt.Tooltip("items:Q", title=_("items in the catalogue"), format=",")],
+    ).properties(height=max(CHART_HEIGHT, 24 * len(rows) + 60), title=_(title))
 
 
 def cause_chart(counts: dict[str, int], meanings: dict[str, str] | None = None,
-                title: str = "Why the simulated users picked what they picked") -> alt.Chart:
+                title: str = N_("Why the simulated users picked what they picked")) -> alt.Chart:
     """Small horizontal bars: the share of interactions each planted cause produced (built-in worlds).
 
     meanings: a one-line explanation per cause, shown in the tooltip.
@@ -128,10 +135,10 @@ def cause_chart(counts: dict[str, int], meanings: dict[str, str] | None = None,
     rows["share"] = rows["interactions"] / total
     rows["meaning"] = [meanings.get(c, "") for c in rows["cause"]]
     return alt.Chart(rows).mark_bar(cornerRadiusEnd=2).encode(
-        x=alt.X("share:Q", title="share of interactions", axis=alt.Axis(format="%", tickCount=5)),
+        x=alt.X("share:Q", title=_("share of interactions"), axis=alt.Axis(format="%", tickCount=5)),
         y=alt.Y("cause:N", title=None, sort="-x"),
         color=alt.Color("cause:N", scale=alt.Scale(range=list(CAUSE_COLORS)), legend=None),
-        tooltip=[alt.Tooltip("cause:N", title="cause"), alt.Tooltip("meaning:N", title="what it is"),
-                 alt.Tooltip("interactions:Q", title="interactions", format=","),
-                 alt.Tooltip("share:Q", title="share", format=".1%")],
-    ).properties(height=36 * len(rows) + 60, title=title)
+        tooltip=[alt.Tooltip("cause:N", title=_("cause")), alt.Tooltip("meaning:N", title=_("what it is")),
+                 alt.Tooltip("interactions:Q", title=_("interactions"), format=","),
+                 alt.Tooltip("share:Q", title=_("share"), format=".1%")],
+    ).properties(height=36 * len(rows) + 60, title=_(title))

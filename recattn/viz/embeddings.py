@@ -8,6 +8,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from recattn.i18n import _
 from recattn.viz.attention import HIGHLIGHT
 from recattn.viz.text import plot_text
 
@@ -31,8 +32,10 @@ def embedding_map(coords: np.ndarray, titles: Sequence[str], genres: Sequence[st
     are drawn again on top, bigger, with their own symbol and outline, in a trace each.
     """
     coords = np.asarray(coords, dtype=float)
-    first = np.asarray([str(g).split("|")[0] or "(none)" for g in genres], dtype=object)
-    status = np.asarray([_status(i, history, recommended) for i in range(len(titles))], dtype=object)
+    none = _("(none)")  # an item without a genre
+    first = np.asarray([str(g).split("|")[0] or none for g in genres], dtype=object)
+    neither = _("not in the history, not recommended")  # translated once, not once per item
+    status = np.asarray([_status(i, history, recommended) or neither for i in range(len(titles))], dtype=object)
     custom = np.stack([np.asarray([plot_text(t) for t in titles], dtype=object),
                        np.asarray([plot_text(str(g).replace("|", " · ")) for g in genres], dtype=object),
                        status], axis=1)
@@ -47,8 +50,8 @@ def embedding_map(coords: np.ndarray, titles: Sequence[str], genres: Sequence[st
             marker=dict(size=6, color=GENRE_COLORS[n % len(GENRE_COLORS)], opacity=0.7),
             customdata=custom[rows], hovertemplate=template,
         ))
-    for name, marks, symbol, color in (("history", history, "diamond", HISTORY_COLOR),
-                                       ("recommended", recommended, "star", RECOMMENDED_COLOR)):
+    for name, marks, symbol, color in ((_("history"), history, "diamond", HISTORY_COLOR),
+                                       (_("recommended"), recommended, "star", RECOMMENDED_COLOR)):
         if not marks:
             continue
         rows = np.asarray(sorted(marks, key=marks.get), dtype=int)
@@ -60,9 +63,11 @@ def embedding_map(coords: np.ndarray, titles: Sequence[str], genres: Sequence[st
     share = list(explained) + [0.0] * (2 - len(explained))
     # One constructor: plotly validates each setting once (add_trace and update_* after it cost several times more).
     fig = go.Figure(data=traces, layout=dict(
-        xaxis=dict(title=dict(text=f"component 1 ({share[0]:.0%} of the variance)"), zeroline=False),
-        yaxis=dict(title=dict(text=f"component 2 ({share[1]:.0%} of the variance)"), zeroline=False),
-        title=dict(text="Item embeddings on two principal components", x=0, xanchor="left"),
+        xaxis=dict(title=dict(text=_("component {n} ({share:.0%} of the variance)").format(n=1, share=share[0])),
+                   zeroline=False),
+        yaxis=dict(title=dict(text=_("component {n} ({share:.0%} of the variance)").format(n=2, share=share[1])),
+                   zeroline=False),
+        title=dict(text=_("Item embeddings on two principal components"), x=0, xanchor="left"),
         height=720, margin=dict(l=10, r=10, t=40, b=10),
         # Under the plot, in rows: a legend on the right would take the width a narrow screen needs.
         legend=dict(orientation="h", yanchor="top", y=-0.16, x=0, itemsizing="constant", title=dict(text=noun),
@@ -75,7 +80,7 @@ def embedding_map(coords: np.ndarray, titles: Sequence[str], genres: Sequence[st
 def _status(row: int, history: Mapping[int, int], recommended: Mapping[int, int]) -> str:
     parts = []
     if row in history:
-        parts.append(f"in the history (position {history[row]})")
+        parts.append(_("in the history (position {position})").format(position=history[row]))
     if row in recommended:
-        parts.append(f"recommended (rank {recommended[row]})")
-    return " · ".join(parts) or "not in the history, not recommended"
+        parts.append(_("recommended (rank {rank})").format(rank=recommended[row]))
+    return " · ".join(parts)  # "" for an item neither in the history nor recommended

@@ -16,31 +16,39 @@ import plotly.graph_objects as go
 
 from recattn.analysis.explain import HeadAblation, HeadStats
 from recattn.analysis.explain_benchmark import BEST_HEAD
-from recattn.viz.attention import HIGHLIGHT, TITLED_COLUMNS, short_label
+from recattn.i18n import N_, _
+from recattn.viz.attention import HIGHLIGHT, TITLED_COLUMNS, head_name, short_label, weight_hover
 from recattn.viz.text import plot_text
 
-METHOD_LABELS = {"attention": "Raw attention", "value_norm": "Attention × value norm", "rollout": "Attention rollout",
-                 "occlusion": "Occlusion", "grad_x_input": "Gradient × input",
-                 "integrated_gradients": "Integrated gradients", "contrast": "Contrastive occlusion"}
+# Labels and readings are shown with _() (the keys, method names, stay English).
+METHOD_LABELS = {"attention": N_("Raw attention"), "value_norm": N_("Attention × value norm"),
+                 "rollout": N_("Attention rollout"), "occlusion": N_("Occlusion"),
+                 "grad_x_input": N_("Gradient × input"), "integrated_gradients": N_("Integrated gradients"),
+                 "contrast": N_("Contrastive occlusion")}
 # One sentence each on how to read a panel (shown as its subtitle).
 READINGS = {
-    "attention": "what the last layer looked at when it scored the item, not necessarily what mattered",
-    "value_norm": "the last layer's weights times the size of what each item carries into the score (Kobayashi 2020)",
-    "rollout": "attention followed through every layer, the residual path counted as half of each",
-    "occlusion": "how much the item's score drops without that history item (hover: its rank without it)",
-    "grad_x_input": "the score's first-order change per item embedding; below 0, the item held it back",
-    "integrated_gradients": "the score gained from an empty history to this one, shared out among the items",
-    "contrast": "how much its lead over the other item shrinks without that history item (below 0: it grows)",
+    "attention": N_("what the last layer looked at when it scored the item, not necessarily what mattered"),
+    "value_norm": N_("the last layer's weights times the size of what each item carries into the score "
+                     "(Kobayashi 2020)"),
+    "rollout": N_("attention followed through every layer, the residual path counted as half of each"),
+    "occlusion": N_("how much the item's score drops without that history item (hover: its rank without it)"),
+    "grad_x_input": N_("the score's first-order change per item embedding; below 0, the item held it back"),
+    "integrated_gradients": N_("the score gained from an empty history to this one, shared out among the items"),
+    "contrast": N_("how much its lead over the other item shrinks without that history item (below 0: it grows)"),
 }
+# The benchmark's baselines and planted rules (the names stored in its JSON) as the table shows them.
+BASELINES = {"random": N_("Random (baseline)"), "most_recent": N_("Most recent item (baseline)")}
+RULE_COLUMNS = {"franchise": N_("Franchise, ≥ 2 back"), "genre": N_("Genre, ≥ 2 back"),
+                "story": N_("Story, ≥ 2 back"), "topic": N_("Topic, ≥ 2 back")}
 POSITIVE, NEGATIVE = "#4292c6", "#d6604d"
 PANEL, GAP = 140, 75  # pixels per method panel, and between panels (room for the next two-line subtitle)
 LABEL_WIDTH = 18
-HEAD_MEASURES = {  # column of the head table (two short lines) → (what the hover says, number format)
-    "Entropy<br>(nats)": ("entropy of the scoring row, nats (0: one item; high: spread out)", ".2f"),
-    "Newest<br>item": ("weight of the scoring row on the newest item", ".2f"),
-    "Look-back<br>(items)": ("mean distance back of the scoring row, in items (0: the newest)", ".1f"),
-    "Top-10<br>kept": ("share of the top-10 kept when this head is zeroed", ".0%"),
-    "Rank<br>if zeroed": ("the item's rank with this head zeroed", "d"),
+HEAD_MEASURES = {  # column of the head table (two short lines) → (what the hover says, number format); shown with _()
+    N_("Entropy<br>(nats)"): (N_("entropy of the scoring row, nats (0: one item; high: spread out)"), ".2f"),
+    N_("Newest<br>item"): (N_("weight of the scoring row on the newest item"), ".2f"),
+    N_("Look-back<br>(items)"): (N_("mean distance back of the scoring row, in items (0: the newest)"), ".1f"),
+    N_("Top-10<br>kept"): (N_("share of the top-10 kept when this head is zeroed"), ".0%"),
+    N_("Rank<br>if zeroed"): (N_("the item's rank with this head zeroed"), "d"),
 }
 _LAYOUT = dict(plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", hoverlabel=dict(font_size=13))
 
@@ -67,21 +75,21 @@ def method_bars(weights: Mapping[str, np.ndarray], titles: Sequence[str], item_t
             colours[int(np.argmax(w))] = HIGHLIGHT
         custom, extra = full, ""
         if name == "occlusion" and rank_change is not None:
-            moved = [f"rank {'falls' if c > 0 else 'rises'} by {abs(int(c))} without it" if c else "rank unchanged"
-                     for c in rank_change]
+            moved = [(_("rank falls by {n} without it") if c > 0 else _("rank rises by {n} without it")).format(
+                n=abs(int(c))) if c else _("rank unchanged") for c in rank_change]
             custom, extra = np.c_[full, np.array(moved, dtype=object)], "<br>%{customdata[1]}"
-        label = METHOD_LABELS.get(name, plot_text(name))
+        label = _(METHOD_LABELS[name]) if name in METHOD_LABELS else plot_text(name)
         axis = f"y{i + 1 if i else ''}"
         traces.append(go.Bar(x=list(range(n)), y=w, xaxis="x", yaxis=axis, marker_color=list(colours),
                              customdata=custom, name=label,
-                             hovertemplate=(f"<b>{label}</b><br>%{{customdata[0]}}<br>weight: <b>%{{y:.4f}}</b>"
+                             hovertemplate=(f"<b>{label}</b><br>%{{customdata[0]}}<br>{weight_hover('%{y:.4f}')}"
                                             f"{extra}<extra></extra>")))
         top = 1 - i * (PANEL + GAP) / plot
         layout[f"yaxis{i + 1 if i else ''}"] = dict(
             domain=[top - PANEL / plot, top], anchor="x", zeroline=True, zerolinecolor="rgba(128,128,128,0.6)",
             gridcolor="rgba(128,128,128,0.2)", tickformat=".2g", nticks=4)
-        notes.append(dict(text=f"<b>{label}</b><br><span style='color:#777;font-size:12px'>"
-                               f"{READINGS.get(name, '')}</span>",
+        reading = _(READINGS[name]) if name in READINGS else ""
+        notes.append(dict(text=f"<b>{label}</b><br><span style='color:#777;font-size:12px'>{reading}</span>",
                           x=0, y=top, xref="paper", yref="paper", xanchor="left", yanchor="bottom", align="left",
                           showarrow=False, font_size=13))
     titled = n <= TITLED_COLUMNS
@@ -93,8 +101,8 @@ def method_bars(weights: Mapping[str, np.ndarray], titles: Sequence[str], item_t
                            showgrid=False)
     bottom = 40 if titled else 30  # room for the tick labels (two lines, or numbers)
     return go.Figure(traces, dict(
-        title=dict(text=f"Why {plot_text(short_label(item_title, 40))}? One weight per history item", x=0,
-                   font_size=15),
+        title=dict(text=_("Why {item}? One weight per history item").format(
+            item=plot_text(short_label(item_title, 40))), x=0, font_size=15),
         annotations=notes, height=plot + 90 + bottom, showlegend=False, bargap=0.25,
         margin=dict(l=10, r=10, t=90, b=bottom), **layout, **_LAYOUT))
 
@@ -124,24 +132,25 @@ def head_figure(stats: Sequence[HeadStats], ablations: Sequence[HeadAblation]) -
     value; colours are scaled per column (darker = larger), so a head that stands out in a column is easy to spot.
     `ablations` may come in any order (matched by layer and head)."""
     by_head = {(a.layer, a.head): a for a in ablations}
-    rows = [f"Layer {s.layer + 1} · head {s.head + 1}" for s in stats]
+    rows = [head_name(s.layer, s.head) for s in stats]
     values = np.array([[s.entropy_last, s.newest_weight, s.lookback, by_head[s.layer, s.head].overlap,
                         by_head[s.layer, s.head].rank] for s in stats], dtype=float).reshape(len(stats), 5)
     span = values.max(0) - values.min(0)
     shade = np.where(span > 0, (values - values.min(0)) / np.where(span > 0, span, 1), 0.5)  # (heads, 5) in [0, 1]
-    columns = list(HEAD_MEASURES)
-    text = [[format(v if f != "d" else int(v), f) for v, (_, f) in zip(row, HEAD_MEASURES.values())]
+    columns = [_(c) for c in HEAD_MEASURES]
+    text = [[format(v if f != "d" else int(v), f) for v, (_said, f) in zip(row, HEAD_MEASURES.values())]
             for row in values]
     custom = np.empty(values.shape + (2,), dtype=object)
     custom[..., 0] = np.asarray(rows, dtype=object)[:, None]
-    custom[..., 1] = np.asarray([d for d, _ in HEAD_MEASURES.values()], dtype=object)[None, :]
+    custom[..., 1] = np.asarray([_(d) for d, _f in HEAD_MEASURES.values()], dtype=object)[None, :]
     return go.Figure(go.Heatmap(
         z=shade, x=columns, y=list(range(len(rows))), text=text, texttemplate="%{text}", textfont_size=13,
         customdata=custom, colorscale=[[0, "#f7fbff"], [1, "#6baed6"]], zmin=0, zmax=1, showscale=False,
         xgap=2, ygap=2, name="heads",
-        hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}: <b>%{text}</b><extra></extra>",
+        hovertemplate="<b>%{customdata[0]}</b><br>" + _("{measure}: {value}").format(
+            measure="%{customdata[1]}", value="<b>%{text}</b>") + "<extra></extra>",
     ), dict(
-        title=dict(text="Each head on this history", x=0, font_size=15),
+        title=dict(text=_("Each head on this history"), x=0, font_size=15),
         yaxis=dict(tickvals=list(range(len(rows))), ticktext=rows, range=[len(rows) - 0.5, -0.5], showgrid=False),
         xaxis=dict(side="top", tickangle=0, showgrid=False),
         height=130 + 34 * len(rows), margin=dict(l=10, r=10, t=100, b=10), **_LAYOUT))
@@ -154,15 +163,18 @@ def agreement_table(entry: Mapping) -> pd.DataFrame:
     gets right (top-1 and top-3), then per planted rule over the far cases; None: no cases."""
     methods = entry.get("methods", {})
     head = (entry.get("best_head") or {}).get("head", "")
-    labels = {**METHOD_LABELS, BEST_HEAD: f"Best head ({head.removeprefix('attention_')})"}
+    labels = {**{m: _(label) for m, label in METHOD_LABELS.items()},
+              BEST_HEAD: _("Best head ({head})").format(head=head.removeprefix("attention_"))}
     rows = [(labels[m], methods[m]) for m in (*METHOD_LABELS, BEST_HEAD) if m in methods]
-    rows += [("Most recent item (baseline)" if name == "most_recent" else f"{name.capitalize()} (baseline)", r)
+    rows += [(_(BASELINES[name]) if name in BASELINES else _("{name} (baseline)").format(name=name.capitalize()), r)
              for name, r in entry.get("baselines", {}).items()]
     # per planted rule too, where it has far cases: a continuation's set is its earlier parts, a genre's the recent
     # items sharing it
     rules = sorted({rule for _, r in rows for rule, c in r.get("by_cause", {}).items() if c["cases_far"]})
-    columns = (["Method", "Top-1", "Top-1, ≥ 2 back", "Top-1, ≥ 2 back, right", "Top-3, ≥ 2 back, right"]
-               + [f"{rule.capitalize()}, ≥ 2 back" for rule in rules])
+    columns = ([_("Method"), _("Top-1"), _("Top-1, ≥ 2 back"), _("Top-1, ≥ 2 back, right"),
+                _("Top-3, ≥ 2 back, right")]
+               + [_(RULE_COLUMNS[rule]) if rule in RULE_COLUMNS else
+                  _("{rule}, ≥ 2 back").format(rule=rule.capitalize()) for rule in rules])
     return pd.DataFrame([[label, r.get("top1"), r.get("top1_far"), r.get("top1_far_right"), r.get("top3_far_right")]
                          + [r.get("by_cause", {}).get(rule, {}).get("top1_far") for rule in rules]
                          for label, r in rows], columns=columns)

@@ -9,9 +9,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from recattn.analysis.head_roles import HeadRoles
+from recattn.i18n import N_, _
 from recattn.trace import AttentionTrace
-from recattn.viz.attention import (ATTENTION_COLORSCALE, attention_grid, axis_ids, short_label, subplot_grid,
-                                   update_axes)
+from recattn.viz.attention import (ATTENTION_COLORSCALE, attention_grid, axis_ids, head_name, short_label,
+                                   subplot_grid, update_axes, weight_hover)
 from recattn.viz.text import plot_text
 
 BIG_CELL = 34  # pixels a row of the enlarged map gets (the grid's panels use 9–22)
@@ -22,13 +23,14 @@ def head_figure(trace: AttentionTrace, layer: int, head: int) -> go.Figure:
     numbers, colours scaled to this map alone."""
     grid = attention_grid(trace.weights[:, [head]], trace.query_labels, trace.key_labels, trace.mask,
                           layers=[layer], highlight_last_row=trace.produced_by_last_row)
-    name = f"Layer {layer + 1} · head {head + 1}"
-    drawn = f"Layer {layer + 1} · head 1"  # what attention_grid called it: the slice has one head
+    name = head_name(layer, head)
+    drawn = head_name(layer, 0)  # what attention_grid called it: the slice has one head
     grid.update_traces(name=name, hovertemplate=grid.data[0].hovertemplate.replace(drawn, name))
     grid.update_annotations(text="")  # the figure's title names the head
     # Taller than a grid panel (those stop at 520 px): rows of about BIG_CELL px, up to 900 px for the map.
     grow = max(0, min(BIG_CELL * len(trace.query_labels), 900) - 200)
-    grid.update_layout(height=grid.layout.height + grow, title=dict(text=f"{name}, enlarged", x=0, font_size=15),
+    grid.update_layout(height=grid.layout.height + grow,
+                       title=dict(text=_("{head}, enlarged").format(head=name), x=0, font_size=15),
                        margin_t=50, coloraxis_colorbar=dict(lenmode="pixels", len=240))
     return grid
 
@@ -55,7 +57,7 @@ def row_bars(trace: AttentionTrace, candidate: int = 0) -> go.Figure:
     step = 1 if n_k <= 25 else int(np.ceil(n_k / 25))
     panel, gap = max(120, bar * n_k), 40
     grid_height = n_layers * panel + (n_layers - 1) * gap
-    layout = subplot_grid(n_layers, n_heads, [f"Layer {layer + 1} · head {h + 1}" for layer in range(n_layers)
+    layout = subplot_grid(n_layers, n_heads, [head_name(layer, h) for layer in range(n_layers)
                                               for h in range(n_heads)],
                           horizontal_spacing=0.08, vertical_spacing=gap / grid_height if n_layers > 1 else 0.0,
                           title_size=12)
@@ -65,10 +67,10 @@ def row_bars(trace: AttentionTrace, candidate: int = 0) -> go.Figure:
             x, y = axis_ids(layer, h, n_heads)
             data.append(dict(
                 type="bar", x=rows[layer, h], y=list(range(n_k)), orientation="h", customdata=full, xaxis=x, yaxis=y,
-                name=f"Layer {layer + 1} · head {h + 1}",
+                name=head_name(layer, h),
                 marker=dict(color=rows[layer, h], coloraxis="coloraxis"),
-                hovertemplate=(f"<b>Layer {layer + 1} · head {h + 1}</b><br>%{{customdata}}<br>"
-                               "weight: <b>%{x:.4f}</b><extra></extra>"),
+                hovertemplate=(f"<b>{head_name(layer, h)}</b><br>%{{customdata}}<br>{weight_hover('%{x:.4f}')}"
+                               "<extra></extra>"),
             ))
     top = float(rows.max())
     update_axes(layout, "yaxis", dict(tickvals=list(range(0, n_k, step)), ticktext=ticks[::step],
@@ -76,9 +78,9 @@ def row_bars(trace: AttentionTrace, candidate: int = 0) -> go.Figure:
     update_axes(layout, "xaxis", dict(range=[0, max(top, 1e-9) * 1.05], tickformat=".1f", showgrid=True,
                                       gridcolor="rgba(128,128,128,0.25)"))
     for h in range(n_heads):
-        layout[axis_ids(n_layers - 1, h, n_heads)[0].replace("x", "xaxis")]["title"] = dict(text="attention weight")
+        layout[axis_ids(n_layers - 1, h, n_heads)[0].replace("x", "xaxis")]["title"] = dict(text=_("attention weight"))
     layout.update(
-        title=dict(text=f"What {plot_text(short_label(query, 30))} reads", x=0, font_size=15),
+        title=dict(text=_("What {item} reads").format(item=plot_text(short_label(query, 30))), x=0, font_size=15),
         coloraxis=dict(colorscale=ATTENTION_COLORSCALE, cmin=0.0, cmax=top, showscale=False),
         height=grid_height + 130, showlegend=False, bargap=0.15,
         margin=dict(l=10, r=10, t=70, b=50), plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
@@ -90,8 +92,9 @@ def row_bars(trace: AttentionTrace, candidate: int = 0) -> go.Figure:
 
 ROLE_COLORS = {"newest item": "#f28e2b", "first position": "#b07aa1", "same franchise or story": "#e15759",
                "same genre or topic": "#59a14f", "popular items": "#76b7b2", "diffuse": "#bab0ac"}
-ROLE_WORDS = {"newest item": "newest", "first position": "first", "same franchise or story": "series",
-              "same genre or topic": "genre", "popular items": "popular", "diffuse": "diffuse"}  # under each cell
+ROLE_WORDS = {"newest item": N_("newest"), "first position": N_("first"), "same franchise or story": N_("series"),
+              "same genre or topic": N_("genre"), "popular items": N_("popular"),
+              "diffuse": N_("diffuse")}  # under each cell, shown with _()
 
 
 def role_grid(roles: HeadRoles) -> go.Figure:
@@ -108,22 +111,26 @@ def role_grid(roles: HeadRoles) -> go.Figure:
             continue
         hover = []
         for h in members:
-            lines = "<br>".join(f"{r}: {h.mass[r]:.2f} (chance {h.chance[r]:.2f})" for r in roles.roles)
-            hover.append(f"<b>Layer {h.layer + 1} · head {h.head + 1}</b>: {role}<br>NDCG@10 without it "
-                         f"<b>{h.ndcg_without:.4f}</b> ({-h.importance:+.4f})<br>entropy {h.entropy:.2f} of 1<br>"
-                         f"weight of its scoring row:<br>{lines}")
+            lines = "<br>".join(_("{role}: {mass:.2f} (chance {chance:.2f})").format(
+                role=_(r), mass=h.mass[r], chance=h.chance[r]) for r in roles.roles)
+            hover.append("<br>".join((
+                _("{head}: {role}").format(head=f"<b>{head_name(h.layer, h.head)}</b>", role=_(role)),
+                _("NDCG@10 without it {ndcg} ({change})").format(ndcg=f"<b>{h.ndcg_without:.4f}</b>",
+                                                                 change=f"{-h.importance:+.4f}"),
+                _("entropy {entropy:.2f} of 1").format(entropy=h.entropy),
+                _("weight of its scoring row:"), lines)))
         traces.append(go.Scatter(
-            x=[h.head + 1 for h in members], y=[h.layer + 1 for h in members], mode="markers+text", name=role,
-            text=[ROLE_WORDS.get(role, role)] * len(members), textposition="bottom center",
+            x=[h.head + 1 for h in members], y=[h.layer + 1 for h in members], mode="markers+text", name=_(role),
+            text=[_(ROLE_WORDS.get(role, role))] * len(members), textposition="bottom center",
             marker=dict(symbol="square", color=ROLE_COLORS.get(role, "#999999"), line=dict(width=1, color="white"),
                         size=[16 + 40 * max(h.importance, 0.0) / top if top > 0 else 16 for h in members]),
             customdata=[[h.layer, h.head] for h in members], hovertext=hover, hoverinfo="text"))
     return go.Figure(traces, dict(
-        title=dict(text=f"Each head's role over {roles.histories} test histories<br><sup>size: the NDCG@10 lost "
-                        "without it</sup>", x=0, font_size=15),
-        xaxis=dict(title=dict(text="head"), tickvals=list(range(1, heads + 1)), range=[0.4, heads + 0.6],
+        title=dict(text=_("Each head's role over {histories} test histories").format(histories=roles.histories)
+                   + "<br><sup>" + _("size: the NDCG@10 lost without it") + "</sup>", x=0, font_size=15),
+        xaxis=dict(title=dict(text=_("head")), tickvals=list(range(1, heads + 1)), range=[0.4, heads + 0.6],
                    showgrid=False, zeroline=False),
-        yaxis=dict(title=dict(text="layer"), tickvals=list(range(1, layers + 1)), range=[layers + 0.6, 0.4],
+        yaxis=dict(title=dict(text=_("layer")), tickvals=list(range(1, layers + 1)), range=[layers + 0.6, 0.4],
                    showgrid=False, zeroline=False),
         height=180 + 90 * layers, margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=-0.2),
         plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", hoverlabel=dict(bgcolor="white")))

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 
 from recattn.analysis.contrast import Influence, ListChange
 from recattn.analysis.walkthrough import CrossAttention, LayerSteps, Walkthrough, cosine_similarity
+from recattn.i18n import N_, _
 from recattn.ranking import RecItem
 from recattn.viz.attention import ATTENTION_COLORSCALE, HIGHLIGHT, TITLED_COLUMNS, short_label
 from recattn.viz.text import plot_text
@@ -107,12 +108,13 @@ def scores_figure(items: Sequence[RecItem], *, title: str) -> go.Figure:
     """Horizontal bars of the top items' scores, the first on top."""
     ticks, hover = numbered([i.title for i in items])
     bars = dict(type="bar", x=[i.score for i in items], y=list(range(len(items))), orientation="h",
-                marker=dict(color="#4292c6"), customdata=hover, name="score",
-                hovertemplate="%{customdata}<br>score: <b>%{x:.4f}</b><extra></extra>")
+                marker=dict(color="#4292c6"), customdata=hover, name=_("score"),
+                hovertemplate="%{customdata}<br>" + _("score: {score}").format(score="<b>%{x:.4f}</b>")
+                + "<extra></extra>")
     return _figure([bars], title=title, height=120 + 26 * len(items),
-                   yaxis=dict(title=dict(text="recommended item"), tickvals=list(range(len(items))), ticktext=ticks,
-                              range=[len(items) - 0.5, -0.5]),
-                   xaxis=dict(title=dict(text="score (item embedding · final hidden state)")))
+                   yaxis=dict(title=dict(text=_("recommended item")), tickvals=list(range(len(items))),
+                              ticktext=ticks, range=[len(items) - 0.5, -0.5]),
+                   xaxis=dict(title=dict(text=_("score (item embedding · final hidden state)"))))
 
 
 def rank_figure(changes: Sequence[ListChange], *, title: str) -> go.Figure:
@@ -123,29 +125,31 @@ def rank_figure(changes: Sequence[ListChange], *, title: str) -> go.Figure:
     ticks, hover = numbered([i.title for i in original])
     custom = np.empty(ranks.shape + (2,), dtype=object)
     custom[..., 0] = np.asarray(hover, dtype=object)[:, None]
-    custom[..., 1] = np.asarray([c.variant for c in changes], dtype=object)[None, :]
+    variants = [_(c.variant) for c in changes]  # the variants' names are marked where they are made
+    custom[..., 1] = np.asarray(variants, dtype=object)[None, :]
     heatmap = dict(
         type="heatmap", z=np.log10(ranks), x=list(range(len(changes))), y=list(range(len(original))),
         customdata=custom, text=ranks.astype(int), texttemplate="%{text}", colorscale="Oranges", zmin=0.0,
         zmax=max(2.0, float(np.log10(ranks).max())), xgap=1, ygap=1, showscale=False, name=title,
-        hovertemplate="%{customdata[0]}<br>%{customdata[1]}: rank <b>%{text}</b><extra></extra>",
+        hovertemplate="%{customdata[0]}<br>" + _("{variant}: rank {rank}").format(
+            variant="%{customdata[1]}", rank="<b>%{text}</b>") + "<extra></extra>",
     )
     return _figure([heatmap], title=title, height=160 + 26 * len(original),
-                   xaxis=dict(title=dict(text="history variant"), tickvals=list(range(len(changes))), tickangle=-45,
-                              automargin=True, ticktext=[c.variant for c in changes]),
-                   yaxis=dict(title=dict(text="original top-10"), tickvals=list(range(len(original))),
+                   xaxis=dict(title=dict(text=_("history variant")), tickvals=list(range(len(changes))),
+                              tickangle=-45, automargin=True, ticktext=variants),
+                   yaxis=dict(title=dict(text=_("original top-10")), tickvals=list(range(len(original))),
                               ticktext=ticks, range=[len(original) - 0.5, -0.5]))
 
 
 def overlap_figure(changes: Mapping[str, Sequence[ListChange]], k: int = 10) -> go.Figure:
     """Grouped bars: overlap@k of each variant's list with the original, one colour per model."""
-    bars = [dict(type="bar", x=[c.variant for c in found], y=[c.overlap for c in found], name=model,
+    bars = [dict(type="bar", x=[_(c.variant) for c in found], y=[c.overlap for c in found], name=model,
                  marker=dict(color=MODEL_COLORS.get(model)),
                  hovertemplate=f"{model} · %{{x}}<br>overlap@{k}: <b>%{{y}}</b><extra></extra>")
             for model, found in changes.items()]
-    return _figure(bars, title=f"How much of the top-{k} survives a change of order", height=360, barmode="group",
-                   xaxis=dict(title=dict(text="history variant")),
-                   yaxis=dict(title=dict(text=f"overlap@{k} with the original list"), range=[0, k]),
+    return _figure(bars, title=_("How much of the top-{k} survives a change of order").format(k=k), height=360,
+                   barmode="group", xaxis=dict(title=dict(text=_("history variant"))),
+                   yaxis=dict(title=dict(text=_("overlap@{k} with the original list").format(k=k)), range=[0, k]),
                    legend=dict(orientation="h", y=-0.3))
 
 
@@ -164,21 +168,25 @@ def influence_figure(influences: Mapping[str, tuple[Influence, Sequence[str]]]) 
         lines.append(dict(
             type="scatter", x=inf.distance[order], y=inf.drops[order] / top, mode="lines+markers", name=model,
             line=dict(color=MODEL_COLORS.get(model)), customdata=custom,
-            hovertemplate=(f"<b>{model}</b> · removed: %{{customdata[0]}}<br>distance from the end: %{{x}}<br>"
-                           f"drop of its #1's score: <b>%{{customdata[1]:.4f}}</b> (relative %{{y:.2f}})"
-                           "<extra></extra>"),
+            # the plotly references go in as values: the messages themselves hold no %{…}
+            hovertemplate="<br>".join((
+                f"<b>{model}</b> · " + _("removed: {item}").format(item="%{customdata[0]}"),
+                _("distance from the end: {distance}").format(distance="%{x}"),
+                _("drop of its #1's score: {drop} (relative {relative})").format(
+                    drop="<b>%{customdata[1]:.4f}</b>", relative="%{y:.2f}"))) + "<extra></extra>",
         ))
     zero = dict(type="line", x0=0, x1=1, xref="x domain", y0=0, y1=0, yref="y",
                 line=dict(color="gray", width=1, dash="dot"))  # what add_hline(y=0) draws
     few = bool(lines) and max(len(t["x"]) for t in lines) <= 15
-    return _figure(lines, title="Influence of each history item on the #1 score, by distance from the end",
+    return _figure(lines, title=_("Influence of each history item on the #1 score, by distance from the end"),
                    height=380, shapes=[zero], legend=dict(orientation="h", y=-0.25),
-                   xaxis=dict(title=dict(text="distance from the end (0 = the latest item)"), dtick=1 if few else None),
-                   yaxis=dict(title=dict(text="score drop of the #1 item (÷ largest)")))
+                   xaxis=dict(title=dict(text=_("distance from the end (0 = the latest item)")),
+                              dtick=1 if few else None),
+                   yaxis=dict(title=dict(text=_("score drop of the #1 item (÷ largest)"))))
 
 
 # ---------------------------------------------------------------- the walkthrough's panels, in reading order
-SIGNED_NOTE = "Diverging scale, as the values are signed (unlike attention weights): red above 0, blue below."
+SIGNED_NOTE = N_("Diverging scale, as the values are signed (unlike attention weights): red above 0, blue below.")
 
 
 @dataclass(frozen=True)
@@ -196,91 +204,94 @@ def _dims(z: np.ndarray) -> list[str]:
 
 def _items(z: np.ndarray, titles: Sequence[str], title: str, key: str, caption: str) -> Panel:
     """A (history items × dimensions) matrix of signed values."""
-    fig = matrix_figure(z, titles, _dims(z), title=title, x_title="dimension", y_title="history item",
-                        value="value")
-    return Panel(key, fig, f"{caption} {SIGNED_NOTE}")
+    fig = matrix_figure(z, titles, _dims(z), title=title, x_title=_("dimension"), y_title=_("history item"),
+                        value=_("value"))
+    return Panel(key, fig, f"{caption} {_(SIGNED_NOTE)}")
 
 
 def embedding_panels(walk: Walkthrough, titles: Sequence[str]) -> list[Panel]:
     """Item embeddings (× √D when the model scales them), the position rows added to them, and their sum x₀."""
-    rows = ("the oldest item read takes the table's first row" if walk.position_from == "first"
-            else "the latest item always takes the table's last row")
-    return [_items(walk.item_part, titles, "Item embeddings × √D" if walk.scaled else "Item embeddings", "learn_items",
-                   "Each item's own vector."),
-            _items(walk.position_part, titles, "+ position embeddings", "learn_positions",
-                   f"The row of each item's slot: {rows}."),
-            _items(walk.item_part + walk.position_part, titles, "= x₀, the first block's input", "learn_x0",
-                   "Their sum: what the first block reads.")]
+    rows = (_("The row of each item's slot: the oldest item read takes the table's first row.")
+            if walk.position_from == "first" else
+            _("The row of each item's slot: the latest item always takes the table's last row."))
+    return [_items(walk.item_part, titles, _("Item embeddings × √D") if walk.scaled else _("Item embeddings"),
+                   "learn_items", _("Each item's own vector.")),
+            _items(walk.position_part, titles, _("+ position embeddings"), "learn_positions", rows),
+            _items(walk.item_part + walk.position_part, titles, _("= x₀, the first block's input"), "learn_x0",
+                   _("Their sum: what the first block reads."))]
 
 
 def position_panels(name: str, table: np.ndarray) -> list[Panel]:
-    """A position table (positions × dimensions) and the cosine similarity of its rows."""
+    """A position table (positions × dimensions) and the cosine similarity of its rows. `name`: the table's, in
+    English and marked (its first word is the charts' key), shown translated."""
     slots = [str(p) for p in range(len(table))]
     key = name.split()[0]
     return [
-        Panel(f"learn_pos_{key}", matrix_figure(table, slots, _dims(table), title=f"Position table, {name}",
-                                                x_title="dimension", y_title="position", value="value",
-                                                titled_rows=False), SIGNED_NOTE),
-        Panel(f"learn_pos_sim_{key}", matrix_figure(cosine_similarity(table), slots, slots, x_title="position",
-                                                    title=f"Position similarity, {name}", y_title="position",
-                                                    value="cosine", titled_rows=False),
-              "Cosine similarity of each position's row with every other (the latest item sits in the last one): a "
-              "dark red band along the diagonal means nearby positions look alike to the model."),
+        Panel(f"learn_pos_{key}", matrix_figure(table, slots, _dims(table),
+                                                title=_("Position table, {name}").format(name=_(name)),
+                                                x_title=_("dimension"), y_title=_("position"), value=_("value"),
+                                                titled_rows=False), _(SIGNED_NOTE)),
+        Panel(f"learn_pos_sim_{key}", matrix_figure(cosine_similarity(table), slots, slots, x_title=_("position"),
+                                                    title=_("Position similarity, {name}").format(name=_(name)),
+                                                    y_title=_("position"), value=_("cosine"), titled_rows=False),
+              _("Cosine similarity of each position's row with every other (the latest item sits in the last one): "
+                "a dark red band along the diagonal means nearby positions look alike to the model.")),
     ]
 
 
 def head_panels(steps: LayerSteps, head: int, titles: Sequence[str]) -> list[list[Panel]]:
     """Three rows: Q, K, V; scores, mask, softmax; the weighted sum, the heads concatenated, W_O."""
-    pair = dict(x_title="key (looked at)", y_title="query (looking)", titled_columns=True)
+    pair = dict(x_title=_("key (looked at)"), y_title=_("query (looking)"), titled_columns=True)
     return [
         [_items(z[head], titles, f"{n} = {'x' if steps.post else 'LN₁(x)'} W_{n}", f"learn_{n.lower()}",
-                f"The {n} rows of this head.")
+                _("The {name} rows of this head.").format(name=n))
          for n, z in (("Q", steps.q), ("K", steps.k), ("V", steps.v))],
-        [Panel("learn_scores", matrix_figure(steps.scores[head], titles, titles, title="Scores QKᵀ/√d",
-                                             value="score", **pair),
-               f"How well each query matches each key, before the mask. {SIGNED_NOTE}"),
-         Panel("learn_mask", matrix_figure(steps.allowed.astype(float), titles, titles, title="The causal mask M",
-                                           value="allowed", scale="mask", **pair),
-               "Dark: may look (M = 0); light: a later item, hidden (M = −∞) so the model cannot peek ahead."),
-         Panel("learn_softmax", matrix_figure(steps.weights[head], titles, titles, title="Softmax: attention weights",
-                                              value="weight", scale="attention", masked=~steps.allowed, **pair),
-               "Each row sums to 1: the very weights of the Attention page. Masked cells are blank.")],
-        [_items(steps.mixed[head], titles, "Weighted sum: weights × V", "learn_mixed",
-                "Each row mixes the V rows by its attention weights."),
-         _items(steps.concat, titles, "All heads concatenated", "learn_concat", "Every head's output side by side."),
-         _items(steps.attention, titles, "Projected by W_O", "learn_projected",
-                "W_O mixes the heads back into one vector per item: the attention's output.")],
+        [Panel("learn_scores", matrix_figure(steps.scores[head], titles, titles, title=_("Scores QKᵀ/√d"),
+                                             value=_("score"), **pair),
+               " ".join((_("How well each query matches each key, before the mask."), _(SIGNED_NOTE)))),
+         Panel("learn_mask", matrix_figure(steps.allowed.astype(float), titles, titles, title=_("The causal mask M"),
+                                           value=_("allowed"), scale="mask", **pair),
+               _("Dark: may look (M = 0); light: a later item, hidden (M = −∞) so the model cannot peek ahead.")),
+         Panel("learn_softmax", matrix_figure(steps.weights[head], titles, titles,
+                                              title=_("Softmax: attention weights"), value=_("weight"),
+                                              scale="attention", masked=~steps.allowed, **pair),
+               _("Each row sums to 1: the very weights of the Attention page. Masked cells are blank."))],
+        [_items(steps.mixed[head], titles, _("Weighted sum: weights × V"), "learn_mixed",
+                _("Each row mixes the V rows by its attention weights.")),
+         _items(steps.concat, titles, _("All heads concatenated"), "learn_concat",
+                _("Every head's output side by side.")),
+         _items(steps.attention, titles, _("Projected by W_O"), "learn_projected",
+                _("W_O mixes the heads back into one vector per item: the attention's output."))],
     ]
 
 
 def block_panels(steps: LayerSteps, layer: int, titles: Sequence[str]) -> list[Panel]:
     """The rest of the block: the residual, what the feed-forward reads, the feed-forward and the block's output."""
     act = steps.activation.upper().replace("RELU", "ReLU")
+    ffn = _("Two linear layers with a {activation} between, applied to each item on its own.").format(activation=act)
     if steps.post:  # LN₁ after attention's residual, LN₂ after the feed-forward's
-        return [_items(steps.residual, titles, "LN₁(x + attention)", "learn_residual",
-                       "The block's input plus what attention added, normalised (post-norm)."),
-                _items(steps.ffn, titles, "Feed-forward FFN(·)", "learn_ffn",
-                       f"Two linear layers with a {act} between, applied to each item on its own."),
-                _items(steps.out, titles, f"Layer {layer + 1}'s output: LN₂(· + FFN)", "learn_out",
-                       "The residual plus the feed-forward, normalised: the next block's input.")]
-    return [_items(steps.residual, titles, "Residual: x + attention", "learn_residual",
-                   "The block's input plus what attention added."),
-            _items(steps.ln2, titles, "LayerNorm LN₂", "learn_ln2",
-                   "Each row normalised to mean 0 and spread 1, then scaled and shifted."),
-            _items(steps.ffn, titles, "Feed-forward FFN(LN₂)", "learn_ffn",
-                   f"Two linear layers with a {act} between, applied to each item on its own."),
-            _items(steps.out, titles, f"Layer {layer + 1}'s output", "learn_out",
-                   "Residual + feed-forward: the next block's input.")]
+        return [_items(steps.residual, titles, _("LN₁(x + attention)"), "learn_residual",
+                       _("The block's input plus what attention added, normalised (post-norm).")),
+                _items(steps.ffn, titles, _("Feed-forward FFN(·)"), "learn_ffn", ffn),
+                _items(steps.out, titles, _("Layer {layer}'s output: LN₂(· + FFN)").format(layer=layer + 1),
+                       "learn_out", _("The residual plus the feed-forward, normalised: the next block's input."))]
+    return [_items(steps.residual, titles, _("Residual: x + attention"), "learn_residual",
+                   _("The block's input plus what attention added.")),
+            _items(steps.ln2, titles, _("LayerNorm LN₂"), "learn_ln2",
+                   _("Each row normalised to mean 0 and spread 1, then scaled and shifted.")),
+            _items(steps.ffn, titles, _("Feed-forward FFN(LN₂)"), "learn_ffn", ffn),
+            _items(steps.out, titles, _("Layer {layer}'s output").format(layer=layer + 1), "learn_out",
+                   _("Residual + feed-forward: the next block's input."))]
 
 
 def cross_panels(cross: CrossAttention, candidates: Sequence[str], history: Sequence[str]) -> list[Panel]:
     """The additive model's candidates (rows) reading the history (columns): weights, then the energies."""
-    pair = dict(x_title="history item (key)", y_title="candidate (query)", titled_columns=True)
-    return [Panel("learn_cross_weights", matrix_figure(cross.weights, candidates, history, value="weight",
-                                                       title="Cross-attention: candidates read the history",
+    pair = dict(x_title=_("history item (key)"), y_title=_("candidate (query)"), titled_columns=True)
+    return [Panel("learn_cross_weights", matrix_figure(cross.weights, candidates, history, value=_("weight"),
+                                                       title=_("Cross-attention: candidates read the history"),
                                                        scale="attention", **pair),
-                  "Each row is one of the additive model's top 10 attending over the history; rows sum to 1 "
-                  "(target attention: the query is the candidate, not a history item)."),
-            Panel("learn_cross_energies", matrix_figure(cross.energies, candidates, history, value="energy",
-                                                        title="Energies before the softmax", **pair),
-                  f"w_o · tanh(W₁x_i + W₂y_j + b) for each pair. {SIGNED_NOTE}")]
+                  _("Each row is one of the additive model's top 10 attending over the history; rows sum to 1 "
+                    "(target attention: the query is the candidate, not a history item).")),
+            Panel("learn_cross_energies", matrix_figure(cross.energies, candidates, history, value=_("energy"),
+                                                        title=_("Energies before the softmax"), **pair),
+                  " ".join((_("w_o · tanh(W₁x_i + W₂y_j + b) for each pair."), _(SIGNED_NOTE))))]

@@ -12,6 +12,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import plotly.offline
 
+from recattn import i18n
+
 # what each chart's camera saves in the report: print resolution, as in the app
 FIGURE_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 3}}
 _STYLE = """
@@ -53,7 +55,8 @@ def report_html(title: str, made: str, sections: Sequence[Section]) -> str:
             parts.append(pio.to_html(fig, full_html=False, include_plotlyjs=False, config=FIGURE_CONFIG,
                                      div_id=f"figure-{n}", default_height=f"{(fig.layout.height or 450) + 120}px"))
         parts += [f"<p class='made'>{html.escape(p)}</p>" for p in section.notes]
-    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+    lang = {"zh": "zh-Hans"}.get(i18n.current(), i18n.current())  # the language the texts were written in
+    return (f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
             f"<title>{html.escape(title)}</title><style>{_STYLE}</style>"
             f"<script type='text/javascript'>{plotly.offline.get_plotlyjs()}</script></head>"
             f"<body>{''.join(parts)}</body></html>\n")

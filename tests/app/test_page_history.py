@@ -86,13 +86,15 @@ def test_a_story_preset_replaces_the_history_and_the_link_follows(at):
     assert not at.exception
     assert at.session_state["history"] == list(trilogy.item_ids)
     assert any(trilogy.name in i.value and "part 2" in i.value for i in at.info)  # the story, once
-    expected = {"source": "builtin:films", "model": "films-sasrec", "history": ",".join(trilogy.item_ids)}
+    expected = {"source": "builtin:films", "model": "films-sasrec", "history": ",".join(trilogy.item_ids),
+                "lang": "en"}
     assert at.query_params == expected  # the URL follows the history
-    assert at.code[0].value == f"/history?source=builtin:films&model=films-sasrec&history={expected['history']}"
+    assert at.code[0].value == (f"/history?source=builtin:films&model=films-sasrec&history={expected['history']}"
+                                 "&lang=en")
     at.button(key="history_remove_0").click().run()
     assert at.query_params["history"] == ",".join(trilogy.item_ids[1:])
     at.button(key="history_clear").click().run()
-    assert "history" not in at.query_params and at.code[0].value.endswith("model=films-sasrec")
+    assert "history" not in at.query_params and at.code[0].value.endswith("model=films-sasrec&lang=en")
 
 
 def _opened(params: dict) -> AppTest:

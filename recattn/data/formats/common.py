@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from recattn.errors import DataError
+from recattn.i18n import _
 
 _TITLE_YEAR = r"\((\d{4})(?:\s*[-–]\s*\d{4})?\)\s*$"
 
@@ -20,13 +21,15 @@ def need(folder: Path, name: str, layout: str) -> Path:
     """`folder / name`, or a DataError saying which files the layout expects."""
     path = folder / name
     if path.is_dir():
-        raise DataError(f"{name} here is a folder; the {layout} layout needs it to be a file", path=str(folder),
-                        hint=f"put the file {name} itself in this folder")
+        raise DataError(_("{name} here is a folder; the {layout} layout needs it to be a file").format(
+                            name=name, layout=layout), path=str(folder),
+                        hint=_("put the file {name} itself in this folder").format(name=name))
     if not path.is_file():
         present = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
         raise DataError(
-            f"the {layout} layout needs {name} here; found {', '.join(present[:12]) or 'nothing'}",
-            path=str(folder), hint="point --data at the folder that holds it, or pick another --format",
+            _("the {layout} layout needs {name} here; found {found}").format(
+                layout=layout, name=name, found=", ".join(present[:12]) or _("nothing")),
+            path=str(folder), hint=_("point --data at the folder that holds it, or pick another --format"),
         )
     return path
 

@@ -17,19 +17,20 @@ import pandas as pd
 from recattn.data.formats.common import folder_of, need
 from recattn.data.formats.finish import Raw
 from recattn.data.formats.table import Layout, Table, read_table
+from recattn.i18n import N_, _
 
 BEHAVIORS = Layout(
     sep="\t", header=False,
     columns=(("impression_id", "required"), ("user_id", "required"), ("time", "required"), ("history", "text"),
              ("impressions", "text")),
-    what="MIND behaviors.tsv lines: impression id, user id, time, history, impressions, separated by tabs",
+    what=N_("MIND behaviors.tsv lines: impression id, user id, time, history, impressions, separated by tabs"),
 )
 NEWS = Layout(
     sep="\t", header=False,
     columns=(("news_id", "required"), ("category", "text"), ("subcategory", "text"), ("title", "text"),
              ("abstract", "text"), ("url", "text"), ("title_entities", "text"), ("abstract_entities", "text")),
-    what="MIND news.tsv lines: news id, category, subcategory, title, abstract, url, title entities, "
-         "abstract entities, separated by tabs",
+    what=N_("MIND news.tsv lines: news id, category, subcategory, title, abstract, url, title entities, "
+            "abstract entities, separated by tabs"),
 )
 TIME_FORMAT = "%m/%d/%Y %I:%M:%S %p"  # 11/15/2019 10:22:32 AM
 # impressions: space-separated news ids, each with -1 (clicked) or -0; unlabelled in the test split
@@ -63,8 +64,9 @@ def _seconds(behaviors: Table) -> pd.Series:
     if bad.any():
         pos = int(np.argmax(bad))
         raise behaviors.error(behaviors.frame.index[pos],
-                              f"time {behaviors.frame['time'].iloc[pos]!r} is not like 11/15/2019 10:22:32 AM",
-                              "fix or remove that line")
+                              _("time {value} is not like 11/15/2019 10:22:32 AM").format(
+                                  value=repr(behaviors.frame["time"].iloc[pos])),
+                              _("fix or remove that line"))
     return ((times - _EPOCH) // pd.Timedelta(seconds=1)).astype("int64")
 
 
@@ -73,8 +75,9 @@ def _check_impressions(behaviors: Table) -> None:
     if not ok.all():
         pos = int(np.argmin(ok))
         raise behaviors.error(behaviors.frame.index[pos],
-                              f"impressions {behaviors.frame['impressions'].iloc[pos][:60]!r} are not like "
-                              "'N1-1 N2-0'", "fix or remove that line")
+                              _("impressions {value} are not like 'N1-1 N2-0'").format(
+                                  value=repr(behaviors.frame["impressions"].iloc[pos][:60])),
+                              _("fix or remove that line"))
 
 
 def _history(frame: pd.DataFrame, seconds: pd.Series) -> pd.DataFrame:

@@ -11,25 +11,26 @@ import pandas as pd
 
 from recattn.data.formats.common import as_ids, folder_of, need, optional, to_year, year_from_title
 from recattn.data.formats.finish import Raw
-from recattn.data.formats.table import Layout, Table, check_columns, read_lines, read_table
+from recattn.data.formats.table import Layout, Table, check_columns, read_lines, read_table, then
 from recattn.errors import DataError
+from recattn.i18n import N_, _
 
 _RATING_COLUMNS = (("user_id", "int"), ("item_id", "int"), ("rating", "float"), ("timestamp", "int"))
 
 RATINGS_CSV = Layout(
     sep=",", quoted=True,
     columns=(("userId", "int"), ("movieId", "int"), ("rating", "float"), ("timestamp", "int")),
-    what="MovieLens ratings.csv with the header userId,movieId,rating,timestamp",
+    what=N_("MovieLens ratings.csv with the header userId,movieId,rating,timestamp"),
 )
 MOVIES_CSV = Layout(
     sep=",", quoted=True, columns=(("movieId", "int"), ("title", "text"), ("genres", "required")),
-    what="MovieLens movies.csv with the header movieId,title,genres",
+    what=N_("MovieLens movies.csv with the header movieId,title,genres"),
 )
 U_DATA = Layout(sep="\t", header=False, encoding="latin-1", columns=_RATING_COLUMNS,
-                what="u.data lines: user id, item id, rating, timestamp, separated by tabs")
+                what=N_("u.data lines: user id, item id, rating, timestamp, separated by tabs"))
 RATINGS_DAT = Layout(sep="::", header=False, encoding="latin-1", columns=_RATING_COLUMNS,
-                     what="ratings.dat lines UserID::MovieID::Rating::Timestamp")
-MOVIES_DAT_WHAT = "movies.dat lines MovieID::Title::Genres (latin-1)"
+                     what=N_("ratings.dat lines UserID::MovieID::Rating::Timestamp"))
+MOVIES_DAT_WHAT = N_("movies.dat lines MovieID::Title::Genres (latin-1)")
 
 # u.genre's content, for 100K folders that lack it.
 GENRES_100K = (
@@ -72,7 +73,8 @@ def read_100k(path: Path) -> Raw:
         sep="|", header=False, encoding="latin-1",
         columns=(("item_id", "int"), ("title", "text"), ("release_date", "text"), ("video_release_date", "text"),
                  ("imdb_url", "text")) + flags,
-        what=f"u.item lines: id|title|release date|video release date|IMDb URL|{len(genres)} genre flags",
+        what=_("u.item lines: id|title|release date|video release date|IMDb URL|{count} genre flags").format(
+            count=len(genres)),
     )
     movies = read_table(need(folder, "u.item", "ml-100k"), u_item)
     m = movies.frame
@@ -107,8 +109,8 @@ def _movies_dat(path: Path) -> Table:
     malformed = (head[1] == "") | (tail[1] == "")
     if malformed.any():
         row = lines.index[int(np.argmax(malformed.to_numpy()))]
-        raise DataError("expected MovieID::Title::Genres", path=str(path), line=row + 1,
-                        hint=f"{MOVIES_DAT_WHAT}; fix or remove that line")
+        raise DataError(_("expected MovieID::Title::Genres"), path=str(path), line=row + 1,
+                        hint=then(_(MOVIES_DAT_WHAT), _("fix or remove that line")))
     check_columns(table, {"item_id": "int", "genres": "required"})
     frame = table.frame.assign(item_id=lambda f: as_ids(f["item_id"].str.strip().astype("int64")),
                                year=lambda f: year_from_title(f["title"]))
@@ -118,13 +120,14 @@ def _movies_dat(path: Path) -> Table:
 def _genre_names(path: Path) -> tuple[str, ...]:
     """u.genre: 'name|index' lines, in index order."""
     names = {}
-    for number, line in enumerate(read_lines(path, "latin-1", "u.genre lines name|index"), 1):
+    for number, line in enumerate(read_lines(path, "latin-1", N_("u.genre lines name|index")), 1):
         if not line.strip():
             continue
-        name, _, index = line.rpartition("|")
+        name, _bar, index = line.rpartition("|")
         if not name or not index.strip().isdigit():
-            raise DataError("expected name|index", path=str(path), line=number, hint="fix or remove that line")
+            raise DataError(_("expected name|index"), path=str(path), line=number, hint=_("fix or remove that line"))
         names[int(index)] = name
     if sorted(names) != list(range(len(names))):
-        raise DataError("genre indices are not 0, 1, 2, …", path=str(path), hint="restore u.genre from the archive")
+        raise DataError(_("genre indices are not 0, 1, 2, …"), path=str(path),
+                        hint=_("restore u.genre from the archive"))
     return tuple(names[k] for k in range(len(names)))

@@ -11,16 +11,17 @@ import pandas as pd
 from recattn.data.formats.common import need, optional, to_year
 from recattn.data.formats.finish import Raw
 from recattn.data.formats.table import Layout, read_table
+from recattn.i18n import N_
 
 INTERACTIONS = Layout(
     sep=",", quoted=True,
     columns=(("user", "required"), ("item", "required"), ("timestamp", "float")), optional=(("rating", "float"),),
-    what="a CSV file with the header user,item,timestamp (timestamp in seconds; optional rating)",
+    what=N_("a CSV file with the header user,item,timestamp (timestamp in seconds; optional rating)"),
 )
 ITEMS = Layout(
     sep=",", quoted=True, columns=(("id", "required"), ("title", "text"), ("genres", "text")),
     optional=(("year", "text"),),
-    what='a CSV file with the header id,title,genres (genres "|"-joined; optional year)',
+    what=N_('a CSV file with the header id,title,genres (genres "|"-joined; optional year)'),
 )
 
 

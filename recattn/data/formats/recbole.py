@@ -12,10 +12,11 @@ from recattn.data.formats.common import to_year
 from recattn.data.formats.finish import Raw
 from recattn.data.formats.table import Layout, Table, header_fields, read_table
 from recattn.errors import DataError
+from recattn.i18n import N_, _
 
 TYPES = ("token", "token_seq", "float", "float_seq")
-INTER_WHAT = "a RecBole .inter file: tab-separated, header like user_id:token<TAB>item_id:token<TAB>timestamp:float"
-ITEM_WHAT = "a RecBole .item file: tab-separated, header like item_id:token<TAB>movie_title:token_seq"
+INTER_WHAT = N_("a RecBole .inter file: tab-separated, header like user_id:token<TAB>item_id:token<TAB>timestamp:float")
+ITEM_WHAT = N_("a RecBole .item file: tab-separated, header like item_id:token<TAB>movie_title:token_seq")
 TITLE_FIELDS = ("movie_title", "title", "name")
 GENRE_FIELDS = ("genre", "genres", "class", "categories", "category")
 YEAR_FIELDS = ("release_year", "year")
@@ -27,8 +28,8 @@ def read_recbole(path: Path) -> Raw:
     fields = _typed_header(inter_path, INTER_WHAT)
     for name in ("user_id", "item_id", "timestamp"):
         if name not in fields:
-            raise DataError(f"the header has no {name} column", path=str(inter_path), line=1,
-                            hint=f"expected {INTER_WHAT}")
+            raise DataError(_("the header has no {name} column").format(name=name), path=str(inter_path), line=1,
+                            hint=_("expected {what}").format(what=_(INTER_WHAT)))
     optional = (("rating", "float"),) if "rating" in fields else ()
     table = read_table(inter_path, Layout(
         sep="\t", what=INTER_WHAT,
@@ -50,8 +51,9 @@ def inter_file(path: Path) -> Path:
         return path
     found = sorted(path.glob("*.inter"))
     if len(found) != 1:
-        what = "no .inter file" if not found else f"several .inter files ({', '.join(p.name for p in found)})"
-        raise DataError(f"{what} here", path=str(path), hint="pass the .inter file to load as the source")
+        what = _("no .inter file here") if not found else _("several .inter files ({files}) here").format(
+            files=", ".join(p.name for p in found))
+        raise DataError(what, path=str(path), hint=_("pass the .inter file to load as the source"))
     return found[0]
 
 
@@ -61,8 +63,9 @@ def _typed_header(path: Path, what: str) -> dict[str, str]:
     for field in header_fields(path, Layout(sep="\t", columns=(), what=what)):
         name, colon, kind = field.rpartition(":")
         if not colon or kind not in TYPES:
-            raise DataError(f"header field {field!r} has no RecBole type", path=str(path), line=1,
-                            hint=f"write fields as name:type with a type among {', '.join(TYPES)}")
+            raise DataError(_("header field {field} has no RecBole type").format(field=repr(field)), path=str(path),
+                            line=1, hint=_("write fields as name:type with a type among {types}").format(
+                                types=", ".join(TYPES)))
         out[name] = field
     return out
 
@@ -70,7 +73,8 @@ def _typed_header(path: Path, what: str) -> dict[str, str]:
 def _items(path: Path) -> Table:
     fields = _typed_header(path, ITEM_WHAT)
     if "item_id" not in fields:
-        raise DataError("the header has no item_id column", path=str(path), line=1, hint=f"expected {ITEM_WHAT}")
+        raise DataError(_("the header has no {name} column").format(name="item_id"), path=str(path), line=1,
+                        hint=_("expected {what}").format(what=_(ITEM_WHAT)))
     table = read_table(path, Layout(sep="\t", columns=((fields["item_id"], "required"),), what=ITEM_WHAT))
     f = table.frame
     title = _first(fields, TITLE_FIELDS)

@@ -22,12 +22,14 @@ import pandas as pd
 from pandas.errors import EmptyDataError, ParserError
 
 from recattn.errors import DataError
+from recattn.i18n import N_, _
 
 # What a column must hold (its kind). "int": an integer; "float": a finite number; "required": non-empty
 # text; "text": anything. The dtype each kind is read with when all goes well:
 _FAST_DTYPES = {"int": "int64", "float": "float64", "required": "str", "text": "str"}
-_KIND_WORDS = {"int": "an integer", "float": "a number", "required": "a non-empty value", "text": "text"}
-_SEP_NAMES = {",": "commas", "\t": "tabs", "|": "'|'", "::": "'::'", ";": "semicolons"}
+_KIND_WORDS = {"int": N_("an integer"), "float": N_("a number"), "required": N_("a non-empty value"),
+               "text": N_("text")}
+_SEP_NAMES = {",": N_("commas"), "\t": N_("tabs"), "|": "'|'", "::": "'::'", ";": N_("semicolons")}
 # Bytes that stand in for a multi-character separator so that the C engine can split on one byte.
 _STAND_INS = (b"\x1f", b"\x1e", b"\x1d")
 _HEAD_BYTES = 1 << 20
@@ -49,7 +51,8 @@ class Layout:
     columns: (name, kind) pairs. With `header=True` these are the columns the header must name (others
         are read as text); without a header they are all the columns, in file order.
     optional: (name, kind) pairs checked only when the header names them.
-    what: a short description of the expected file, used in error hints.
+    what: a short description of the expected file, used in error hints (marked with N_ where it is a constant,
+        translated where it is shown).
     """
 
     sep: str
@@ -98,7 +101,7 @@ def read_table(path: str | Path, layout: Layout) -> Table:
     except UnicodeDecodeError:
         raise _decode_error(path, source, layout) from None
     except EmptyDataError:
-        raise DataError("the file holds no data, only blank lines", path=str(path), hint=_what(layout)) from None
+        raise DataError(_("the file holds no data, only blank lines"), path=str(path), hint=_what(layout)) from None
     except ParserError as e:
         raise _parser_error(path, e, layout, line_of) from None
     except (ValueError, OverflowError) as e:
@@ -110,7 +113,8 @@ def read_table(path: str | Path, layout: Layout) -> Table:
     table = Table(path, frame, line_of)
     check_columns(table, kinds)
     if failure is not None:
-        raise DataError(f"could not read the file ({failure})", path=str(path), hint=_what(layout))
+        raise DataError(_("could not read the file ({error})").format(error=failure), path=str(path),
+                        hint=_what(layout))
     return table
 
 
@@ -122,9 +126,10 @@ def check_columns(table: Table, kinds: dict[str, str]) -> None:
         if bad.any():
             pos = int(np.argmax(bad))
             row, value = table.frame.index[pos], shown_value(column.iloc[pos])
-            hint = ("this looks like a repeated header line; remove it" if value == name
-                    else "fix or remove that line (a truncated line or a stray separator?)")
-            raise table.error(row, f"column {name!r} holds {value!r}, which is not {_KIND_WORDS[kind]}", hint)
+            hint = (_("this looks like a repeated header line; remove it") if value == name
+                    else _("fix or remove that line (a truncated line or a stray separator?)"))
+            raise table.error(row, _("column {name} holds {value}, which is not {kind}").format(
+                name=repr(name), value=repr(value), kind=_(_KIND_WORDS[kind])), hint)
 
 
 def shown_value(value) -> str:
@@ -142,8 +147,7 @@ def read_lines(path: str | Path, encoding: str, what: str = "") -> list[str]:
         text = data.decode(encoding)
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
-        raise DataError(f"bytes that are not valid {encoding}", path=str(path), line=line,
-                        hint=f"save the file as {encoding}") from None
+        raise _invalid_bytes(path, line, encoding) from None
     # split on "\n" only: str.splitlines() would also break at latin-1's 0x85 and other separators
     return [line.rstrip("\r") for line in text.split("\n")]
 
@@ -159,17 +163,30 @@ def header_fields(path: str | Path, layout: Layout) -> list[str]:
 # --- reading the raw bytes -------------------------------------------------------------------------
 
 def _check_file(path: Path, what: str) -> None:
+    what = _(what) if what else ""  # a layout's description (N_), or a hint already translated (then unchanged)
     if not path.is_file():
-        raise DataError("no such file", path=str(path), hint=what or "check the path")
+        raise DataError(_("no such file"), path=str(path), hint=what or _("check the path"))
     size = path.stat().st_size
     if size == 0:
-        raise DataError("the file is empty (0 bytes)", path=str(path),
-                        hint=(what + "; " if what else "") + "re-download or re-export it")
+        raise DataError(_("the file is empty (0 bytes)"), path=str(path),
+                        hint=then(what, _("re-download or re-export it")))
     limit = max_file_bytes()
     if size > limit:
-        raise DataError(f"the file is {size / 2**20:,.0f} MiB, over the {limit / 2**20:,.0f} MiB this reader takes",
-                        path=str(path), hint=f"use a smaller sample (fewer users), or raise the limit with the "
-                                             f"environment variable {MAX_FILE_ENV}=BYTES on a machine with the memory")
+        raise DataError(_("the file is {size:,.0f} MiB, over the {limit:,.0f} MiB this reader takes").format(
+                            size=size / 2**20, limit=limit / 2**20),
+                        path=str(path), hint=_("use a smaller sample (fewer users), or raise the limit with the "
+                                               "environment variable {setting}=BYTES on a machine with the "
+                                               "memory").format(setting=MAX_FILE_ENV))
+
+
+def then(first: str, second: str) -> str:
+    """Two hints, `first` (may be "") then `second`, as one (translated) line."""
+    return _("{first}; {second}").format(first=first, second=second) if first else second
+
+
+def _invalid_bytes(path: Path, line: int, encoding: str) -> DataError:
+    return DataError(_("bytes that are not valid {encoding}").format(encoding=encoding), path=str(path), line=line,
+                     hint=_("save the file as {encoding}").format(encoding=encoding))
 
 
 def max_file_bytes() -> int:
@@ -192,7 +209,7 @@ def _source(path: Path, layout: Layout) -> tuple[bytes | None, str]:
         return data, layout.sep
     stand_in = next((b for b in _STAND_INS if b not in data), None)
     if stand_in is None:
-        raise DataError("the file holds control bytes 0x1d-0x1f, which no text file of this layout has",
+        raise DataError(_("the file holds control bytes 0x1d-0x1f, which no text file of this layout has"),
                         path=str(path), hint=_what(layout))
     return data.replace(layout.sep.encode(layout.encoding), stand_in), stand_in.decode()
 
@@ -224,16 +241,16 @@ def _head_lines(path: Path, source: bytes | None, layout: Layout) -> list[tuple[
         try:
             text = raw.decode(layout.encoding)
         except UnicodeDecodeError:
-            raise DataError(f"bytes that are not valid {layout.encoding}", path=str(path), line=number,
-                            hint=f"save the file as {layout.encoding}") from None
+            raise _invalid_bytes(path, number, layout.encoding) from None
         if not _blank(text, layout.sep):
             out.append((number, text))
     if not out and cut:
-        raise DataError(f"this line is longer than {_HEAD_BYTES // 2**20} MiB; no line of this layout is",
+        raise DataError(_("this line is longer than {size} MiB; no line of this layout is").format(
+                            size=_HEAD_BYTES // 2**20),
                         path=str(path), line=len(lines) + 1,
-                        hint=(_what(layout) + "; " if layout.what else "") + "is this a text file of this layout?")
+                        hint=then(_what(layout), _("is this a text file of this layout?")))
     if not out:
-        raise DataError("the file holds no data, only blank lines", path=str(path), hint=_what(layout))
+        raise DataError(_("the file holds no data, only blank lines"), path=str(path), hint=_what(layout))
     return out
 
 
@@ -244,8 +261,8 @@ def _split(path: Path, number: int, text: str, sep: str, quoted: bool) -> list[s
         try:
             return next(csv.reader([text], delimiter=sep), [])
         except csv.Error as e:  # what pandas accepts and the csv module does not (none known; a safety net)
-            raise DataError(f"the line cannot be split into fields ({e})", path=str(path), line=number,
-                            hint="fix or remove that line") from None
+            raise DataError(_("the line cannot be split into fields ({error})").format(error=e), path=str(path),
+                            line=number, hint=_("fix or remove that line")) from None
     return text.split(sep)
 
 
@@ -259,28 +276,30 @@ def _check_head(path: Path, head: list[tuple[int, str]], layout: Layout, sep: st
         names = _split(path, first_number, first_text, sep, layout.quoted)
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise DataError(f"the header names column(s) {', '.join(map(repr, dupes))} more than once",
-                            path=str(path), line=first_number, hint="rename or remove the duplicated column")
-        missing = [name for name, _ in layout.columns if name not in names]
+            raise DataError(_("the header names column(s) {names} more than once").format(
+                                names=", ".join(map(repr, dupes))),
+                            path=str(path), line=first_number, hint=_("rename or remove the duplicated column"))
+        missing = [name for name, _kind in layout.columns if name not in names]
         if missing:
             raise DataError(
-                f"missing column(s) {', '.join(map(repr, missing))}; the header is {shown(first_text)!r}",
+                _("missing column(s) {names}; the header is {header}").format(
+                    names=", ".join(map(repr, missing)), header=repr(shown(first_text))),
                 path=str(path), line=first_number,
                 hint=_separator_hint(shown(first_text), layout.sep) or _what(layout),
             )
         data_lines = head[1:]
     else:
-        names = [name for name, _ in layout.columns]
+        names = [name for name, _kind in layout.columns]
         data_lines = head
     for number, text in data_lines:
         fields = _split(path, number, text, sep, layout.quoted)
         if len(fields) != len(names):
             guess = _separator_hint(shown(text), layout.sep) if len(fields) == 1 else ""
             raise DataError(
-                f"expected {len(names)} fields separated by {_SEP_NAMES.get(layout.sep, repr(layout.sep))}, "
-                f"found {len(fields)}",
+                _("expected {expected} fields separated by {separator}, found {found}").format(
+                    expected=len(names), separator=_sep_name(layout.sep), found=len(fields)),
                 path=str(path), line=number,
-                hint=guess or (_what(layout) + "; " if layout.what else "") + "fix or remove that line",
+                hint=guess or then(_what(layout), _("fix or remove that line")),
             )
     return names
 
@@ -291,9 +310,14 @@ def _separator_hint(text: str, expected: str) -> str:
         return ""
     for candidate in ("::", "\t", ",", ";", "|"):
         if candidate != expected and candidate in text:
-            return (f"wrong separator: the line seems to use {_SEP_NAMES[candidate]}, "
-                    f"but this layout uses {_SEP_NAMES.get(expected, repr(expected))}")
+            return _("wrong separator: the line seems to use {found}, but this layout uses {expected}").format(
+                found=_sep_name(candidate), expected=_sep_name(expected))
     return ""
+
+
+def _sep_name(sep: str) -> str:
+    """How a hint names a separator ("commas", "'::'")."""
+    return _(_SEP_NAMES[sep]) if sep in _SEP_NAMES else repr(sep)
 
 
 def _kinds(names: list[str], layout: Layout) -> dict[str, str]:
@@ -304,7 +328,7 @@ def _kinds(names: list[str], layout: Layout) -> dict[str, str]:
 
 
 def _what(layout: Layout) -> str:
-    return f"expected {layout.what}" if layout.what else ""
+    return _("expected {what}").format(what=_(layout.what)) if layout.what else ""
 
 
 # --- turning pandas' errors into lines -----------------------------------------------------------
@@ -314,15 +338,16 @@ def _parser_error(path: Path, error: ParserError, layout: Layout, line_of) -> Da
     fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
     if fields:
         expected, line, saw = (int(g) for g in fields.groups())
-        sep = _SEP_NAMES.get(layout.sep, repr(layout.sep))
-        return DataError(f"expected {expected} fields separated by {sep}, found {saw}", path=str(path),
-                         line=line, hint="a stray separator inside a value? quote the value or fix the line")
+        return DataError(_("expected {expected} fields separated by {separator}, found {found}").format(
+                             expected=expected, separator=_sep_name(layout.sep), found=saw), path=str(path),
+                         line=line, hint=_("a stray separator inside a value? quote the value or fix the line"))
     quote = re.search(r"inside string starting at row (\d+)", text)
     if quote:
         record = int(quote.group(1)) - (1 if layout.header else 0)
-        return DataError("a quote (\") opens here and is never closed", path=str(path),
-                         line=line_of(record) if record >= 0 else 1, hint="close or remove the quote")
-    return DataError(f"could not parse the file ({text.strip()})", path=str(path), hint=_what(layout))
+        return DataError(_("a quote (\") opens here and is never closed"), path=str(path),
+                         line=line_of(record) if record >= 0 else 1, hint=_("close or remove the quote"))
+    return DataError(_("could not parse the file ({error})").format(error=text.strip()), path=str(path),
+                     hint=_what(layout))
 
 
 def _decode_error(path: Path, source: bytes | None, layout: Layout) -> DataError:
@@ -333,10 +358,9 @@ def _decode_error(path: Path, source: bytes | None, layout: Layout) -> DataError
             try:
                 raw.decode(layout.encoding)
             except UnicodeDecodeError:
-                return DataError(f"bytes that are not valid {layout.encoding}", path=str(path), line=number,
-                                 hint=f"save the file as {layout.encoding}")
-    return DataError(f"the file is not valid {layout.encoding}", path=str(path),
-                     hint=f"save the file as {layout.encoding}")
+                return _invalid_bytes(path, number, layout.encoding)
+    return DataError(_("the file is not valid {encoding}").format(encoding=layout.encoding), path=str(path),
+                     hint=_("save the file as {encoding}").format(encoding=layout.encoding))
 
 
 def _line_mapper(path: Path, source: bytes | None, layout: Layout, sep: str) -> Callable[[int], int | None]:
