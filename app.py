@@ -37,6 +37,7 @@ PAGES = {
 page = st.navigation(PAGES)
 widgets.language_switch()
 widgets.sidebar_status()
+widgets.pick_control()
 charts.format_picker()
 share.sync(keep_page_params=page.url_path == "lesson")  # the address bar follows the state (after the callbacks)
 page.run()

@@ -6,6 +6,7 @@ import streamlit as st
 from recattn import viz
 from recattn.i18n import N_, Lazy, _, count_of, sentences
 from recattn.models import registry
+from recattn.recommend import MASK_SLOT
 from recattn.analysis.head_roles import describe
 from recattn.viz.attention import head_name
 from recattn.viz.heads import head_figure, role_grid, row_bars
@@ -36,6 +37,11 @@ def open_head() -> None:
     if points:
         layer, head = points[0]["customdata"]
         st.session_state[HEAD] = f"Layer {layer + 1} · head {head + 1}"
+
+
+def catalogue_id(item_id: str) -> str | None:
+    """A clicked bar's item, None for BERT4Rec's mask slot (not an item of the catalogue)."""
+    return None if item_id == MASK_SLOT else item_id
 
 
 def picked_model() -> None:
@@ -129,7 +135,8 @@ with right:
         said.append(_("Hover a cell for the exact weight and both full titles."))
         st.caption(sentences(*said))
     title = _("Attention weights of {model}, per layer and head").format(model=_(registry.label(recommender.kind)))
-    st.plotly_chart(viz.trace_figure(trace, layers, title=title), key="attention", config=charts.config("attention"))
+    st.plotly_chart(viz.trace_figure(trace, layers, picked=state.picked(), title=title), key="attention",
+                    config=charts.config("attention"))
 
     st.subheader(_("The row that chose the recommendations"))
     candidate = 0
@@ -146,7 +153,9 @@ with right:
     else:
         st.caption(_("The last row of every map, as bars: how much each head weighs each history item when it scores "
                      "the next one."))
-    st.plotly_chart(row_bars(trace, candidate), key="attention_bars", config=charts.config("attention-rows"))
+    on_bar = widgets.pick_on_click("attention_bars", lambda point: catalogue_id(trace.key_ids[int(point["y"])]))
+    st.plotly_chart(row_bars(trace, candidate, picked=state.picked()), key="attention_bars", on_select=on_bar,
+                    selection_mode="points", config=charts.config("attention-rows"))
 
     heads = {f"Layer {layer + 1} · head {h + 1}": (layer, h) for layer in range(trace.layers)
              for h in range(trace.heads)}
@@ -167,5 +176,5 @@ with right:
                               format_func=lambda k: head_name(*heads[k]),
                               placeholder=_("Pick a layer and head to draw it large…"))
         if picked is not None:
-            st.plotly_chart(head_figure(trace, *heads[picked]), key="attention_head_map",
+            st.plotly_chart(head_figure(trace, *heads[picked], picked=state.picked()), key="attention_head_map",
                             config=charts.config("attention-head"))

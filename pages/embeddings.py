@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from recattn import i18n
-from recattn.i18n import _, count_of
+from recattn.i18n import _, count_of, sentences
 from recattn.models import registry
 from recattn.recommend import ItemMap
 from recattn.viz.embeddings import embedding_map
@@ -64,10 +63,14 @@ else:
 with state.guard():
     news = source == "builtin:news" or sources.data_profile(source)["format"] == "mind"
 first, second = projection.explained
+pick = state.picked()
+picked_row = projection.rows([pick])[0] if pick in projection.ids else None
 st.plotly_chart(embedding_map(projection.coords, items["title"].astype(str).tolist(), items["genres"].astype(str).tolist(),
                               projection.explained, in_history, recommended,
-                              noun=_("category") if news else _("genre")),
-                key="embeddings_map", config=charts.config("embeddings"))
+                              noun=_("category") if news else _("genre"), picked=picked_row),
+                key="embeddings_map", on_select=widgets.pick_on_click(
+                    "embeddings_map", lambda point: projection.ids[int(point["customdata"][-1])]),
+                selection_mode="points", config=charts.config("embeddings"))
 coloured = (_("{n:,} items of {model}, coloured by category.") if news else
             _("{n:,} items of {model}, coloured by first genre.")).format(n=len(items), model=md(found[path].label))
 explained = _("The two components explain {first:.0%} and {second:.0%} of the variance of the {width}-dimensional "
@@ -75,5 +78,5 @@ explained = _("The two components explain {first:.0%} and {second:.0%} of the va
     first=first, second=second, width=projection.width, together=first + second)
 marked = _("Diamonds: the {items}; stars: the top {k}.").format(
     items=count_of(len(in_history), "{n} history item", "{n} history items"), k=len(recommended)) if history else ""
-st.caption(("" if i18n.current() == "zh" else " ").join(
-    s for s in (coloured, explained, marked, _("Hover a point for its title.")) if s))
+st.caption(sentences(coloured, explained, marked, _("Hover a point for its title; click one to highlight it in "
+                                                  "every view.")))

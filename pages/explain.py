@@ -13,6 +13,7 @@ from recattn import paths
 from recattn.errors import RecAttnError
 from recattn.i18n import N_, Lazy, _, count_of, ngettext, sentences
 from recattn.viz import explain as figs
+from recattn.viz.attention import positions
 from ui import charts, models, report, sources, state, widgets
 from ui.text import md
 
@@ -127,8 +128,11 @@ with right:
     widgets.cut_note(len(history), {_("The model"): used})
     shown = {m: (occluded.score_drop if m == explain.OCCLUSION else weights[m])[-used:]
              for m in why.methods}
-    st.plotly_chart(figs.method_bars(shown, sources.titles_of(source, history[-used:]), title,
-                                     occluded.rank_change[-used:]), key="explain_methods",
+    read = history[-used:]  # the items the bars stand for: a bar's x is its position here
+    picked_at = positions(read, state.picked())
+    st.plotly_chart(figs.method_bars(shown, sources.titles_of(source, read), title, occluded.rank_change[-used:],
+                                     picked=picked_at), key="explain_methods", on_select=widgets.pick_on_click(
+                        "explain_methods", lambda point: read[int(point["x"])]), selection_mode="points",
                     config=charts.config("explanations"))
     missing = [m for m in explain.METHODS if m not in shown]
     if missing:
@@ -156,9 +160,10 @@ with right:
     other = rec.items[ids.index(other_id)]
     drops = rather(source, key, tuple(history), item_id, other_id)[-used:]
     lead = rec.items[ids.index(item_id)].score - other.score
-    st.plotly_chart(figs.method_bars({"contrast": drops}, sources.titles_of(source, history[-used:]),
-                                     _("{item} rather than {other}").format(item=title, other=other.title)),
-                    key="explain_contrast",
+    st.plotly_chart(figs.method_bars({"contrast": drops}, sources.titles_of(source, read),
+                                     _("{item} rather than {other}").format(item=title, other=other.title),
+                                     picked=picked_at), key="explain_contrast", on_select=widgets.pick_on_click(
+                        "explain_contrast", lambda point: read[int(point["x"])]), selection_mode="points",
                     config=charts.config("rather-than"))
     strongest = int(np.argmax(drops))
     held = sources.titles_of(source, [history[-used:][strongest]])[0]

@@ -64,8 +64,11 @@ with mine:
     with st.container(height=560 if len(table) > 9 else "content", border=False):
         for i, row in table.iterrows():
             with st.container(horizontal=True, vertical_alignment="center", gap="small", wrap=False):
-                st.markdown(f":gray[{i + 1}.] **{md(row['title'])}** :gray[· {describe(row)}]",
+                mark = widgets.PICKED_MARK if history[i] == state.picked() else ""
+                st.markdown(f":gray[{i + 1}.] **{md(row['title'])}**{mark} :gray[· {describe(row)}]",
                             width="stretch")
+                st.button("", key=f"history_pick_{i}", icon=":material/my_location:", type="tertiary",
+                          help=_("Highlight it in every view"), on_click=state.set_pick, args=(history[i],))
                 st.button("", key=f"history_up_{i}", icon=":material/arrow_upward:", help=_("Earlier"),
                           disabled=i == 0, on_click=state.move, args=(i, -1), type="tertiary")
                 st.button("", key=f"history_down_{i}", icon=":material/arrow_downward:", help=_("Later"),

@@ -260,3 +260,30 @@ def test_a_click_on_the_head_role_grid_opens_that_head(server, page):
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect(page.locator(".st-key-attention_head_map g.hm")).to_have_count(1)
     wait_idle(page)
+
+
+def test_a_bar_clicked_on_attention_is_outlined_on_explain_until_cleared(server, page):
+    from recattn.data import load
+    from recattn.data.presets import presets
+
+    story = presets(load("builtin:films"))[0]
+    page.goto(server + "/attention?source=builtin:films&history=" + ",".join(story.item_ids))
+    bars = page.locator(".st-key-attention_bars g.point path")
+    bars.first.wait_for()
+    wait_idle(page)
+    picked_stroke = "stroke: rgb(194, 24, 91)"  # recattn.viz.attention.PICKED
+    heat_outlines = page.locator(f".st-key-attention .shapelayer path[style*='{picked_stroke}']")
+    assert heat_outlines.count() == 0
+    bars.first.scroll_into_view_if_needed()
+    box = bars.first.bounding_box()  # the first head's bar of the oldest item
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page.locator(".st-key-pick_clear")).to_be_visible()
+    wait_idle(page)
+    expect(heat_outlines).to_have_count(4 * 2)  # its row and its column in each of the 4 heads
+    nav(page, "Explain")
+    outlined = page.locator(f".st-key-explain_methods g.point path[style*='{picked_stroke}']")
+    outlined.first.wait_for()
+    assert outlined.count() >= 5  # its bar in every method's panel
+    page.locator(".st-key-pick_clear button").click()
+    wait_idle(page)
+    expect(outlined).to_have_count(0)

@@ -4,7 +4,9 @@
   or ``FORMAT:path`` when the user forced a layout;
 - ``HISTORY``: list[str] of catalogue item ids, oldest first, default ``[]``; always replaced, never edited in place;
 - ``MODEL_DIR``: str, the checkpoint folder for the current source, default the shipped films SASRec;
-- ``LANG``: "en" or "zh", the language the app speaks (recattn.i18n), default the link's `lang`, else the browser's.
+- ``LANG``: "en" or "zh", the language the app speaks (recattn.i18n), default the link's `lang`, else the browser's;
+- ``PICK``: str or None, the item picked on any page (a bar, a point on the map, the sidebar's list), highlighted in
+  every view until cleared, default None.
 
 Pages own their widget keys, prefixed by the page's name; one-time messages go through `flash` / `pop_flash`, and
 `guard` turns a RecAttnError into an error box that stops the page with the state unchanged.
@@ -24,7 +26,7 @@ from ui.text import md
 DEFAULT_SOURCE = "builtin:films"
 DEFAULT_MODEL_DIR = str(paths.SHIPPED_MODELS / "films-sasrec")
 
-SOURCE, HISTORY, MODEL_DIR, LANG = "source", "history", "model_dir", "lang"
+SOURCE, HISTORY, MODEL_DIR, LANG, PICK = "source", "history", "model_dir", "lang", "pick"
 _FLASH = "_flash"
 LEVELS = ("info", "success", "warning", "error")
 _ICONS = {"info": ":material/info:", "success": ":material/check_circle:", "warning": ":material/warning:",
@@ -46,6 +48,7 @@ def _defaults() -> None:
     st.session_state.setdefault(SOURCE, DEFAULT_SOURCE)
     st.session_state.setdefault(HISTORY, [])
     st.session_state.setdefault(MODEL_DIR, DEFAULT_MODEL_DIR)
+    st.session_state.setdefault(PICK, None)
     if LANG not in st.session_state:
         st.session_state[LANG] = i18n.pick(st.query_params.get(LANG), st.context.locale)
 
@@ -101,6 +104,7 @@ def set_history(ids: Sequence[str]) -> None:
 def set_source(new_source: str, kept_history: Sequence[str], new_model_dir: str | None) -> None:
     """Switch the source with the history items that exist there; `new_model_dir` None keeps the current folder."""
     st.session_state[SOURCE] = new_source
+    st.session_state[PICK] = None  # an id of the old catalogue
     set_history(kept_history)
     if new_model_dir is not None:
         st.session_state[MODEL_DIR] = str(new_model_dir)
@@ -110,6 +114,17 @@ def language() -> str:
     """The language the app speaks ("en" or "zh")."""
     _defaults()
     return st.session_state[LANG]
+
+
+def picked() -> str | None:
+    """The picked item's id, or None."""
+    _defaults()
+    return st.session_state[PICK]
+
+
+def set_pick(item_id: str | None) -> None:
+    """Pick an item for every view to highlight (None: clear the pick)."""
+    st.session_state[PICK] = None if item_id is None else str(item_id)
 
 
 def set_model_dir(path: str) -> None:

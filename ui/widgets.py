@@ -3,7 +3,7 @@ list and the layer/head selector. User text goes through `ui.text.md`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,37 @@ def language_switch() -> None:
     """The sidebar's 中文 / English switch (the session's LANG; the share link carries it)."""
     st.sidebar.radio("Language · 语言", list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get, key=state.LANG,
                      horizontal=True)
+
+
+def pick_control() -> None:
+    """The sidebar's picked item: a list of the history's items (and the pick, when it came from elsewhere) to pick
+    from, and one click to clear it. Charts pick with `pick_on_click`."""
+    history, pick = state.history(), state.picked()
+    options = list(dict.fromkeys([*history, *([pick] if pick else [])]))
+    if not options:
+        return
+    titles = dict(zip(options, sources.titles_of(state.source(), options)))
+    st.sidebar.selectbox(_("Highlight an item"), options, key=state.PICK, format_func=titles.get,
+                         placeholder=_("Click a bar or a point, or pick here"),
+                         help=_("The picked item is outlined in every view: its rows and columns in the attention "
+                                "maps, its bars, its point on the map, its line in the lists."))
+    if pick is not None:
+        st.sidebar.button(_("Clear the highlight"), key="pick_clear", icon=":material/close:", on_click=state.set_pick,
+                          args=(None,))
+
+
+def pick_on_click(chart: str, item_at: Callable[[dict], str | None]) -> Callable[[], None]:
+    """An on_select callback for the plotly chart keyed `chart`: pick the item `item_at` finds in the clicked
+    point (a Streamlit selection point: x, y, customdata, point_index)."""
+    def picked() -> None:
+        points = st.session_state[chart]["selection"]["points"]
+        item = item_at(points[0]) if points else None
+        if item is not None:
+            state.set_pick(item)
+    return picked
+
+
+PICKED_MARK = " :red-badge[:material/my_location:]"  # the picked item in a markdown list
 
 
 def sidebar_status() -> None:
@@ -102,7 +133,7 @@ def cut_note(history_length: int, windows: Mapping[str, int]) -> None:
 
 def top_list(items: Sequence[RecItem], key: str, ranks_before: dict[str, int] | None = None) -> None:
     """The recommendations as one compact markdown list: rank, title, genres, score, and with `ranks_before` the
-    change of rank since then ("new" for an item that was not in the list)."""
+    change of rank since then ("new" for an item that was not in the list); the picked item (state.PICK) marked."""
     lines = []
     for rank, item in enumerate(items, 1):
         move = ""
@@ -111,7 +142,8 @@ def top_list(items: Sequence[RecItem], key: str, ranks_before: dict[str, int] | 
             move = (" :green-badge[" + _("new") + "]" if before is None else f" :green-badge[▲{before - rank}]"
                     if before > rank else f" :red-badge[▼{rank - before}]" if before < rank else "")
         genres = md(item.genres.replace("|", " · "))
-        lines.append(f"{rank}. **{md(item.title)}**{move}  \n:gray[{genres}] · :blue-badge[{item.score:.2f}]")
+        mark = PICKED_MARK if item.id == state.picked() else ""
+        lines.append(f"{rank}. **{md(item.title)}**{move}{mark}  \n:gray[{genres}] · :blue-badge[{item.score:.2f}]")
     st.container(key=key).markdown("\n".join(lines))
 
 

@@ -25,6 +25,7 @@ ATTENTION_COLORSCALE = [
     [1.0, "#08306b"],
 ]
 HIGHLIGHT = "#f28e2b"  # the row that produced the recommendations
+PICKED = "#c2185b"  # the item picked on any page (ui.state.PICK): its rows, columns, bars and point, everywhere
 LABEL_WIDTH = 26  # axis labels: long enough for most film titles with their year, short enough to leave room
 _PART = re.compile(r"^(?:[IVXLC]+|\d+|Part)$")
 TITLED_COLUMNS = 12  # up to this many columns, titles under them; beyond, position numbers
@@ -140,8 +141,20 @@ def _hover_labels(query_labels: Sequence[str], key_labels: Sequence[str]) -> np.
     return custom
 
 
-def _panels(w: np.ndarray, layers: list[int], custom: np.ndarray, highlight_last_row: bool) -> tuple[list, list]:
-    """One heatmap trace per layer × head on its own axes, and the outline of each panel's last row when asked."""
+def positions(ids: Sequence[str], picked: str | None) -> list[int]:
+    """Where the picked item stands in `ids` (every place: a film can be seen twice); [] when nothing is picked."""
+    return [] if picked is None else [i for i, item in enumerate(ids) if item == picked]
+
+
+def _outline(x0: float, x1: float, y0: float, y1: float, x: str, y: str, color: str) -> dict:
+    return dict(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, xref=x, yref=y, line=dict(color=color, width=2),
+                fillcolor="rgba(0,0,0,0)")
+
+
+def _panels(w: np.ndarray, layers: list[int], custom: np.ndarray, highlight_last_row: bool,
+            picked_rows: Sequence[int] = (), picked_columns: Sequence[int] = ()) -> tuple[list, list]:
+    """One heatmap trace per layer × head on its own axes, the outline of each panel's last row when asked, and of
+    the picked item's rows and columns."""
     n_heads, n_q, n_k = w.shape[1:]
     data, shapes = [], []
     cells = "<br>".join((_("query (row): {row}").format(row="%{customdata[0]}"),
@@ -156,8 +169,9 @@ def _panels(w: np.ndarray, layers: list[int], custom: np.ndarray, highlight_last
                 name=name, hovertemplate=f"<b>{name}</b><br>{cells}<extra></extra>",
             ))
             if highlight_last_row:
-                shapes.append(dict(type="rect", x0=-0.5, x1=n_k - 0.5, y0=n_q - 1.5, y1=n_q - 0.5, xref=x, yref=y,
-                                   line=dict(color=HIGHLIGHT, width=2), fillcolor="rgba(0,0,0,0)"))
+                shapes.append(_outline(-0.5, n_k - 0.5, n_q - 1.5, n_q - 0.5, x, y, HIGHLIGHT))
+            shapes += [_outline(-0.5, n_k - 0.5, i - 0.5, i + 0.5, x, y, PICKED) for i in picked_rows]
+            shapes += [_outline(j - 0.5, j + 0.5, -0.5, n_q - 0.5, x, y, PICKED) for j in picked_columns]
     return data, shapes
 
 
@@ -195,6 +209,8 @@ def attention_grid(
     label_width: int = LABEL_WIDTH,
     highlight_last_row: bool = True,
     title: str | None = None,
+    picked_rows: Sequence[int] = (),
+    picked_columns: Sequence[int] = (),
 ) -> go.Figure:
     """One heatmap per layer × head: rows of the grid are layers, columns are heads.
 
@@ -206,6 +222,7 @@ def attention_grid(
         render blank, and have no hover. Applied to every layer and head.
     layers: indices of the layers to draw (default: all).
     title: the figure's own title (kept in a downloaded PNG), or None.
+    picked_rows / picked_columns: positions of the picked item among the rows / columns, outlined in every panel.
     All heatmaps share one colour scale from 0 to the largest unmasked weight, so colours compare across
     heads and layers.
     """
@@ -224,7 +241,8 @@ def attention_grid(
     layout = subplot_grid(len(layers), n_heads, [head_name(layer, h) for layer in layers for h in range(n_heads)],
                           horizontal_spacing=0.03, vertical_spacing=gap / grid_height if len(layers) > 1 else 0.0,
                           title_size=13)
-    data, shapes = _panels(w, layers, _hover_labels(query_labels, key_labels), highlight_last_row)
+    data, shapes = _panels(w, layers, _hover_labels(query_labels, key_labels), highlight_last_row, picked_rows,
+                           picked_columns)
     labels = _label_axes(layout, query_labels, key_labels, label_width)
     margin_top = 70 if title else 30  # room for the figure's title above the panel titles
     layout.update(
@@ -246,8 +264,11 @@ def attention_grid(
     return go.Figure(data=data, layout=layout)
 
 
-def trace_figure(trace: AttentionTrace, layers: Sequence[int] | None = None, **options) -> go.Figure:
-    """The layer × head grid of one recommendation's trace: masked cells blank, and for self-attention the
-    last row (the one that scored the recommendations) outlined. `options` go to `attention_grid`."""
+def trace_figure(trace: AttentionTrace, layers: Sequence[int] | None = None, picked: str | None = None,
+                 **options) -> go.Figure:
+    """The layer × head grid of one recommendation's trace: masked cells blank, for self-attention the last row
+    (the one that scored the recommendations) outlined, and the picked item's rows and columns (an item id, or
+    None). `options` go to `attention_grid`."""
     return attention_grid(trace.weights, trace.query_labels, trace.key_labels, trace.mask, layers=layers,
-                          highlight_last_row=trace.produced_by_last_row, **options)
+                          highlight_last_row=trace.produced_by_last_row, picked_rows=positions(trace.query_ids, picked),
+                          picked_columns=positions(trace.key_ids, picked), **options)

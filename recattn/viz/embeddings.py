@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from recattn.i18n import _
-from recattn.viz.attention import HIGHLIGHT
+from recattn.viz.attention import HIGHLIGHT, PICKED
 from recattn.viz.text import plot_text
 
 # Mid-tone colours, readable on light and dark backgrounds, without the highlights' orange and red.
@@ -23,13 +23,16 @@ OUTLINE = "#7f7f7f"  # grey: a marker's edge that shows on white and on a dark t
 
 
 def embedding_map(coords: np.ndarray, titles: Sequence[str], genres: Sequence[str], explained: Sequence[float],
-                  history: Mapping[int, int], recommended: Mapping[int, int], noun: str = "genre") -> go.Figure:
+                  history: Mapping[int, int], recommended: Mapping[int, int], noun: str = "genre",
+                  picked: int | None = None) -> go.Figure:
     """A scatter of items on two components.
 
     coords: (n, 2); titles / genres: per item (full genres, "A|B"; colour by the first one);
     explained: the share of variance of each component (axis titles);
     history / recommended: row index → position in the history (1 = oldest) / rank in the top list. Those points
-    are drawn again on top, bigger, with their own symbol and outline, in a trace each.
+    are drawn again on top, bigger, with their own symbol and outline, in a trace each;
+    picked: the row of the picked item, ringed on top of everything (None: no pick).
+    Every point's customdata ends with its row, so a click on any trace names the item.
     """
     coords = np.asarray(coords, dtype=float)
     none = _("(none)")  # an item without a genre
@@ -38,7 +41,7 @@ def embedding_map(coords: np.ndarray, titles: Sequence[str], genres: Sequence[st
     status = np.asarray([_status(i, history, recommended) or neither for i in range(len(titles))], dtype=object)
     custom = np.stack([np.asarray([plot_text(t) for t in titles], dtype=object),
                        np.asarray([plot_text(str(g).replace("|", " · ")) for g in genres], dtype=object),
-                       status], axis=1)
+                       status, np.arange(len(titles), dtype=object)], axis=1)
     template = ("<b>%{customdata[0]}</b><br>%{customdata[1]}<br>%{customdata[2]}"
                 "<br>PC1 %{x:.2f} · PC2 %{y:.2f}<extra></extra>")
     traces = []
@@ -59,6 +62,12 @@ def embedding_map(coords: np.ndarray, titles: Sequence[str], genres: Sequence[st
             type="scatter", x=coords[rows, 0], y=coords[rows, 1], mode="markers", name=name,
             marker=dict(size=14, symbol=symbol, color=color, line=dict(width=1.5, color=OUTLINE)),
             customdata=custom[rows], hovertemplate=template,
+        ))
+    if picked is not None:
+        traces.append(dict(
+            type="scatter", x=coords[[picked], 0], y=coords[[picked], 1], mode="markers", name=_("picked"),
+            marker=dict(size=24, symbol="circle-open", color=PICKED, line=dict(width=3, color=PICKED)),
+            customdata=custom[[picked]], hovertemplate=template,
         ))
     share = list(explained) + [0.0] * (2 - len(explained))
     # One constructor: plotly validates each setting once (add_trace and update_* after it cost several times more).

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from recattn.analysis.explain import HeadAblation, HeadStats
 from recattn.analysis.explain_benchmark import BEST_HEAD
 from recattn.i18n import N_, _
-from recattn.viz.attention import HIGHLIGHT, TITLED_COLUMNS, head_name, short_label, weight_hover
+from recattn.viz.attention import HIGHLIGHT, PICKED, TITLED_COLUMNS, head_name, short_label, weight_hover
 from recattn.viz.text import plot_text
 
 # Labels and readings are shown with _() (the keys, method names, stay English).
@@ -54,11 +54,12 @@ _LAYOUT = dict(plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", hove
 
 
 def method_bars(weights: Mapping[str, np.ndarray], titles: Sequence[str], item_title: str,
-                rank_change: np.ndarray | None = None) -> go.Figure:
+                rank_change: np.ndarray | None = None, picked: Sequence[int] = ()) -> go.Figure:
     """One bar panel per method, stacked and sharing the x axis (the history, oldest first).
 
     weights: method name (a key of METHOD_LABELS) → one weight per history item (n,). titles: the n history titles.
     rank_change: occlusion's rank change per item (n,), for its hover. Each method's largest weight is orange.
+    picked: the history positions of the picked item, whose bars are outlined (a bar's x is its position).
     Built as one layout (a y axis per panel on one x axis) rather than with make_subplots: 10x faster, and the
     page draws it on every rerun."""
     n, names = len(titles), list(weights)
@@ -67,6 +68,8 @@ def method_bars(weights: Mapping[str, np.ndarray], titles: Sequence[str], item_t
             raise ValueError(f"{name}: {np.shape(weights[name])} weights for a history of {n} items")
     full = np.array([f"{j + 1}. {plot_text(t)}" for j, t in enumerate(titles)], dtype=object)[:, None]
     plot = len(names) * PANEL + (len(names) - 1) * GAP  # pixels of the panels and the gaps between them
+    edge = dict(color=[PICKED if j in picked else "rgba(0,0,0,0)" for j in range(n)],
+                width=[2.5 if j in picked else 0 for j in range(n)])
     traces, layout, notes = [], {}, []
     for i, name in enumerate(names):
         w = np.asarray(weights[name], dtype=float)
@@ -81,6 +84,7 @@ def method_bars(weights: Mapping[str, np.ndarray], titles: Sequence[str], item_t
         label = _(METHOD_LABELS[name]) if name in METHOD_LABELS else plot_text(name)
         axis = f"y{i + 1 if i else ''}"
         traces.append(go.Bar(x=list(range(n)), y=w, xaxis="x", yaxis=axis, marker_color=list(colours),
+                             marker_line=edge,
                              customdata=custom, name=label,
                              hovertemplate=(f"<b>{label}</b><br>%{{customdata[0]}}<br>{weight_hover('%{y:.4f}')}"
                                             f"{extra}<extra></extra>")))

@@ -11,18 +11,19 @@ import plotly.graph_objects as go
 from recattn.analysis.head_roles import HeadRoles
 from recattn.i18n import N_, _
 from recattn.trace import AttentionTrace
-from recattn.viz.attention import (ATTENTION_COLORSCALE, attention_grid, axis_ids, head_name, short_label,
-                                   subplot_grid, update_axes, weight_hover)
+from recattn.viz.attention import (ATTENTION_COLORSCALE, PICKED, attention_grid, axis_ids, head_name, positions,
+                                   short_label, subplot_grid, update_axes, weight_hover)
 from recattn.viz.text import plot_text
 
 BIG_CELL = 34  # pixels a row of the enlarged map gets (the grid's panels use 9–22)
 
 
-def head_figure(trace: AttentionTrace, layer: int, head: int) -> go.Figure:
+def head_figure(trace: AttentionTrace, layer: int, head: int, picked: str | None = None) -> go.Figure:
     """The map of one layer and head (0-based), large: `attention_grid` on that one head, titled with its real
-    numbers, colours scaled to this map alone."""
+    numbers, colours scaled to this map alone, the picked item (an id, or None) outlined."""
     grid = attention_grid(trace.weights[:, [head]], trace.query_labels, trace.key_labels, trace.mask,
-                          layers=[layer], highlight_last_row=trace.produced_by_last_row)
+                          layers=[layer], highlight_last_row=trace.produced_by_last_row,
+                          picked_rows=positions(trace.query_ids, picked), picked_columns=positions(trace.key_ids, picked))
     name = head_name(layer, head)
     drawn = head_name(layer, 0)  # what attention_grid called it: the slice has one head
     grid.update_traces(name=name, hovertemplate=grid.data[0].hovertemplate.replace(drawn, name))
@@ -44,9 +45,10 @@ def deciding_rows(trace: AttentionTrace, candidate: int = 0) -> np.ndarray:
     return np.asarray(trace.weights[:, :, row, :], dtype=float)
 
 
-def row_bars(trace: AttentionTrace, candidate: int = 0) -> go.Figure:
+def row_bars(trace: AttentionTrace, candidate: int = 0, picked: str | None = None) -> go.Figure:
     """The deciding row as horizontal bars over the history, one small panel per layer × head (rows of panels
-    are layers), bars coloured by weight on the one attention scale; hover: full title and exact weight."""
+    are layers), bars coloured by weight on the one attention scale, the picked item's bars (an id, or None)
+    outlined; hover: full title and exact weight. A bar's point number is its history position."""
     rows = deciding_rows(trace, candidate)
     n_layers, n_heads, n_k = rows.shape
     query = trace.query_labels[-1 if trace.produced_by_last_row else candidate]
@@ -62,13 +64,16 @@ def row_bars(trace: AttentionTrace, candidate: int = 0) -> go.Figure:
                           horizontal_spacing=0.08, vertical_spacing=gap / grid_height if n_layers > 1 else 0.0,
                           title_size=12)
     data = []
+    outlined = set(positions(trace.key_ids, picked))
+    edge = dict(color=[PICKED if j in outlined else "rgba(0,0,0,0)" for j in range(n_k)],
+                width=[2.5 if j in outlined else 0 for j in range(n_k)])
     for layer in range(n_layers):
         for h in range(n_heads):
             x, y = axis_ids(layer, h, n_heads)
             data.append(dict(
                 type="bar", x=rows[layer, h], y=list(range(n_k)), orientation="h", customdata=full, xaxis=x, yaxis=y,
                 name=head_name(layer, h),
-                marker=dict(color=rows[layer, h], coloraxis="coloraxis"),
+                marker=dict(color=rows[layer, h], coloraxis="coloraxis", line=edge),
                 hovertemplate=(f"<b>{head_name(layer, h)}</b><br>%{{customdata}}<br>{weight_hover('%{x:.4f}')}"
                                "<extra></extra>"),
             ))
