@@ -1,19 +1,22 @@
 """A class at once: N sessions against one `streamlit run app.py` while one more session trains a SASRec.
 
-    python benchmarks/load.py [--sessions 30]
+    python benchmarks/load.py [--sessions 30] [--servers 2]
 
 Every session speaks Streamlit's own websocket protocol (benchmarks/stream_client.py), as a browser tab does, without
 the browser: it opens a share link on the Attention page with its own 3-film history, reads its top 10, picks a film
 in "Add an item", waits for the new top 10 (that wait is the rerun latency), then checks on Build history that it
 sees its own four films and nobody else's. The training session presses Train and follows the progress the page
 redraws every second. Prints the counts and p50/p95 latencies and writes them to e2e-artifacts/load.json;
-tests/test_load.py runs it with assertions.
+tests/test_load.py runs it with assertions. `--servers N` starts N server processes and sends session i to server
+i mod N, which is what a reverse proxy with sticky sessions does (each websocket stays with the server it opened on);
+the training session uses the first.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import re
@@ -187,10 +190,13 @@ async def _trainer(url: str, seen: list[str], done: asyncio.Event, wait_s: float
         seen.append(f"error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
 
 
-async def drive(url: str, n: int, deadline_s: float = 240.0, train_wait_s: float = 60.0
+async def drive(urls: str | list[str], n: int, deadline_s: float = 240.0, train_wait_s: float = 60.0
                 ) -> tuple[Report, list[Session]]:
-    """Run the trainer and n sessions against the server at `url`; a session not done within `deadline_s` is stopped
-    and counted as an error. The trainer then waits up to `train_wait_s` for a sign of progress."""
+    """Run the trainer and n sessions against the server(s) at `urls` (session i on server i mod len(urls), the
+    trainer on the first); a session not done within `deadline_s` is stopped and counted as an error. The trainer
+    then waits up to `train_wait_s` for a sign of progress."""
+    urls = [urls] if isinstance(urls, str) else list(urls)
+    url = urls[0]
     todo = plans(n)
     training: list[str] = []
     done = asyncio.Event()
@@ -198,7 +204,7 @@ async def drive(url: str, n: int, deadline_s: float = 240.0, train_wait_s: float
     while not training and not trainer.done():  # sessions start once the training is under way
         await asyncio.sleep(0.2)
     start = time.perf_counter()
-    runs = [asyncio.create_task(_session(url, plan, i * RAMP_S)) for i, plan in enumerate(todo)]
+    runs = [asyncio.create_task(_session(urls[i % len(urls)], plan, i * RAMP_S)) for i, plan in enumerate(todo)]
     await asyncio.wait(runs, timeout=deadline_s)
     wall = time.perf_counter() - start
     sessions = []
@@ -231,11 +237,13 @@ def write(report: Report, sessions: list[Session], path: Path = ARTIFACTS / "loa
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sessions", type=int, default=30)
+    p.add_argument("--servers", type=int, default=1, help="server processes, sessions spread over them (sticky)")
     args = p.parse_args()
-    with tempfile.TemporaryDirectory() as runs, serve(ARTIFACTS / "load-server.log", env={"RECATTN_RUNS_DIR": runs}) \
-            as url:
-        report, sessions = asyncio.run(drive(url, args.sessions))
-    write(report, sessions)
+    with tempfile.TemporaryDirectory() as runs, contextlib.ExitStack() as servers:
+        urls = [servers.enter_context(serve(ARTIFACTS / f"load-server{i or ''}.log", env={"RECATTN_RUNS_DIR": runs}))
+                for i in range(args.servers)]
+        report, sessions = asyncio.run(drive(urls, args.sessions))
+    write(report, sessions, ARTIFACTS / ("load.json" if args.servers == 1 else f"load-{args.servers}-servers.json"))
 
 
 if __name__ == "__main__":

@@ -113,9 +113,17 @@ def require_history(what: str | None = None, where: str = "history") -> list[str
 
 
 def recommend(recommender: Recommender, history: Sequence[str], k: int = 10) -> Recommendation:
-    """`recommender.recommend` with a RecAttnError shown as an error box that stops the page."""
+    """`recommender.recommend` with a RecAttnError shown as an error box that stops the page. Shared by every session:
+    a class on the lecturer's link computes each history once."""
     with state.guard():
-        return recommender.recommend(list(history), k=k)
+        return _shared_recommendation(recommender.key, tuple(history), k, recommender)
+
+
+@st.cache_resource(max_entries=2048, show_spinner=False)
+def _shared_recommendation(model_key: str, history: tuple[str, ...], k: int, _recommender: Recommender
+                           ) -> Recommendation:
+    # the model is named by its key (a checkpoint's content), the object itself is not hashed; an error is not kept
+    return _recommender.recommend(list(history), k=k)
 
 
 def cut_note(history_length: int, windows: Mapping[str, int]) -> None:
