@@ -190,21 +190,24 @@ async def _trainer(url: str, seen: list[str], done: asyncio.Event, wait_s: float
         seen.append(f"error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
 
 
-async def drive(urls: str | list[str], n: int, deadline_s: float = 240.0, train_wait_s: float = 60.0
-                ) -> tuple[Report, list[Session]]:
+async def drive(urls: str | list[str], n: int, deadline_s: float = 240.0, train_wait_s: float = 60.0,
+                ramp_s: float = RAMP_S) -> tuple[Report, list[Session]]:
     """Run the trainer and n sessions against the server(s) at `urls` (session i on server i mod len(urls), the
-    trainer on the first); a session not done within `deadline_s` is stopped and counted as an error. The trainer
-    then waits up to `train_wait_s` for a sign of progress."""
+    trainer on the first), `ramp_s` apart (0: all at once); a session not done within `deadline_s` is stopped and
+    counted as an error. The trainer then waits up to `train_wait_s` for a sign of progress."""
     urls = [urls] if isinstance(urls, str) else list(urls)
     url = urls[0]
     todo = plans(n)
+    for other in urls[1:]:  # a server that has run app.py once, as the trainer's does for the first
+        async with StreamSession(other, TIMEOUT_S) as s:
+            await s.run("", f"source={SOURCE}")
     training: list[str] = []
     done = asyncio.Event()
     trainer = asyncio.create_task(_trainer(url, training, done, train_wait_s))
     while not training and not trainer.done():  # sessions start once the training is under way
         await asyncio.sleep(0.2)
     start = time.perf_counter()
-    runs = [asyncio.create_task(_session(urls[i % len(urls)], plan, i * RAMP_S)) for i, plan in enumerate(todo)]
+    runs = [asyncio.create_task(_session(urls[i % len(urls)], plan, i * ramp_s)) for i, plan in enumerate(todo)]
     await asyncio.wait(runs, timeout=deadline_s)
     wall = time.perf_counter() - start
     sessions = []
@@ -238,12 +241,14 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sessions", type=int, default=30)
     p.add_argument("--servers", type=int, default=1, help="server processes, sessions spread over them (sticky)")
+    p.add_argument("--ramp-s", type=float, default=RAMP_S, help="seconds between arrivals (0: the whole class at once)")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as runs, contextlib.ExitStack() as servers:
         urls = [servers.enter_context(serve(ARTIFACTS / f"load-server{i or ''}.log", env={"RECATTN_RUNS_DIR": runs}))
                 for i in range(args.servers)]
-        report, sessions = asyncio.run(drive(urls, args.sessions))
-    write(report, sessions, ARTIFACTS / ("load.json" if args.servers == 1 else f"load-{args.servers}-servers.json"))
+        report, sessions = asyncio.run(drive(urls, args.sessions, ramp_s=args.ramp_s))
+    name = "load" + (f"-{args.servers}-servers" if args.servers > 1 else "") + ("-burst" if args.ramp_s == 0 else "")
+    write(report, sessions, ARTIFACTS / f"{name}.json")
 
 
 if __name__ == "__main__":
