@@ -240,7 +240,7 @@ with left:
                          "this checkpoint."))
 
 with right:
-    st.subheader(_("Heads"))
+    st.subheader(_("Attention heads"))
     if stats and ablations:
         st.plotly_chart(figs.head_figure(stats, ablations), key="explain_heads", config=charts.config("heads"))
         st.caption(_("Entropy, newest-item weight and look-back read each head's scoring row on this history; the "

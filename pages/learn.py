@@ -105,7 +105,7 @@ elif any(tab.open for tab in tabs[:3]):
                              "SASRec reads the last {n} items of the history."), enters.format(slots=slots)]
             if cfg.norm == "post":
                 said.append(_("The sum is then normalised (LayerNorm), as post-norm models do."))
-            st.markdown(" ".join(said))
+            st.markdown(i18n.sentences(*said))
             grid(figs.embedding_panels(walk, used), 2)
             st.latex(r"PE_{(pos,\,2i)} = \sin\!\left(pos / 10000^{2i/d}\right)")
             st.latex(r"PE_{(pos,\,2i+1)} = \cos\!\left(pos / 10000^{2i/d}\right)")
@@ -125,7 +125,7 @@ elif any(tab.open for tab in tabs[:3]):
                        "attention's residual (post-norm).") if cfg.norm == "post" else
                      _("W_Q, W_K and W_V are the three parts of the layer's fused qkv matrix; LN₁ comes before "
                        "attention (pre-norm)."))
-            st.caption(f"{reads} {parts}")
+            st.caption(i18n.sentences(reads, parts))
             for row in figs.head_panels(walk.layers[layer], head, used):
                 grid(row, 2)
 
@@ -154,7 +154,8 @@ elif any(tab.open for tab in tabs[:3]):
                 said.append(_("The repeat bias, {bias:+.3f}, goes to items already seen.").format(
                     bias=walk.repeat_bias))
             show("learn_top", figs.scores_figure(sasrec.rank(walk.scores, history),
-                                                 title=_("Top 10: h_T · each item's embedding")), " ".join(said))
+                                                 title=_("Top 10: h_T · each item's embedding")),
+                 i18n.sentences(*said))
 
 if tabs[3].open:
     with tabs[3]:
@@ -176,10 +177,10 @@ if tabs[3].open:
         st.caption(_("The seed adds attention and feed-forward in parallel and normalises after; SASRec runs them "
                      "one after the other, normalising after each residual (post-norm, as RecBole does).")
                    if norm == "post" else
-                   " ".join((_("The seed adds attention and feed-forward in parallel and normalises after; SASRec "
-                               "runs them one after the other, normalising before each (pre-norm), with one "
-                               "LayerNorm at the very end."),
-                             _("The norm placement is a setting (`norm`: pre or post)."))))
+                   i18n.sentences(_("The seed adds attention and feed-forward in parallel and normalises after; "
+                                    "SASRec runs them one after the other, normalising before each (pre-norm), with "
+                                    "one LayerNorm at the very end."),
+                                  _("The norm placement is a setting (`norm`: pre or post).")))
         said = measured.first_contrast(widgets.measured_searches(source), "sasrec-additive", "sasrec")
         if said:
             told = _("**The seed's score inside SASRec.** SASRec (additive) is SASRec with the additive score on the "

@@ -11,7 +11,8 @@ from recattn import paths, viz
 from recattn.analysis import lesson
 from recattn.analysis.head_roles import describe
 from recattn.data import load
-from recattn.i18n import N_, _
+from recattn.i18n import N_, _, sentences
+from recattn.models import registry
 from recattn.recommend import Recommender
 from recattn.results import measured
 from recattn.viz import learn as figs
@@ -77,8 +78,8 @@ def additive() -> str | None:
     if r is None:
         return missing(_("model with additive attention"))
     rec = widgets.recommend(r, history)
-    show(viz.trace_figure(rec.trace, title=_("The seed's additive score in {kind}").format(kind=r.config.kind)),
-         "lesson_additive")
+    title = _("The seed's additive score in {kind}").format(kind=_(registry.label(r.config.kind)))
+    show(viz.trace_figure(rec.trace, title=title), "lesson_additive")
     return lesson.look_sentence(rec.trace)
 
 
@@ -140,7 +141,7 @@ def worlds() -> str | None:
             st.markdown(f"**builtin:{world}**")
             show(role_grid(found[world]), f"lesson_roles_{world}")
     # the summary's first half: up to its ";" (a translation may write the full-width "；")
-    return " ".join(_(WORLD_SAID[w]).format(roles=re.split("[;；]", describe(found[w]))[0]) for w in found)
+    return sentences(*(_(WORLD_SAID[w]).format(roles=re.split("[;；]", describe(found[w]))[0]) for w in found))
 
 
 def versus() -> str | None:
@@ -184,7 +185,7 @@ said = RENDER[step - 1]()
 if said:
     st.markdown(f":material/insights: {md(said)}")
 asked = _("**Question for the class.**")
-st.markdown(f":material/help: {asked} {md(_(question))}")
+st.markdown(f":material/help: {sentences(asked, md(_(question)))}")
 st.query_params["step"] = str(step)  # "open step 4" is a link
 if presenting:
     st.query_params["presenter"] = "1"

@@ -311,7 +311,7 @@ class Recommender:
         """What each layer × head does over up to `users` test histories of `dataset` (where its scoring row puts
         its weight against the roles the data can tell) and how much NDCG@10 the model loses without it."""
         vocab, split = prepare(dataset)
-        props = head_roles.item_properties(self.items, split.item_counts())
+        props = head_roles.item_properties(self.items, split.item_counts(), split.train)
         try:
             return head_roles.head_roles(self.model, split.test_inputs, split.test_targets, vocab.size, props, users)
         except ValueError as e:

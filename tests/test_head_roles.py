@@ -44,6 +44,19 @@ def test_role_sets_by_hand():
     assert not no_series.any()
 
 
+def test_real_data_gets_item_to_item_neighbours_instead_of_series():
+    real = ITEMS.drop(columns="franchise")
+    train = [np.array([3, 9, 5]), np.array([3, 9]), np.array([6, 9]), np.array([8, 1])]  # 9 follows 3 and 6
+    props = hr.item_properties(real, COUNTS, train)
+    assert "group" not in props and props["followers"].shape == (11, hr.NEIGHBOURS)
+    assert props["followers"][3][0] == 9 and 5 in props["followers"][3]  # 9 right after 3 twice, 5 two steps on
+    assert 9 in props["followers"][6] and not props["followers"][10].any()  # item 10 never seen: no neighbours
+    sets = hr.role_sets(np.array([[6, 8, 3, 2, 4]]), np.array([9]), props)
+    assert sets[hr.NEIGHBOUR].tolist() == [[False, False, True, False, False]]  # 6 is the first item: FIRST wins
+    assert sets[hr.GENRE].tolist() == [[False, False, False, False, False]]  # 9 is genre A: 3 counted as neighbour
+    assert hr.NEIGHBOUR not in hr.role_sets(np.array([[2, 3]]), np.array([9]), hr.item_properties(ITEMS, COUNTS, train))
+
+
 @pytest.fixture(scope="module")
 def measured():
     model = build_model(ModelConfig(kind="sasrec", n_items=10, max_len=5, hidden=16, layers=2, heads=2,

@@ -16,7 +16,7 @@ import streamlit as st
 
 from recattn import data
 from recattn.errors import RecAttnError
-from recattn.i18n import _, count_of
+from recattn.i18n import _, count_of, sentences
 from ui import sources, state
 from ui.text import md
 
@@ -92,7 +92,7 @@ def open_link() -> None:
         return
     loaded = _("Opened a shared link: {count} of **{data}**.").format(
         count=count_of(len(state.history()), "{n} item", "{n} items"), data=md(sources.source_label(state.source())))
-    state.flash("warning" if notes else "info", " ".join([loaded, *notes]), "history")
+    state.flash("warning" if notes else "info", sentences(loaded, *notes), "history")
 
 
 def _load(link: Link) -> list[str]:

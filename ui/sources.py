@@ -30,7 +30,7 @@ from recattn.data.info import profile
 from recattn.data.loaders import FORMATS, detect
 from recattn.errors import RecAttnError
 from recattn.data.presets import Preset, presets as story_presets
-from recattn.i18n import N_, Lazy, _, count_of
+from recattn.i18n import N_, Lazy, _, count_of, sentences
 from ui import state
 from ui.text import md
 
@@ -286,7 +286,7 @@ def switch_source(new_source: str) -> None:
     current = state.model_dir()
     parts.append(_("Model: {model} · {score}.").format(model=md(found[current].label), score=md(found[current].score))
                  if current in found else _("No model is trained on this data yet: train one on the Train page."))
-    state.flash("warning" if dropped else "info", " ".join(parts), "source")
+    state.flash("warning" if dropped else "info", sentences(*parts), "source")
 
 
 # ---------------------------------------------------------------- catalogue lookups

@@ -2,8 +2,9 @@
 much the model needs it (the NDCG@10 lost when it alone is zeroed).
 
 A role is a set of history items, per history: the newest item, the oldest one the model reads, the items of the same
-franchise or story as the held-out next item, those sharing a genre or topic with it, and the catalogue's most popular
-items; each item belongs to the first role it fits, in that order. A head's mass on a role is the weight its scoring row puts on that set, averaged over the histories where the
+franchise or story as the held-out next item (the built-in worlds), on real data the items whose usual followers
+include the next item (item-to-item neighbours, ItemKNN's follower counts), those sharing a genre or topic with it,
+and the catalogue's most popular items; each item belongs to the first role it fits, in that order. A head's mass on a role is the weight its scoring row puts on that set, averaged over the histories where the
 set is not empty; chance is the share of the visible items in the set (what a uniform row would put there). The
 dominant role is the one with the largest lift (mass − chance); a head whose every lift is under CLEAR is diffuse.
 """
@@ -23,17 +24,20 @@ from recattn.data.sequences import left_pad
 from recattn.i18n import N_, _
 
 # Role names are keys (kept in English) and shown with _(role).
-NEWEST, FIRST, GROUP, GENRE, POPULAR = (N_("newest item"), N_("first position"), N_("same franchise or story"),
-                                       N_("same genre or topic"), N_("popular items"))
-ROLES = (NEWEST, FIRST, GROUP, GENRE, POPULAR)
+NEWEST, FIRST, GROUP, NEIGHBOUR, GENRE, POPULAR = (
+    N_("newest item"), N_("first position"), N_("same franchise or story"), N_("item-to-item neighbour"),
+    N_("same genre or topic"), N_("popular items"))
+ROLES = (NEWEST, FIRST, GROUP, NEIGHBOUR, GENRE, POPULAR)
 DIFFUSE = N_("diffuse")
 PHRASES = {NEWEST: N_("the newest item"), FIRST: N_("the oldest item it reads"),
            GROUP: N_("items of the next item's franchise or story"),
+           NEIGHBOUR: N_("items whose usual followers include the next item"),
            GENRE: N_("items sharing a genre or topic with the next item"),
            POPULAR: N_("the most popular items")}
 CLEAR = 0.1  # a lift over chance below this on every role: no role stands out
 POPULAR_SHARE = 0.05  # the most-interacted 5% of the catalogue count as popular
 GROUP_COLUMNS = ("franchise", "story")  # the built-in worlds' series columns (-1: none)
+NEIGHBOURS = 20  # an item's most frequent followers that count as its item-to-item neighbours
 
 
 @dataclass(frozen=True)
@@ -62,10 +66,12 @@ class HeadRoles:
     roles: tuple[str, ...]  # the roles this data can tell (no series column: no GROUP)
 
 
-def item_properties(items: pd.DataFrame, counts: np.ndarray) -> dict[str, np.ndarray]:
+def item_properties(items: pd.DataFrame, counts: np.ndarray, train: Sequence[np.ndarray] | None = None
+                    ) -> dict[str, np.ndarray]:
     """Per catalogue index (row i of `items` is index i + 1; index 0 is padding): "group" (series id, -1 for none),
     "genres" (a boolean matrix, index × genre) and "popular" (boolean), from `counts` (training interactions per
-    index)."""
+    index); for data without a series column and with its training sequences `train`, "followers": each index's
+    NEIGHBOURS most frequent followers (index × NEIGHBOURS, 0 where it has fewer)."""
     n = len(items) + 1
     out: dict[str, np.ndarray] = {}
     column = next((c for c in GROUP_COLUMNS if c in items.columns), None)
@@ -82,6 +88,16 @@ def item_properties(items: pd.DataFrame, counts: np.ndarray) -> dict[str, np.nda
     popular = np.zeros(n, dtype=bool)
     popular[np.argsort(-counts[1:], kind="stable")[:top] + 1] = True
     out["popular"] = popular
+    if column is None and train is not None:
+        from recattn.models.baselines import follower_matrix
+
+        crow, col, val = follower_matrix(train, n - 1)
+        followers = np.zeros((n, NEIGHBOURS), dtype=np.int64)
+        for a in range(n):
+            row_col, row_val = col[crow[a]:crow[a + 1]], val[crow[a]:crow[a + 1]]
+            top = row_col[np.argsort(-row_val, kind="stable")[:NEIGHBOURS]]
+            followers[a, :len(top)] = top
+        out["followers"] = followers
     return out
 
 
@@ -100,6 +116,8 @@ def role_sets(seqs: np.ndarray, targets: np.ndarray, props: dict[str, np.ndarray
     if "group" in props:
         group, goal = props["group"][seqs], props["group"][targets][:, None]
         sets[GROUP] = real & (group == goal) & (goal >= 0)
+    if "followers" in props:
+        sets[NEIGHBOUR] = real & (props["followers"][seqs] == targets[:, None, None]).any(-1)
     shared = props["genres"][seqs] & props["genres"][targets][:, None, :]  # (B, T, G)
     sets[GENRE] = real & shared.any(-1)
     sets[POPULAR] = real & props["popular"][seqs]

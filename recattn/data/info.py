@@ -52,6 +52,8 @@ MEANINGS = {
         "recent": N_("whatever is fresh and popular right now"),
     },
 }
+# The causes' own names, as the Data page's chart shows them (through `_`)
+CAUSE_NAMES = (N_("franchise"), N_("genre"), N_("taste"), N_("popular"), N_("story"), N_("topic"), N_("recent"))
 
 
 def cause_meanings(source: str) -> dict[str, str]:

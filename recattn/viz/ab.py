@@ -46,7 +46,11 @@ def change_grid(change: AttentionChange, title: str) -> go.Figure:
     cell = 22 if n_rows <= 12 else 12
     return go.Figure(traces, dict(
         **layout, title=dict(text=plot_text(title), x=0, font_size=15),
+        # the colour bar horizontal, under the grid (as viz.attention's): a vertical one takes width from the panels,
+        # and at a phone's width their titles would run into each other
         coloraxis=dict(colorscale=DIVERGING, cmin=-top, cmax=top, cmid=0.0,
-                       colorbar=dict(title=dict(text="B − A", side="right"), thickness=10)),
-        height=min(260 + L * (cell * n_rows + 60), 1400), margin=dict(l=10, r=10, t=60, b=10),
+                       colorbar=dict(orientation="h", x=0.5, xanchor="center", y=0, yref="container",
+                                     yanchor="bottom", lenmode="pixels", len=240, thickness=10,
+                                     title=dict(text="B − A", side="right"))),
+        height=min(320 + L * (cell * n_rows + 60), 1460), margin=dict(l=10, r=10, t=60, b=70),
         plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", hoverlabel=dict(bgcolor="white")))

@@ -125,19 +125,21 @@ def cause_chart(counts: dict[str, int], meanings: dict[str, str] | None = None,
                 title: str = N_("Why the simulated users picked what they picked")) -> alt.Chart:
     """Small horizontal bars: the share of interactions each planted cause produced (built-in worlds).
 
-    meanings: a one-line explanation per cause, shown in the tooltip.
+    meanings: a one-line explanation per cause, shown in the tooltip. The causes show by their translated names
+    (recattn.data.info.CAUSE_NAMES), each in the colour its own name gets in English.
     """
     if not counts:
         raise ValueError("no causes to draw")
     meanings = meanings or {}
     total = sum(counts.values())
-    rows = pd.DataFrame({"cause": list(counts), "interactions": list(counts.values())})
+    rows = pd.DataFrame({"cause": [_(c) for c in counts], "interactions": list(counts.values())})
     rows["share"] = rows["interactions"] / total
-    rows["meaning"] = [meanings.get(c, "") for c in rows["cause"]]
+    rows["meaning"] = [meanings.get(c, "") for c in counts]
     return alt.Chart(rows).mark_bar(cornerRadiusEnd=2).encode(
         x=alt.X("share:Q", title=_("share of interactions"), axis=alt.Axis(format="%", tickCount=5)),
         y=alt.Y("cause:N", title=None, sort="-x"),
-        color=alt.Color("cause:N", scale=alt.Scale(range=list(CAUSE_COLORS)), legend=None),
+        color=alt.Color("cause:N", scale=alt.Scale(domain=[_(c) for c in sorted(counts)], range=list(CAUSE_COLORS)),
+                        legend=None),
         tooltip=[alt.Tooltip("cause:N", title=_("cause")), alt.Tooltip("meaning:N", title=_("what it is")),
                  alt.Tooltip("interactions:Q", title=_("interactions"), format=","),
                  alt.Tooltip("share:Q", title=_("share"), format=".1%")],

@@ -96,8 +96,10 @@ def row_bars(trace: AttentionTrace, candidate: int = 0, picked: str | None = Non
 
 
 ROLE_COLORS = {"newest item": "#f28e2b", "first position": "#b07aa1", "same franchise or story": "#e15759",
+               "item-to-item neighbour": "#edc948",
                "same genre or topic": "#59a14f", "popular items": "#76b7b2", "diffuse": "#bab0ac"}
 ROLE_WORDS = {"newest item": N_("newest"), "first position": N_("first"), "same franchise or story": N_("series"),
+              "item-to-item neighbour": N_("neighbour"),
               "same genre or topic": N_("genre"), "popular items": N_("popular"),
               "diffuse": N_("diffuse")}  # under each cell, shown with _()
 

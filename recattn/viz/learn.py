@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 
 from recattn.analysis.contrast import Influence, ListChange
 from recattn.analysis.walkthrough import CrossAttention, LayerSteps, Walkthrough, cosine_similarity
-from recattn.i18n import N_, _
+from recattn.i18n import N_, _, sentences
 from recattn.ranking import RecItem
 from recattn.viz.attention import ATTENTION_COLORSCALE, HIGHLIGHT, TITLED_COLUMNS, short_label
 from recattn.viz.text import plot_text
@@ -206,7 +206,7 @@ def _items(z: np.ndarray, titles: Sequence[str], title: str, key: str, caption: 
     """A (history items × dimensions) matrix of signed values."""
     fig = matrix_figure(z, titles, _dims(z), title=title, x_title=_("dimension"), y_title=_("history item"),
                         value=_("value"))
-    return Panel(key, fig, f"{caption} {_(SIGNED_NOTE)}")
+    return Panel(key, fig, sentences(caption, _(SIGNED_NOTE)))
 
 
 def embedding_panels(walk: Walkthrough, titles: Sequence[str]) -> list[Panel]:
@@ -248,7 +248,7 @@ def head_panels(steps: LayerSteps, head: int, titles: Sequence[str]) -> list[lis
          for n, z in (("Q", steps.q), ("K", steps.k), ("V", steps.v))],
         [Panel("learn_scores", matrix_figure(steps.scores[head], titles, titles, title=_("Scores QKᵀ/√d"),
                                              value=_("score"), **pair),
-               " ".join((_("How well each query matches each key, before the mask."), _(SIGNED_NOTE)))),
+               sentences(_("How well each query matches each key, before the mask."), _(SIGNED_NOTE))),
          Panel("learn_mask", matrix_figure(steps.allowed.astype(float), titles, titles, title=_("The causal mask M"),
                                            value=_("allowed"), scale="mask", **pair),
                _("Dark: may look (M = 0); light: a later item, hidden (M = −∞) so the model cannot peek ahead.")),
@@ -294,4 +294,4 @@ def cross_panels(cross: CrossAttention, candidates: Sequence[str], history: Sequ
                     "(target attention: the query is the candidate, not a history item).")),
             Panel("learn_cross_energies", matrix_figure(cross.energies, candidates, history, value=_("energy"),
                                                         title=_("Energies before the softmax"), **pair),
-                  " ".join((_("w_o · tanh(W₁x_i + W₂y_j + b) for each pair."), _(SIGNED_NOTE))))]
+                  sentences(_("w_o · tanh(W₁x_i + W₂y_j + b) for each pair."), _(SIGNED_NOTE)))]
