@@ -161,8 +161,7 @@ with right:
     drops = rather(source, key, tuple(history), item_id, other_id)[-used:]
     lead = rec.items[ids.index(item_id)].score - other.score
     st.plotly_chart(figs.method_bars({"contrast": drops}, sources.titles_of(source, read),
-                                     _("{item} rather than {other}").format(item=title, other=other.title),
-                                     picked=picked_at), key="explain_contrast", on_select=widgets.pick_on_click(
+                                     title, picked=picked_at, other_title=other.title), key="explain_contrast", on_select=widgets.pick_on_click(
                         "explain_contrast", lambda point: read[int(point["x"])]), selection_mode="points",
                     config=charts.config("rather-than"))
     strongest = int(np.argmax(drops))

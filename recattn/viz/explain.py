@@ -54,12 +54,14 @@ _LAYOUT = dict(plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", hove
 
 
 def method_bars(weights: Mapping[str, np.ndarray], titles: Sequence[str], item_title: str,
-                rank_change: np.ndarray | None = None, picked: Sequence[int] = ()) -> go.Figure:
+                rank_change: np.ndarray | None = None, picked: Sequence[int] = (),
+                other_title: str | None = None) -> go.Figure:
     """One bar panel per method, stacked and sharing the x axis (the history, oldest first).
 
     weights: method name (a key of METHOD_LABELS) → one weight per history item (n,). titles: the n history titles.
     rank_change: occlusion's rank change per item (n,), for its hover. Each method's largest weight is orange.
     picked: the history positions of the picked item, whose bars are outlined (a bar's x is its position).
+    other_title: the item `item_title` is compared with (contrastive bars): the title asks why one rather than it.
     Built as one layout (a y axis per panel on one x axis) rather than with make_subplots: 10x faster, and the
     page draws it on every rerun."""
     n, names = len(titles), list(weights)
@@ -105,8 +107,11 @@ def method_bars(weights: Mapping[str, np.ndarray], titles: Sequence[str], item_t
                            showgrid=False)
     bottom = 40 if titled else 30  # room for the tick labels (two lines, or numbers)
     return go.Figure(traces, dict(
-        title=dict(text=_("Why {item}? One weight per history item").format(
-            item=plot_text(short_label(item_title, 40))), x=0, font_size=15),
+        title=dict(text=(_("Why {item}? One weight per history item").format(
+            item=plot_text(short_label(item_title, 40))) if other_title is None else
+            _("Why {item} rather than {other}?").format(item=plot_text(short_label(item_title, 24)),
+                                                       other=plot_text(short_label(other_title, 24)))),
+            x=0, font_size=15),
         annotations=notes, height=plot + 90 + bottom, showlegend=False, bargap=0.25,
         margin=dict(l=10, r=10, t=90, b=bottom), **layout, **_LAYOUT))
 
