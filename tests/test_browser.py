@@ -287,3 +287,17 @@ def test_a_bar_clicked_on_attention_is_outlined_on_explain_until_cleared(server,
     page.locator(".st-key-pick_clear button").click()
     wait_idle(page)
     expect(outlined).to_have_count(0)
+
+
+def test_the_language_follows_the_link_and_the_switch(server, page):
+    page.goto(server + "/?lang=zh")
+    nav_links = page.locator("[data-testid='stSidebarNav'] a")
+    expect(nav_links.first).to_contain_text("首页")
+    wait_idle(page)
+    page.locator(".st-key-lang").get_by_text("English").click()
+    expect(nav_links.first).to_contain_text("Home")
+    wait_idle(page)
+    assert "lang=en" in page.url
+    page.locator(".st-key-lang").get_by_text("中文").click()
+    expect(page.get_by_role("heading", name="接下来去哪里")).to_be_visible()
+    assert "lang=zh" in page.url
