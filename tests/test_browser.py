@@ -244,39 +244,41 @@ def test_the_report_downloads_and_draws_its_charts_with_the_network_blocked(serv
         offline.close()
 
 
-def test_a_click_on_the_head_role_grid_opens_that_head(server, page):
+def _story_on_attention(server: str, page, points: str):
+    """Open Attention on the first film story; return the locator of a chart's `points`, drawn and idle."""
     from recattn.data import load
     from recattn.data.presets import presets
 
     story = presets(load("builtin:films"))[0]
     page.goto(server + "/attention?source=builtin:films&history=" + ",".join(story.item_ids))
-    cells = page.locator(".st-key-attention_roles .scatterlayer .point")
-    cells.first.wait_for()
+    found = page.locator(points)
+    found.first.wait_for()
     wait_idle(page)
+    return found
+
+
+def _click_centre(page, point) -> None:
+    """Click a plotly point where it is drawn (its own element is under plotly's drag layer)."""
+    point.scroll_into_view_if_needed()
+    box = point.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def test_a_click_on_the_head_role_grid_opens_that_head(server, page):
+    cells = _story_on_attention(server, page, ".st-key-attention_roles .scatterlayer .point")
     expect(cells).to_have_count(4)  # 2 layers × 2 heads
     assert not page.locator(".st-key-attention_head_map").count()  # nothing enlarged before the click
-    cells.nth(1).scroll_into_view_if_needed()
-    box = cells.nth(1).bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    _click_centre(page, cells.nth(1))
     expect(page.locator(".st-key-attention_head_map g.hm")).to_have_count(1)
     wait_idle(page)
 
 
 def test_a_bar_clicked_on_attention_is_outlined_on_explain_until_cleared(server, page):
-    from recattn.data import load
-    from recattn.data.presets import presets
-
-    story = presets(load("builtin:films"))[0]
-    page.goto(server + "/attention?source=builtin:films&history=" + ",".join(story.item_ids))
-    bars = page.locator(".st-key-attention_bars g.point path")
-    bars.first.wait_for()
-    wait_idle(page)
+    bars = _story_on_attention(server, page, ".st-key-attention_bars g.point path")
     picked_stroke = "stroke: rgb(194, 24, 91)"  # recattn.viz.attention.PICKED
     heat_outlines = page.locator(f".st-key-attention .shapelayer path[style*='{picked_stroke}']")
     assert heat_outlines.count() == 0
-    bars.first.scroll_into_view_if_needed()
-    box = bars.first.bounding_box()  # the first head's bar of the oldest item
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    _click_centre(page, bars.first)  # the first head's bar of the oldest item
     expect(page.locator(".st-key-pick_clear")).to_be_visible()
     wait_idle(page)
     expect(heat_outlines).to_have_count(4 * 2)  # its row and its column in each of the 4 heads
