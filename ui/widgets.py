@@ -119,7 +119,7 @@ def recommend(recommender: Recommender, history: Sequence[str], k: int = 10) -> 
         return _shared_recommendation(recommender.key, tuple(history), k, recommender)
 
 
-@st.cache_resource(max_entries=2048, show_spinner=False)
+@st.cache_resource(max_entries=512, show_spinner=False)  # a trace of 50 items: ~0.1 MB
 def _shared_recommendation(model_key: str, history: tuple[str, ...], k: int, _recommender: Recommender
                            ) -> Recommendation:
     # the model is named by its key (a checkpoint's content), the object itself is not hashed; an error is not kept
