@@ -12,7 +12,7 @@ from recattn.data.info import cause_meanings
 from recattn.data.loaders import FORMATS, SIGNS
 from recattn.errors import RecAttnError
 from recattn.i18n import N_, _
-from ui import imports, sources, state
+from ui import charts, imports, sources, state
 from ui.text import md
 
 state.init()
@@ -100,10 +100,11 @@ with st.container(border=True):
 state.pop_flash("source")
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def summary(source: str, lang: str) -> None:
-    """The data in numbers and charts, all of it from the source alone: drawn once per source and language (`lang`,
-    the session's: only part of the key), then replayed by Streamlit on every later run (a history edit reruns this
-    page too), without building or sending the charts' specifications again."""
+def summary(source: str, lang: str, chart_format: str | None) -> None:
+    """The data in numbers and charts, all of it from the source alone: drawn once per source, language and charts'
+    save format (`lang` and `chart_format`, the session's: only part of the key, since a replay keeps each chart's
+    toolbar as drawn), then replayed by Streamlit on every later run (a history edit reruns this page too), without
+    building or sending the charts' specifications again."""
     profile = sources.data_profile(source)
 
     st.subheader(md(sources.source_label(source)))
@@ -130,11 +131,13 @@ def summary(source: str, lang: str) -> None:
     lengths, tail = st.columns(2, gap="large")
     with lengths:
         st.caption(_("Users by their number of interactions; the dashed line marks the median."))
-        st.altair_chart(viz.history_length_chart(profile["lengths"]))
+        st.plotly_chart(viz.history_length_chart(profile["lengths"]), key="data_lengths",
+                        config=charts.config("lengths"))
     with tail:
         st.caption(_("Items ranked by interactions; the 10 % most popular take {share:.0%} of them.").format(
             share=profile["top_decile_share"]))
-        st.altair_chart(viz.popularity_chart(profile["popular_titles"], profile["popular_counts"]))
+        st.plotly_chart(viz.popularity_chart(profile["popular_titles"], profile["popular_counts"]),
+                        key="data_popularity", config=charts.config("popularity"))
     genres, causes = st.columns(2, gap="large")
     with genres:
         if profile["genres"].empty:
@@ -142,19 +145,21 @@ def summary(source: str, lang: str) -> None:
         else:
             st.caption(_("Interactions with the items of each category; an item with several counts for each.") if news
                        else _("Interactions with the items of each genre; an item with several counts for each."))
-            st.altair_chart(viz.genre_chart(profile["genres"], profile["interactions"],
+            st.plotly_chart(viz.genre_chart(profile["genres"], profile["interactions"],
                                             noun=N_("category") if news else N_("genre"),
-                                            title=N_("Top categories") if news else N_("Top genres")))
+                                            title=N_("Top categories") if news else N_("Top genres")),
+                            key="data_genres", config=charts.config("genres"))
     if profile["causes"]:
         with causes:
             st.caption(_("Each generated interaction records the rule behind it: a ground truth to check the "
                          "attention against. Hover a bar for the rule."))
-            st.altair_chart(viz.cause_chart(profile["causes"], cause_meanings(source)))
+            st.plotly_chart(viz.cause_chart(profile["causes"], cause_meanings(source)), key="data_causes",
+                            config=charts.config("causes"))
 
 
 with state.guard():
     sources.data_profile(source)  # an error box, and a stop, when the data cannot be profiled
-summary(source, i18n.current())
+summary(source, i18n.current(), st.session_state.get(charts.FORMAT))
 
 st.page_link("pages/train.py", label=_("Train a model on this data"), icon=":material/model_training:")
 

@@ -6,6 +6,7 @@ Writes screenshots to e2e-artifacts/ (git-ignored); scripts/screenshots.py makes
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -151,10 +152,18 @@ def test_data_page_draws_its_charts(server, page):
     expect(page.get_by_role("heading", name="What is loaded")).to_be_visible()
     nav(page, "Data")
     expect(page.get_by_role("heading", name="builtin:films")).to_be_visible()
-    charts = page.get_by_test_id("stVegaLiteChart")
+    charts = page.get_by_test_id("stPlotlyChart")
     expect(charts).to_have_count(4)  # history lengths, long tail, genres, planted causes
     for i in range(4):
-        charts.nth(i).locator("canvas, svg").first.wait_for()
+        charts.nth(i).locator(".main-svg").first.wait_for()
+    expect(charts.first.locator(".gtitle")).to_have_text("History lengths")  # the figure's own title (downloads)
+    expect(charts.first.locator(".annotation-text")).to_have_text(re.compile(r"^median \d"))  # the median, marked
+    expect(charts.nth(2).locator("g.ytick text").first).to_have_text("Drama")  # the top genre, on top
+    # A bar answers a hover with its numbers, and the camera offers the chart as a file.
+    charts.nth(3).locator("g.point path").first.hover(force=True)  # plotly's drag layer lies on top of the bars
+    expect(charts.nth(3).locator(".hoverlayer")).to_contain_text("share: ")
+    expect(charts.nth(3).locator(".modebar-btn[data-title='Download plot as a PNG']")).to_have_count(1)
+    page.mouse.move(0, 0)  # no hover label in the screenshot
     wait_idle(page)
     expect(page.get_by_test_id("stMetric")).to_have_count(8)
     screenshot(page, ARTIFACTS / "data-films.png")

@@ -1,6 +1,5 @@
 """Hostile text from user files stays text in every figure: each plotly builder escapes titles, genres and model
-names once (plotly reads a subset of HTML and `$…$` in ticks, titles, legends and hover), and the altair charts
-carry them unchanged (Vega draws text and escapes its tooltips itself)."""
+names once (plotly reads a subset of HTML and `$…$` in ticks, titles, legends and hover)."""
 
 import json
 import re
@@ -19,7 +18,7 @@ from recattn.data import load
 from recattn.ranking import RecItem
 from recattn.recommend import Recommender
 from recattn.trace import AttentionTrace, causal_mask
-from recattn.viz import attention_grid, genre_chart, popularity_chart, short_label, trace_figure
+from recattn.viz import attention_grid, cause_chart, genre_chart, popularity_chart, short_label, trace_figure
 from recattn.viz import learn as figs
 from recattn.viz.compare import overlap_heatmap
 from recattn.viz.embeddings import embedding_map
@@ -50,7 +49,7 @@ def plotly_shows(text: str) -> str:
 
 
 def strings(fig) -> list[str]:
-    """Every string in a figure's JSON (plotly) or Vega-Lite spec (altair): labels, hover data, titles, legends."""
+    """Every string in a figure's JSON: labels, hover data, titles, legends."""
     found: list[str] = []
 
     def walk(node) -> None:
@@ -182,13 +181,18 @@ def test_explain_method_bars():
     assert fig.data[1].customdata[0, 0] == "1. " + SHOWN
 
 
-# ------------------------------------------------------------------------------------------- altair: text as it is
-def test_altair_charts_carry_the_text_unchanged():
-    """Vega-Lite draws labels as text and escapes its tooltips (vega-tooltip's sanitize): escaping here would show
-    "&lt;" on screen. The exact strings must be in the data, and no entity."""
+# ------------------------------------------------------------------------------------------------- the Data page
+def test_data_charts():
+    """Titles (hover of the long tail), genres (ticks and hover) and the causes with their meanings, each escaped
+    once."""
     pop = popularity_chart(list(HOSTILE), list(range(len(HOSTILE), 0, -1)))
+    assert_literal(pop)
+    assert [c[0] for c in pop.data[1].customdata] == [plot_text(t) for t in HOSTILE]
     genres = genre_chart(pd.DataFrame({"genre": HOSTILE, "interactions": range(6, 0, -1), "items": [1] * 6}), 21)
-    for chart in (pop, genres):
-        text = strings(chart)
-        assert set(HOSTILE) <= set(text)
-        assert not [s for s in text if "&lt;" in s or "&#36;" in s]
+    assert_literal(genres)
+    assert list(genres.layout.yaxis.ticktext) == [plot_text(short_label(g, 24)) for g in HOSTILE]
+    assert [c[0] for c in genres.data[0].customdata] == [plot_text(g) for g in HOSTILE]
+    causes = cause_chart(dict(zip(HOSTILE, range(6, 0, -1))), dict(zip(HOSTILE, HOSTILE)))
+    assert_literal(causes)
+    assert list(causes.layout.yaxis.ticktext) == [plot_text(c) for c in HOSTILE]
+    assert [c[1] for c in causes.data[0].customdata] == [plot_text(c) for c in HOSTILE]

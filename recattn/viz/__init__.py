@@ -1,4 +1,4 @@
-"""Figure builders: data in, a plotly or altair figure out; never a model, never streamlit (bertviz's rule).
+"""Figure builders: data in, a plotly figure out; never a model, never streamlit (bertviz's rule).
 
 One module a subject: `attention` (heatmap grids of a trace), `data_charts` (the Data page's counts). The common
 builders are importable from here.

@@ -3,7 +3,7 @@
 Plotly reads a subset of HTML in tick labels, titles, legends, hover text and annotations (`<b>` turns bold,
 unknown tags vanish, `&lt;` becomes "<") and typesets `$…$` as LaTeX when MathJax is on the page. Every builder
 passes each user string through `plot_text` exactly once, after shortening it (an entity cut in half would
-show). Altair (Vega-Lite) draws labels and tooltips as text already: its strings stay as they are.
+show).
 """
 
 from __future__ import annotations

@@ -69,15 +69,6 @@ def z_of(trace: dict) -> np.ndarray:
     return np.asarray(z, dtype=float)
 
 
-def charts(at: AppTest) -> list[dict]:
-    """The Vega-Lite specs on the page (st.altair_chart)."""
-    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-
-
-def has_tooltips(spec: dict) -> bool:
-    return any("tooltip" in layer.get("encoding", {}) for layer in spec.get("layer", [spec]))
-
-
 def finish_training(at: AppTest, timeout: float = 120.0) -> AppTest:
     """Wait for the session's training job to end, then run the page as its polling fragment would."""
     job = at.session_state["_training_job"]

@@ -12,7 +12,7 @@ from streamlit.runtime import caching
 
 from recattn import paths
 from recattn.data import load
-from tests.app.conftest import ATTENTION, DATA, HISTORY, HOME, charts, go, has_tooltips
+from tests.app.conftest import ATTENTION, DATA, HISTORY, HOME, go, plotly_specs
 from ui.text import md
 
 
@@ -34,6 +34,16 @@ def write_log(folder: Path) -> Path:
     return folder
 
 
+def data_charts(at) -> dict[str, dict]:
+    """The Data page's charts (plotly figures keyed data_<name>) by their keys, in the page's order."""
+    return {key: spec for key, spec in plotly_specs(at).items() if key.startswith("data_")}
+
+
+def answers_hover(spec: dict) -> bool:
+    """Every mark of a figure has hover text (a baseline that draws nothing to point at may skip it)."""
+    return all(t.get("hovertemplate") or t.get("hoverinfo") == "skip" for t in spec["data"])
+
+
 def load_folder(at, typed: str) -> None:
     at.segmented_control(key="data_source").set_value("folder").run()
     at.text_input(key="data_folder").input(typed).run()
@@ -49,15 +59,26 @@ def test_data_page_shows_both_builtin_worlds(at):
     assert metrics["Interactions"] == f"{interactions:,}" and 85_000 < interactions < 95_000
     assert {"Items with interactions", "Median history", "Density", "First interaction", "Last interaction"} <= \
         set(metrics)
-    specs = charts(at)
-    assert len(specs) == 4 and all(has_tooltips(s) for s in specs)  # lengths, long tail, genres, causes
-    assert [spec["title"] for spec in specs] == ["History lengths", "The long tail of popularity", "Top genres",
-                                                 "Why the simulated users picked what they picked"]
+    specs = data_charts(at)
+    assert list(specs) == ["data_lengths", "data_popularity", "data_genres", "data_causes"]
+    assert all(answers_hover(s) for s in specs.values())
+    assert [spec["layout"]["title"]["text"] for spec in specs.values()] == [
+        "History lengths", "The long tail of popularity", "Top genres",
+        "Why the simulated users picked what they picked"]
+    # The camera saves each at print resolution, named after the chart (ui.charts: the sidebar's format).
+    configs = {c.key: json.loads(c.proto.config) for c in at.get("plotly_chart") if c.key.startswith("data_")}
+    assert configs["data_causes"]["toImageButtonOptions"] == {"format": "png", "scale": 3,
+                                                              "filename": "recattn-causes"}
+    at.segmented_control(key="chart_format").set_value("SVG").run()  # the replayed summary follows it
+    configs = {c.key: json.loads(c.proto.config) for c in at.get("plotly_chart") if c.key.startswith("data_")}
+    assert {c["toImageButtonOptions"]["format"] for c in configs.values()} == {"svg"} and len(configs) == 4
 
     at.segmented_control(key="data_source").set_value("builtin:news").run()
     assert not at.exception and at.session_state["source"] == "builtin:news"
     assert {m.label: m.value for m in at.metric}["Users"] == "3,000"
-    assert len(charts(at)) == 4 and "Top categories" in [spec["title"] for spec in charts(at)]
+    specs = data_charts(at)
+    assert len(specs) == 4 and specs["data_genres"]["layout"]["title"]["text"] == "Top categories"
+    assert specs["data_genres"]["data"][0]["hovertemplate"].startswith("category: ")
 
 
 def test_switching_to_news_drops_the_films_and_picks_its_model(at):
@@ -124,7 +145,9 @@ def test_a_local_folder_of_real_data_loads(at, shared_data_dir, monkeypatch):
     at.button(key="data_load_folder").click().run()
     assert not at.exception and at.session_state["source"] == str(folder.resolve())
     assert {m.label: m.value for m in at.metric}["Users"] == "610"
-    assert len(charts(at)) == 3  # no planted causes in real data
+    specs = data_charts(at)
+    assert list(specs) == ["data_lengths", "data_popularity", "data_genres"]  # no planted causes in real data
+    assert specs["data_lengths"]["layout"]["xaxis"]["type"] == "log"  # a few users with thousands of ratings
     assert at.subheader[0].value == "ml-latest-small"
 
 
