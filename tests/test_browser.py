@@ -312,3 +312,19 @@ def test_the_language_follows_the_link_and_the_switch(server, page):
     page.locator(".st-key-lang").get_by_text("中文").click()
     expect(page.get_by_role("heading", name="接下来去哪里")).to_be_visible()
     assert "lang=zh" in page.url
+
+
+def test_pin_a_edit_b_and_see_both_lists_and_the_change_per_head(server, page):
+    from recattn.data import load
+    from recattn.data.presets import presets
+
+    story = presets(load("builtin:films"))[0]
+    page.goto(server + "/ab?source=builtin:films&history=" + ",".join(story.item_ids))
+    page.locator(".st-key-ab_pin button").click()
+    wait_idle(page)
+    page.locator(".st-key-ab_remove_last button").click()  # B drops the newest item
+    expect(page.get_by_text("B drops")).to_be_visible()
+    for side in ("ab_top_a", "ab_top_b"):
+        expect(page.locator(f".st-key-{side} li")).to_have_count(10)
+    expect(page.locator(".st-key-ab_change g.hm")).to_have_count(4)  # B − A in each of the 2 × 2 heads
+    wait_idle(page)
