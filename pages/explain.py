@@ -27,12 +27,6 @@ MISSING = {"attention": N_("it has no attention"), "rollout": N_("rollout needs 
            "grad_x_input": GRADIENTS, "integrated_gradients": GRADIENTS}  # why a method does not apply (shown: _())
 
 
-@st.cache_data(show_spinner=False, max_entries=50)
-def recommended(source: str, key: str, history: tuple[str, ...]):
-    """The top-10 (no trace); `key` names the checkpoint (models.key), as in every cache here."""
-    return models.loaded(key, source).recommend(list(history), with_attention=False)
-
-
 @st.cache_data(show_spinner=Lazy(N_("Explaining…")), max_entries=100)
 def explained(source: str, key: str, history: tuple[str, ...], item_id: str):
     """Every applicable method's weights, occlusion, the counterfactual, head stats and head ablation."""
@@ -88,7 +82,7 @@ history = widgets.require_history(_("explanations of its recommendations"), wher
 source, path = state.source(), state.model_dir()
 with state.guard():
     key = models.key(path)
-    rec = recommended(source, key, tuple(history))
+rec = widgets.recommend(recommender, history)  # shared with the other pages and sessions
 name = _(registry.label(recommender.kind))
 ids = [item.id for item in rec.items]
 if st.session_state.get(ITEM) not in ids:  # first visit, or the history changed under the pick

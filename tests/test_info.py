@@ -60,3 +60,12 @@ def test_cause_distances_count_back_within_each_user():
                           "cause_item": ["", "a", "a", "b", "", "c"]})
     assert cause_distances(inter).tolist() == [0, 1, 2, 2, 0, 1]
     assert cause_distances(inter.drop(columns="cause_item")).tolist() == [0] * 6  # real data: no causes
+
+
+def test_every_planted_cause_has_its_meaning_and_no_other():
+    from recattn.data import builtin, news
+    from recattn.data.info import MEANINGS, cause_meanings
+
+    assert set(MEANINGS["builtin:films"]) == set(builtin.CAUSES)
+    assert set(MEANINGS["builtin:news"]) == set(news.CAUSES)
+    assert str(builtin.MAX_DELAY) in cause_meanings("builtin:films")["franchise"]

@@ -13,11 +13,6 @@ def md(text: object) -> str:
     return "".join("\\" + c if c in _SPECIAL else c for c in str(text))
 
 
-def plural(n: int, noun: str, nouns: str | None = None) -> str:
-    """ "1 film", "3 films". """
-    return f"{n} {noun if n == 1 else nouns or noun + 's'}"
-
-
 def describe(row: pd.Series) -> str:
     """ "Genre · genre — year" for one catalogue row (missing parts left out), as markdown: genres come from user
     files and go through `md`."""

@@ -44,13 +44,7 @@ RECENT = 3  # the genre rule looks at this many last films
 TRIES = 8  # popularity draws before a pick falls back to listing the unseen films
 
 # The rule behind each interaction and what it means, in the words the app shows.
-CAUSES = {
-    "franchise": f"the next part of a franchise the user watched earlier: right before, or at the franchise's own "
-                 f"pace, up to about {MAX_DELAY} films back",
-    "genre": f"a film sharing a genre with one of the last {RECENT} films",
-    "taste": "a pick from the user's long-term favourite genres",
-    "popular": "a pick from the global, long-tailed popularity",
-}
+CAUSES = ("franchise", "genre", "taste", "popular")  # the planted rules; what each means: recattn.data.info.MEANINGS
 
 
 def _delay_weights(right_away: float, hazard: float, longest: int = MAX_DELAY) -> np.ndarray:

@@ -35,8 +35,9 @@ def _iso(seconds) -> str:
     return datetime.fromtimestamp(int(seconds), tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-# What each planted cause of a built-in world means: the sentences of the generators' CAUSES (recattn.data.builtin,
-# recattn.data.news) as messages to translate, their numbers as placeholders.
+# What each planted cause of a built-in world means (the generators' CAUSES: recattn.data.builtin, recattn.data.news),
+# as messages to translate, their numbers as placeholders. Kept here, not in the generators, so that the worlds' disk
+# cache is not keyed on the translation code.
 MEANINGS = {
     "builtin:films": {
         "franchise": N_("the next part of a franchise the user watched earlier: right before, or at the franchise's "

@@ -53,12 +53,7 @@ EVENTS = (
 )
 RECENT = 3  # the topic rule looks at this many last clicks
 # The rule behind each click and what it means, in the words the app shows.
-CAUSES = {
-    "story": "the next part of a story the reader follows, once it is out",
-    "topic": "an article on the topic of one of the last few clicks",
-    "taste": "an article on one of the reader's long-term favourite topics",
-    "recent": "whatever is fresh and popular right now",
-}
+CAUSES = ("story", "topic", "taste", "recent")  # the planted rules; what each means: recattn.data.info.MEANINGS
 
 T0 = 1_709_251_200  # 2024-03-01 00:00 UTC
 HOUR = 3_600
